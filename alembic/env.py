@@ -1,0 +1,31 @@
+"""Alembic runs against BACKFLUSH_DATABASE_URL, or the connection a caller hands it."""
+from alembic import context
+
+import models
+from backflush.database import build_engine
+from backflush.settings import Settings
+
+target_metadata = models.metadata
+
+
+def run_migrations_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = build_engine(Settings.from_env().database_url)
+    with engine.connect() as connection:
+        _run(connection)
+    engine.dispose()
+
+
+def _run(connection) -> None:
+    context.configure(
+        connection=connection, target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()

@@ -1,0 +1,31 @@
+"""Settings read from the environment once, by whoever builds the app or runs a command."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_DATABASE_URL = "sqlite:///backflush.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    # Production switches these off; GraphiQL and introspection help the front-end teams in dev.
+    graphiql: bool = True
+    introspection: bool = True
+    max_query_depth: int = 12
+    clock_skew_limit_seconds: int = 120
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        return cls(
+            database_url=env.get("BACKFLUSH_DATABASE_URL", DEFAULT_DATABASE_URL),
+            graphiql=_flag(env.get("BACKFLUSH_GRAPHIQL", "true")),
+            introspection=_flag(env.get("BACKFLUSH_INTROSPECTION", "true")),
+            max_query_depth=int(env.get("BACKFLUSH_MAX_QUERY_DEPTH", "12")),
+        )
+
+
+def _flag(text: str) -> bool:
+    return text.strip().lower() in {"1", "true", "yes", "on"}
