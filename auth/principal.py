@@ -36,3 +36,11 @@ SYSTEM = Principal(
     subject="system", name="Backflush system", kind="system",
     roles=frozenset({"ADMIN"}), scopes=frozenset({"admin"}), sites=frozenset({"*"}),
 )
+
+
+class Unauthenticated(Exception):
+    """No valid credentials: the API answers HTTP 401 with WWW-Authenticate."""
+
+    def __init__(self, reason: str = "missing or invalid access token"):
+        super().__init__(reason)
+        self.reason = reason

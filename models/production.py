@@ -16,7 +16,7 @@ class WorkOrder(SQLModel, table=True):
     number: str = Field(max_length=60, unique=True)
     item_id: int = Field(foreign_key="item.id")
     site_id: int = Field(foreign_key="site.id", index=True)
-    bom_id: int | None = Field(default=None, foreign_key="bom.id")
+    bom_id: int = Field(foreign_key="bom.id")
     quantity: Decimal = Field(sa_type=Quantity)
     overproduction_tolerance_percent: Decimal = Field(default=Decimal(0), sa_type=Quantity)
     status: str = Field(default="CREATED", max_length=12)

@@ -8,20 +8,17 @@ from sqlalchemy import DateTime, Numeric, String
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
-# 28 digits with 10 decimals holds any plant quantity and the full precision of §4.1 intermediates.
-PRECISION, SCALE = 28, 10
-
-
 class Quantity(TypeDecorator):
-    """NUMERIC on PostgreSQL; text on SQLite, whose NUMERIC affinity would store a float."""
+    """Unconstrained NUMERIC on PostgreSQL, which keeps the scale a value was written with ("6.000"
+    stays "6.000"); text on SQLite, whose NUMERIC affinity would store a float."""
 
-    impl = Numeric(PRECISION, SCALE)
+    impl = Numeric(asdecimal=True)
     cache_ok = True
 
     def load_dialect_impl(self, dialect):
         if dialect.name == "sqlite":
             return dialect.type_descriptor(String(40))
-        return dialect.type_descriptor(Numeric(PRECISION, SCALE, asdecimal=True))
+        return dialect.type_descriptor(Numeric(asdecimal=True))
 
     def process_bind_param(self, value, dialect):
         if value is None:

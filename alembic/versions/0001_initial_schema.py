@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 12:05:49.442690
+Create Date: 2026-11-25 12:12:18.772866
 """
 from alembic import op
 import sqlalchemy as sa
@@ -66,7 +66,7 @@ def upgrade() -> None:
     sa.Column('variable_potency', sa.Boolean(), nullable=False),
     sa.Column('phantom', sa.Boolean(), nullable=False),
     sa.Column('shelf_life_days', sa.Integer(), nullable=True),
-    sa.Column('standard_cost', models.types.Quantity(precision=28, scale=10), nullable=True),
+    sa.Column('standard_cost', models.types.Quantity(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_item')),
     sa.UniqueConstraint('code', name=op.f('uq_item_code'))
     )
@@ -133,7 +133,7 @@ def upgrade() -> None:
     sa.Column('item_id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
-    sa.Column('base_quantity', models.types.Quantity(precision=28, scale=10), nullable=False),
+    sa.Column('base_quantity', models.types.Quantity(), nullable=False),
     sa.Column('effective_from', models.types.UtcDateTime(timezone=True), nullable=True),
     sa.Column('created_at', models.types.UtcDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('CAST(base_quantity AS NUMERIC) > 0', name=op.f('ck_bom_bom_base_quantity_positive')),
@@ -165,7 +165,7 @@ def upgrade() -> None:
     sa.Column('expires_on', sa.Date(), nullable=True),
     sa.Column('received_at', models.types.UtcDateTime(timezone=True), nullable=True),
     sa.Column('supplier', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
-    sa.Column('potency', models.types.Quantity(precision=28, scale=10), nullable=True),
+    sa.Column('potency', models.types.Quantity(), nullable=True),
     sa.ForeignKeyConstraint(['item_id'], ['item.id'], name=op.f('fk_lot_item_id_item')),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_lot_site_id_site')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lot')),
@@ -217,7 +217,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('lot_id', sa.Integer(), nullable=False),
     sa.Column('location_id', sa.Integer(), nullable=False),
-    sa.Column('quantity', models.types.Quantity(precision=28, scale=10), nullable=False),
+    sa.Column('quantity', models.types.Quantity(), nullable=False),
     sa.CheckConstraint('CAST(quantity AS NUMERIC) >= 0', name=op.f('ck_balance_balance_quantity_non_negative')),
     sa.ForeignKeyConstraint(['location_id'], ['location.id'], name=op.f('fk_balance_location_id_location')),
     sa.ForeignKeyConstraint(['lot_id'], ['lot.id'], name=op.f('fk_balance_lot_id_lot')),
@@ -232,11 +232,11 @@ def upgrade() -> None:
     sa.Column('bom_id', sa.Integer(), nullable=False),
     sa.Column('line_no', sa.Integer(), nullable=False),
     sa.Column('component_id', sa.Integer(), nullable=False),
-    sa.Column('quantity', models.types.Quantity(precision=28, scale=10), nullable=False),
+    sa.Column('quantity', models.types.Quantity(), nullable=False),
     sa.Column('uom', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('scrap_percent', models.types.Quantity(precision=28, scale=10), nullable=False),
-    sa.Column('setup_scrap', models.types.Quantity(precision=28, scale=10), nullable=False),
-    sa.Column('yield_percent', models.types.Quantity(precision=28, scale=10), nullable=False),
+    sa.Column('scrap_percent', models.types.Quantity(), nullable=False),
+    sa.Column('setup_scrap', models.types.Quantity(), nullable=False),
+    sa.Column('yield_percent', models.types.Quantity(), nullable=False),
     sa.Column('scrap_source', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('operation_seq', sa.Integer(), nullable=True),
     sa.Column('posting_method', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -255,7 +255,7 @@ def upgrade() -> None:
     sa.Column('lot_id', sa.Integer(), nullable=True),
     sa.Column('from_uom', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('to_uom', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('factor', models.types.Quantity(precision=28, scale=10), nullable=False),
+    sa.Column('factor', models.types.Quantity(), nullable=False),
     sa.Column('density_source', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('temperature_note', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -275,9 +275,9 @@ def upgrade() -> None:
     sa.Column('number', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
     sa.Column('site_id', sa.Integer(), nullable=False),
-    sa.Column('bom_id', sa.Integer(), nullable=True),
-    sa.Column('quantity', models.types.Quantity(precision=28, scale=10), nullable=False),
-    sa.Column('overproduction_tolerance_percent', models.types.Quantity(precision=28, scale=10), nullable=False),
+    sa.Column('bom_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', models.types.Quantity(), nullable=False),
+    sa.Column('overproduction_tolerance_percent', models.types.Quantity(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
     sa.Column('wip_location_id', sa.Integer(), nullable=False),
     sa.Column('output_location_id', sa.Integer(), nullable=False),
@@ -303,7 +303,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('bom_line_id', sa.Integer(), nullable=False),
     sa.Column('component_id', sa.Integer(), nullable=False),
-    sa.Column('ratio', models.types.Quantity(precision=28, scale=10), nullable=False),
+    sa.Column('ratio', models.types.Quantity(), nullable=False),
     sa.Column('priority', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['bom_line_id'], ['bomline.id'], name=op.f('fk_bomalternate_bom_line_id_bomline')),
     sa.ForeignKeyConstraint(['component_id'], ['item.id'], name=op.f('fk_bomalternate_component_id_item')),
@@ -318,14 +318,14 @@ def upgrade() -> None:
     sa.Column('line_no', sa.Integer(), nullable=False),
     sa.Column('component_id', sa.Integer(), nullable=False),
     sa.Column('substitutes_for_item_id', sa.Integer(), nullable=True),
-    sa.Column('standard_quantity', models.types.Quantity(precision=28, scale=10), nullable=False),
-    sa.Column('actual_quantity', models.types.Quantity(precision=28, scale=10), nullable=False),
-    sa.Column('usage_variance', models.types.Quantity(precision=28, scale=10), nullable=False),
-    sa.Column('yield_variance', models.types.Quantity(precision=28, scale=10), nullable=False),
-    sa.Column('mix_variance', models.types.Quantity(precision=28, scale=10), nullable=False),
-    sa.Column('residual_variance', models.types.Quantity(precision=28, scale=10), nullable=False),
-    sa.Column('variance_percent', models.types.Quantity(precision=28, scale=10), nullable=True),
-    sa.Column('usage_variance_cost', models.types.Quantity(precision=28, scale=10), nullable=True),
+    sa.Column('standard_quantity', models.types.Quantity(), nullable=False),
+    sa.Column('actual_quantity', models.types.Quantity(), nullable=False),
+    sa.Column('usage_variance', models.types.Quantity(), nullable=False),
+    sa.Column('yield_variance', models.types.Quantity(), nullable=False),
+    sa.Column('mix_variance', models.types.Quantity(), nullable=False),
+    sa.Column('residual_variance', models.types.Quantity(), nullable=False),
+    sa.Column('variance_percent', models.types.Quantity(), nullable=True),
+    sa.Column('usage_variance_cost', models.types.Quantity(), nullable=True),
     sa.Column('uom', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.ForeignKeyConstraint(['component_id'], ['item.id'], name=op.f('fk_componentvariance_component_id_item')),
     sa.ForeignKeyConstraint(['substitutes_for_item_id'], ['item.id'], name=op.f('fk_componentvariance_substitutes_for_item_id_item')),
@@ -362,8 +362,8 @@ def upgrade() -> None:
     sa.Column('work_order_id', sa.Integer(), nullable=False),
     sa.Column('lot_id', sa.Integer(), nullable=False),
     sa.Column('location_id', sa.Integer(), nullable=False),
-    sa.Column('staged_quantity', models.types.Quantity(precision=28, scale=10), nullable=False),
-    sa.Column('remaining_quantity', models.types.Quantity(precision=28, scale=10), nullable=False),
+    sa.Column('staged_quantity', models.types.Quantity(), nullable=False),
+    sa.Column('remaining_quantity', models.types.Quantity(), nullable=False),
     sa.Column('staged_at', models.types.UtcDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('CAST(remaining_quantity AS NUMERIC) >= 0', name=op.f('ck_stagedlot_staged_remaining_non_negative')),
     sa.ForeignKeyConstraint(['location_id'], ['location.id'], name=op.f('fk_stagedlot_location_id_location')),
@@ -383,11 +383,11 @@ def upgrade() -> None:
     sa.Column('work_order_id', sa.Integer(), nullable=False),
     sa.Column('operation_seq', sa.Integer(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
-    sa.Column('good_quantity', models.types.Quantity(precision=28, scale=10), nullable=False),
-    sa.Column('scrap_quantity', models.types.Quantity(precision=28, scale=10), nullable=False),
+    sa.Column('good_quantity', models.types.Quantity(), nullable=False),
+    sa.Column('scrap_quantity', models.types.Quantity(), nullable=False),
     sa.Column('device_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
     sa.Column('device_timestamp', models.types.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('clock_skew_seconds', models.types.Quantity(precision=28, scale=10), nullable=True),
+    sa.Column('clock_skew_seconds', models.types.Quantity(), nullable=True),
     sa.Column('handling_unit', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
     sa.Column('serials', sa.JSON(), nullable=True),
     sa.Column('received_at', models.types.UtcDateTime(timezone=True), nullable=False),
@@ -432,12 +432,12 @@ def upgrade() -> None:
     sa.Column('item_id', sa.Integer(), nullable=False),
     sa.Column('from_location_id', sa.Integer(), nullable=True),
     sa.Column('to_location_id', sa.Integer(), nullable=True),
-    sa.Column('quantity', models.types.Quantity(precision=28, scale=10), nullable=False),
+    sa.Column('quantity', models.types.Quantity(), nullable=False),
     sa.Column('uom', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('line_quantity', models.types.Quantity(precision=28, scale=10), nullable=True),
+    sa.Column('line_quantity', models.types.Quantity(), nullable=True),
     sa.Column('line_uom', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
-    sa.Column('conversion_factor', models.types.Quantity(precision=28, scale=10), nullable=True),
-    sa.Column('cost', models.types.Quantity(precision=28, scale=10), nullable=True),
+    sa.Column('conversion_factor', models.types.Quantity(), nullable=True),
+    sa.Column('cost', models.types.Quantity(), nullable=True),
     sa.Column('work_order_id', sa.Integer(), nullable=True),
     sa.Column('trigger_id', sa.Integer(), nullable=True),
     sa.Column('staged_lot_id', sa.Integer(), nullable=True),
@@ -490,7 +490,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('from_lot_id', sa.Integer(), nullable=False),
     sa.Column('to_lot_id', sa.Integer(), nullable=False),
-    sa.Column('quantity', models.types.Quantity(precision=28, scale=10), nullable=False),
+    sa.Column('quantity', models.types.Quantity(), nullable=False),
     sa.Column('uom', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('work_order_id', sa.Integer(), nullable=False),
     sa.Column('trigger_id', sa.Integer(), nullable=True),
@@ -545,8 +545,31 @@ def upgrade() -> None:
 
     # ### end Alembic commands ###
 
+    _refuse_audit_changes_on_postgresql()
+
+
+AUDIT_GUARD = """
+CREATE FUNCTION audit_record_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit trail is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END $$;
+CREATE TRIGGER audit_record_append_only BEFORE UPDATE OR DELETE ON auditrecord
+    FOR EACH ROW EXECUTE FUNCTION audit_record_is_append_only();
+CREATE TRIGGER audit_record_no_truncate BEFORE TRUNCATE ON auditrecord
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_record_is_append_only();
+"""
+
+
+def _refuse_audit_changes_on_postgresql() -> None:
+    # SQLite has no role system to stop a determined writer; there the hash chain detects tampering.
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(AUDIT_GUARD)
+
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER audit_record_append_only ON auditrecord; "
+                   "DROP TRIGGER audit_record_no_truncate ON auditrecord; DROP FUNCTION audit_record_is_append_only()")
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('serial', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_serial_lot_id'))

@@ -1,0 +1,112 @@
+"""The app factory: everything (engine, schema, authenticator) is built here from settings."""
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any, Callable
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from api.context import Context
+from api.loaders import Loaders
+from api.schema import build_schema
+from auth.principal import Principal, Unauthenticated
+from backflush.database import build_engine, session_factory
+from backflush.settings import Settings
+
+log = logging.getLogger("backflush.api")
+
+Authenticate = Callable[[str | None], Principal]
+
+
+class BackflushGraphQL(GraphQL):
+    """Strawberry's ASGI app with our context; authentication happened in the route guard."""
+
+    def __init__(self, schema, *, sessions, settings: Settings, authenticate: Authenticate):
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=False,
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+        self.sessions, self.settings, self.authenticate = sessions, settings, authenticate
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        principal = request.scope.get("state", {}).get("principal")
+        return Context(sessions=self.sessions, principal=principal, settings=self.settings,
+                       loaders=Loaders(self.sessions), request=request, response=response)
+
+
+def _unauthorized(reason: str) -> Response:
+    return JSONResponse({"errors": [{"message": "authentication required", "extensions": {"code": "UNAUTHENTICATED",
+                                                                                       "reason": reason}}]},
+                        status_code=401, headers={"WWW-Authenticate": f'Bearer realm="backflush", error="invalid_token", '
+                                                                      f'error_description="{reason}"'})
+
+
+class Guard:
+    """Every GraphQL request needs a valid token, except fetching the GraphiQL page itself.
+
+    Websocket connections authenticate in `connection_init` instead (see the subscriptions module).
+    """
+
+    def __init__(self, graphql_app: BackflushGraphQL, authenticate: Authenticate):
+        self.graphql_app, self.authenticate = graphql_app, authenticate
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            request = Request(scope)
+            wants_ide = request.method == "GET" and "text/html" in request.headers.get("accept", "")
+            if not wants_ide:
+                try:
+                    principal = self.authenticate(request.headers.get("authorization"))
+                except Unauthenticated as refused:
+                    await _unauthorized(refused.reason)(scope, receive, send)
+                    return
+                scope.setdefault("state", {})["principal"] = principal
+        await self.graphql_app(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, *, authenticate: Authenticate | None = None,
+               extra_routes: list | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    engine = build_engine(settings.database_url)
+    sessions = session_factory(engine)
+    routes = list(extra_routes or [])
+    if authenticate is None:
+        authenticate, auth_routes = _embedded_identity(sessions)
+        routes += auth_routes
+    schema = build_schema(max_depth=settings.max_query_depth, introspection=settings.introspection)
+    graphql_app = BackflushGraphQL(schema, sessions=sessions, settings=settings, authenticate=authenticate)
+
+    async def healthz(_: Request) -> Response:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as error:  # health reports, it does not raise
+            log.warning("health check failed: %s", error)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "reachable"})
+
+    guarded = Guard(graphql_app, authenticate)
+    routes += [Route("/healthz", healthz), Route("/graphql", guarded, methods=["GET", "POST"]),
+               WebSocketRoute("/graphql", guarded)]
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        yield
+        engine.dispose()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.sessions, app.state.schema, app.state.engine = sessions, schema, engine
+    return app
+
+
+def _embedded_identity(sessions):
+    from auth.authenticate import Authenticator
+    from auth.config import AuthConfig
+    from auth.routes import auth_routes
+
+    config = AuthConfig.from_env()
+    return Authenticator(config, sessions).authenticate, auth_routes(config, sessions)

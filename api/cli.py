@@ -1,0 +1,95 @@
+"""The `backflush` command: serve, migrate, seed the demo plant, manage identities."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from backflush.settings import Settings
+
+
+def _migrate(settings: Settings) -> None:
+    from backflush.database import build_engine
+    from backflush.migrations import upgrade
+
+    engine = build_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+
+
+def cmd_migrate(args) -> int:
+    settings = Settings.from_env()
+    _migrate(settings)
+    print(f"database at head: {settings.database_url}")
+    return 0
+
+
+def cmd_seed_demo(args) -> int:
+    from backflush.database import build_engine, session_factory
+    from backflush.demo import seed_demo
+
+    settings = Settings.from_env()
+    _migrate(settings)
+    engine = build_engine(settings.database_url)
+    created = seed_demo(session_factory(engine))
+    print("demo plant created" if created else "demo plant already present")
+    for line in _demo_identities(session_factory(engine)):
+        print(line)
+    engine.dispose()
+    return 0
+
+
+def _demo_identities(sessions) -> list[str]:
+    try:
+        from auth.demo import seed_demo_identities
+    except ImportError:
+        return []
+    return seed_demo_identities(sessions)
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    settings = Settings.from_env()
+    _migrate(settings)
+    if args.demo:
+        cmd_seed_demo(args)
+    uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_level="info", proxy_headers=True)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="backflush", description="Backflush accounting service. The database is BACKFLUSH_DATABASE_URL "
+        "(default: sqlite:///backflush.db in the current directory).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="apply migrations, then serve the GraphQL API (GraphiQL at /graphql)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL for more than one)")
+    serve.add_argument("--demo", action="store_true", help="seed the demo plant first (idempotent)")
+    serve.set_defaults(run=cmd_serve)
+    commands.add_parser("migrate", help="bring the database schema to the latest version").set_defaults(run=cmd_migrate)
+    commands.add_parser("seed-demo", help="create a small demo plant and its users (idempotent)").set_defaults(
+        run=cmd_seed_demo)
+    _register_identity_commands(commands)
+    return parser
+
+
+def _register_identity_commands(commands) -> None:
+    try:
+        from auth.cli import register
+    except ImportError:
+        return
+    register(commands)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return args.run(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

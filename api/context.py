@@ -1,0 +1,44 @@
+"""The per-request context: sessions, the principal, loaders. Resolvers never share a session."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import anyio.to_thread
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.loaders import Loaders
+from auth.principal import Principal
+from backflush.commands import command
+from backflush.errors import DomainError
+from backflush.settings import Settings
+
+
+@dataclass
+class Context:
+    sessions: sessionmaker[Session]
+    principal: Principal
+    settings: Settings
+    loaders: Loaders
+    request: Any = None
+    response: Any = None
+    extras: dict = field(default_factory=dict)
+
+    async def read(self, query: Callable[[Session], Any]) -> Any:
+        """Run a read in a worker thread with a session of its own."""
+        def run():
+            with self.sessions() as session:
+                return query(session)
+        return await anyio.to_thread.run_sync(run)
+
+    async def execute(self, action: Callable[[Session, Principal], Any]) -> tuple[Any, list[DomainError]]:
+        """Run one domain command in one transaction; expected refusals come back as data."""
+        def run():
+            with command(self.sessions, self.principal) as session:
+                result = action(session, self.principal)
+                session.commit()
+                return result
+        try:
+            return await anyio.to_thread.run_sync(run), []
+        except DomainError as error:
+            return None, list(getattr(error, "errors", [error]))

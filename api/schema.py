@@ -1,0 +1,37 @@
+"""The schema: root types merged from one class per family, with guards and limits."""
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from api.errors import should_mask
+from api.mutations.inventory import InventoryMutations
+from api.mutations.masterdata import MasterDataMutations
+from api.permissions import assert_every_root_field_guarded
+from api.queries import CoreQueries
+from api.scalars import SCALAR_MAP
+from api.types import inventory, masterdata, work_orders
+
+Query = merge_types("Query", (CoreQueries,))
+Mutation = merge_types("Mutation", (MasterDataMutations, InventoryMutations))
+
+# Concrete Node types must be listed: `node(id:)` returns the interface only.
+NODE_TYPES = [masterdata.Site, masterdata.Location, masterdata.Item, masterdata.UomConversion, masterdata.Bom,
+              inventory.Lot, work_orders.WorkOrder]
+
+
+def build_schema(*, max_depth: int = 12, introspection: bool = True) -> strawberry.Schema:
+    extensions = [lambda: MaskErrors(should_mask_error=should_mask), lambda: QueryDepthLimiter(max_depth=max_depth)]
+    if not introspection:
+        from strawberry.extensions import DisableIntrospection
+        extensions.append(DisableIntrospection)
+    schema = strawberry.Schema(query=Query, mutation=Mutation, types=NODE_TYPES, extensions=extensions,
+                               config=StrawberryConfig(scalar_map=SCALAR_MAP))
+    assert_every_root_field_guarded(schema)
+    return schema
+
+
+def printed_schema() -> str:
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,10 @@
+"""Signature input → the signature service's request."""
+from __future__ import annotations
+
+from auth.signatures import SignatureRequest
+
+
+def signature_request(signature) -> SignatureRequest | None:
+    if signature is None:
+        return None
+    return SignatureRequest(meaning=signature.meaning, password=signature.password)

@@ -1,0 +1,89 @@
+"""Lots, balances and staged-lot bindings on the wire."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import strawberry
+
+import models
+from api.types.enums import LotStatus
+from api.types.masterdata import Item, Location, load_item
+from api.types.node import Node
+
+
+@strawberry.type
+class Balance:
+    lot_pk: strawberry.Private[int]
+    location_pk: strawberry.Private[int]
+    quantity: Decimal
+    uom: str
+
+    @strawberry.field
+    async def lot(self, info: strawberry.Info) -> "Lot":
+        return await load_lot(info, self.lot_pk)
+
+    @strawberry.field
+    async def location(self, info: strawberry.Info) -> Location:
+        return await load_location(info, self.location_pk)
+
+
+@strawberry.type
+class Lot(Node):
+    item_pk: strawberry.Private[int]
+    lot_number: str
+    status: LotStatus
+    expires_on: date | None
+    received_at: datetime | None
+    supplier: str | None
+    potency: Decimal | None
+
+    @strawberry.field
+    async def item(self, info: strawberry.Info) -> Item:
+        return await load_item(info, self.item_pk)
+
+    @strawberry.field(description="Non-zero balances of this lot, in the item's base uom")
+    async def balances(self, info: strawberry.Info) -> list[Balance]:
+        rows = await info.context.loaders.by_column(models.Balance, "lot_id").load(self.pk)
+        item = await info.context.loaders.by_id(models.Item).load(self.item_pk)
+        return [Balance(lot_pk=r.lot_id, location_pk=r.location_id, quantity=r.quantity, uom=item.base_uom)
+                for r in rows if r.quantity != 0]
+
+    @classmethod
+    def from_row(cls, row: models.Lot) -> "Lot":
+        return cls(pk=row.id, item_pk=row.item_id, lot_number=row.lot_number, status=LotStatus(row.status),
+                   expires_on=row.expires_on, received_at=row.received_at, supplier=row.supplier, potency=row.potency)
+
+
+async def load_lot(info: strawberry.Info, lot_id: int | None) -> Lot | None:
+    if lot_id is None:
+        return None
+    return Lot.from_row(await info.context.loaders.by_id(models.Lot).load(lot_id))
+
+
+async def load_location(info: strawberry.Info, location_id: int | None) -> Location | None:
+    if location_id is None:
+        return None
+    return Location.from_row(await info.context.loaders.by_id(models.Location).load(location_id))
+
+
+@strawberry.type
+class StagedLot:
+    lot_pk: strawberry.Private[int]
+    location_pk: strawberry.Private[int]
+    staged_quantity: Decimal
+    remaining_quantity: Decimal
+    staged_at: datetime
+
+    @strawberry.field
+    async def lot(self, info: strawberry.Info) -> Lot:
+        return await load_lot(info, self.lot_pk)
+
+    @strawberry.field
+    async def location(self, info: strawberry.Info) -> Location:
+        return await load_location(info, self.location_pk)
+
+    @classmethod
+    def from_row(cls, row: models.StagedLot) -> "StagedLot":
+        return cls(lot_pk=row.lot_id, location_pk=row.location_id, staged_quantity=row.staged_quantity,
+                   remaining_quantity=row.remaining_quantity, staged_at=row.staged_at)

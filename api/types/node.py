@@ -1,0 +1,47 @@
+"""The Relay Node interface, page info and keyset pagination."""
+from __future__ import annotations
+
+import base64
+import strawberry
+
+from api import ids
+
+@strawberry.interface
+class Node:
+    pk: strawberry.Private[int]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(ids.encode(type(self).graphql_name(), self.pk))
+
+    @classmethod
+    def graphql_name(cls) -> str:
+        return cls.__strawberry_definition__.name
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+def cursor_of(pk: int) -> str:
+    return base64.urlsafe_b64encode(f"k:{pk}".encode()).decode()
+
+
+def after_pk(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        prefix, _, pk = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        return int(pk) if prefix == "k" else None
+    except Exception:  # a garbled cursor starts from the beginning rather than failing the page
+        return None
+
+
+def page_info(page) -> PageInfo:
+    return PageInfo(has_next_page=page.has_next, has_previous_page=page.has_previous,
+                    start_cursor=cursor_of(page.rows[0].id) if page.rows else None,
+                    end_cursor=cursor_of(page.rows[-1].id) if page.rows else None)
