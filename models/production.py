@@ -69,6 +69,8 @@ class Trigger(SQLModel, table=True):
     discarded_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     discard_reason_code: str | None = Field(default=None, max_length=40)
     reversed: bool = False
+    deviation_id: int | None = Field(default=None, foreign_key="deviation.id")
+    first_blocked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     actor: str = Field(max_length=120)
 
 

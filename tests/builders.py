@@ -85,3 +85,18 @@ def line(line_no: int, component: str, quantity: str, uom: str = "kg", **extra) 
 
 
 D = Decimal
+
+
+def trigger(work_order, good: str, *, key: str | None = None, scrap: str | None = None, operation_seq=None, **extra):
+    from backflush.trigger_eval import TriggerInput
+
+    trigger.counter = getattr(trigger, "counter", 0) + 1
+    return TriggerInput(idempotency_key=key or f"k-{trigger.counter}", work_order_id=work_order.id,
+                        kind=extra.pop("kind", "GOOD_UNITS_DECLARED"), good_quantity=good, scrap_quantity=scrap,
+                        operation_seq=operation_seq, **extra)
+
+
+def post(plant: "Plant", request):
+    from backflush.posting import submit_trigger
+
+    return submit_trigger(plant.sessions, plant.principal, request)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 12:12:18.772866
+Create Date: 2026-11-25 12:17:55.163611
 """
 from alembic import op
 import sqlalchemy as sa
@@ -374,6 +374,21 @@ def upgrade() -> None:
     with op.batch_alter_table('stagedlot', schema=None) as batch_op:
         batch_op.create_index('ix_stagedlot_work_order', ['work_order_id', 'lot_id'], unique=False)
 
+    op.create_table('workorderoperation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('work_order_id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('work_center', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
+    sa.Column('input_location_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['input_location_id'], ['location.id'], name=op.f('fk_workorderoperation_input_location_id_location')),
+    sa.ForeignKeyConstraint(['work_order_id'], ['workorder.id'], name=op.f('fk_workorderoperation_work_order_id_workorder')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_workorderoperation')),
+    sa.UniqueConstraint('work_order_id', 'seq', name=op.f('uq_workorderoperation_work_order_id_seq'))
+    )
+    with op.batch_alter_table('workorderoperation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_workorderoperation_work_order_id'), ['work_order_id'], unique=False)
+
     op.create_table('trigger',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_id', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
@@ -397,9 +412,12 @@ def upgrade() -> None:
     sa.Column('discarded_at', models.types.UtcDateTime(timezone=True), nullable=True),
     sa.Column('discard_reason_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('reversed', sa.Boolean(), nullable=False),
+    sa.Column('deviation_id', sa.Integer(), nullable=True),
+    sa.Column('first_blocked_at', models.types.UtcDateTime(timezone=True), nullable=True),
     sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
     sa.CheckConstraint('CAST(good_quantity AS NUMERIC) >= 0', name=op.f('ck_trigger_trigger_good_non_negative')),
     sa.CheckConstraint('CAST(scrap_quantity AS NUMERIC) >= 0', name=op.f('ck_trigger_trigger_scrap_non_negative')),
+    sa.ForeignKeyConstraint(['deviation_id'], ['deviation.id'], name=op.f('fk_trigger_deviation_id_deviation')),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_trigger_site_id_site')),
     sa.ForeignKeyConstraint(['work_order_id'], ['workorder.id'], name=op.f('fk_trigger_work_order_id_workorder')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_trigger')),
@@ -408,21 +426,6 @@ def upgrade() -> None:
     with op.batch_alter_table('trigger', schema=None) as batch_op:
         batch_op.create_index('ix_trigger_received', ['received_at'], unique=False)
         batch_op.create_index('ix_trigger_work_order', ['work_order_id', 'id'], unique=False)
-
-    op.create_table('workorderoperation',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('work_order_id', sa.Integer(), nullable=False),
-    sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-    sa.Column('work_center', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
-    sa.Column('input_location_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['input_location_id'], ['location.id'], name=op.f('fk_workorderoperation_input_location_id_location')),
-    sa.ForeignKeyConstraint(['work_order_id'], ['workorder.id'], name=op.f('fk_workorderoperation_work_order_id_workorder')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_workorderoperation')),
-    sa.UniqueConstraint('work_order_id', 'seq', name=op.f('uq_workorderoperation_work_order_id_seq'))
-    )
-    with op.batch_alter_table('workorderoperation', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_workorderoperation_work_order_id'), ['work_order_id'], unique=False)
 
     op.create_table('ledgerentry',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -544,7 +547,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_serial_lot_id'), ['lot_id'], unique=False)
 
     # ### end Alembic commands ###
-
     _refuse_audit_changes_on_postgresql()
 
 
@@ -595,15 +597,15 @@ def downgrade() -> None:
         batch_op.drop_index('ix_ledger_lot')
 
     op.drop_table('ledgerentry')
-    with op.batch_alter_table('workorderoperation', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_workorderoperation_work_order_id'))
-
-    op.drop_table('workorderoperation')
     with op.batch_alter_table('trigger', schema=None) as batch_op:
         batch_op.drop_index('ix_trigger_work_order')
         batch_op.drop_index('ix_trigger_received')
 
     op.drop_table('trigger')
+    with op.batch_alter_table('workorderoperation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_workorderoperation_work_order_id'))
+
+    op.drop_table('workorderoperation')
     with op.batch_alter_table('stagedlot', schema=None) as batch_op:
         batch_op.drop_index('ix_stagedlot_work_order')
 

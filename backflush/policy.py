@@ -1,0 +1,65 @@
+"""The seam where QA's rule sets decide eligibility, blocking and deviations for a flush.
+
+The posting service asks a `FlushPolicy`; the built-in one carries SPEC §6's shipped defaults as
+code, and the rules engine provides one backed by the active, approved rule sets.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from backflush.allocation import Binding
+from backflush.plan import BlockReason, Requirement
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """What a rule set decided and why; stored with the trigger it decided."""
+
+    rule_set_id: int | None
+    version: int
+    engine: str
+    fired: list[dict]
+    input_hash: str
+    facts: dict
+
+
+@dataclass(frozen=True)
+class DeviationRequest:
+    category: str
+    severity: str
+    reason_code: str
+
+
+@dataclass
+class FlushVerdict:
+    """Filled in by a policy while a trigger is planned."""
+
+    decisions: list[DecisionRecord] = field(default_factory=list)
+
+
+class FlushPolicy(Protocol):
+    def excluded_lots(self, candidates: list[dict], *, bindings: tuple[Binding, ...], verdict: FlushVerdict) -> set:
+        """Binding ids the ELIGIBILITY rules exclude."""
+
+    def block_reasons(self, trigger: dict, requirements: tuple[Requirement, ...], *,
+                      verdict: FlushVerdict) -> list[BlockReason]:
+        """Extra reasons from the BLOCKING rules (built-in checks already ran)."""
+
+    def deviations_for_block(self, blocked_flush: dict, *, verdict: FlushVerdict) -> list[DeviationRequest]:
+        """What the DEVIATION rules open for a blocked flush."""
+
+
+class BuiltinPolicy:
+    """SPEC §6 defaults as code: the planner already excludes expired and unreleased lots and blocks
+    clock skew over the limit; every block opens one deviation per reason code."""
+
+    def excluded_lots(self, candidates, *, bindings, verdict) -> set:
+        return set()
+
+    def block_reasons(self, trigger, requirements, *, verdict) -> list[BlockReason]:
+        return []
+
+    def deviations_for_block(self, blocked_flush, *, verdict) -> list[DeviationRequest]:
+        return [DeviationRequest(category="BLOCKED_FLUSH", severity="MINOR", reason_code=code)
+                for code in blocked_flush["reason_codes"]]

@@ -1,0 +1,140 @@
+"""postTrigger: one trigger, one transaction — every draw booked, or nothing but the blocked trigger.
+
+Locks are taken in one order everywhere: the work order, then its staged bindings (by id), then the
+balances touched (by lot, location), so concurrent triggers on shared lots cannot deadlock.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from auth.principal import Principal
+from backflush import audit
+from backflush.booking import book_plan, store_block
+from backflush.commands import command
+from backflush.errors import DomainError
+from backflush.policy import BuiltinPolicy, FlushPolicy
+from backflush.trigger_eval import TriggerInput, evaluate, parse_trigger
+from backflush.work_orders import require_open, work_order_in_sites
+from models import Item, Trigger
+from models.types import utcnow
+
+
+@dataclass(frozen=True)
+class TriggerResult:
+    trigger: Trigger
+    replayed: bool
+
+
+def submit_trigger(sessions: sessionmaker[Session], principal: Principal, request: TriggerInput,
+                   policy: FlushPolicy | None = None) -> TriggerResult:
+    """Post in a transaction of its own; a lost race on the idempotency key replays the winner."""
+    try:
+        with command(sessions, principal) as session:
+            result = post_trigger(session, principal, request, policy or BuiltinPolicy())
+            session.commit()
+            return result
+    except IntegrityError as conflict:
+        if "uq_trigger_client_key" not in str(conflict.orig) and "trigger.client_id" not in str(conflict.orig):
+            raise
+    with command(sessions, principal) as session:
+        work_order = work_order_in_sites(session, principal, request.work_order_id)
+        parsed = parse_trigger(request, session.get(Item, work_order.item_id))
+        return _replay(_existing(session, principal, parsed.key), parsed.payload_hash)
+
+
+def post_trigger(session: Session, principal: Principal, request: TriggerInput, policy: FlushPolicy) -> TriggerResult:
+    work_order = work_order_in_sites(session, principal, request.work_order_id, lock=True)
+    parsed = parse_trigger(request, session.get(Item, work_order.item_id))
+    existing = _existing(session, principal, parsed.key)
+    if existing is not None:
+        return _replay(existing, parsed.payload_hash)
+    require_open(work_order)
+    now = utcnow()
+    evaluation = evaluate(session, work_order=work_order, trigger=parsed, policy=policy, at=now, lock=True)
+    trigger = Trigger(
+        client_id=principal.subject, idempotency_key=parsed.key, payload_hash=parsed.payload_hash,
+        site_id=work_order.site_id, work_order_id=work_order.id, operation_seq=evaluation.plan.operation_seq,
+        kind=parsed.kind, good_quantity=parsed.good, scrap_quantity=parsed.scrap, device_id=parsed.device_id,
+        device_timestamp=parsed.device_timestamp, clock_skew_seconds=evaluation.skew,
+        handling_unit=parsed.handling_unit, serials=[list(s) for s in parsed.serials] or None,
+        received_at=now, outcome="PENDING", actor=principal.subject)
+    session.add(trigger)
+    session.flush()
+    if evaluation.plan.blocked:
+        store_block(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation, policy=policy)
+    else:
+        book_plan(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation)
+    return TriggerResult(trigger=trigger, replayed=False)
+
+
+def _existing(session: Session, principal: Principal, key: str) -> Trigger | None:
+    return session.scalar(select(Trigger).where(Trigger.client_id == principal.subject, Trigger.idempotency_key == key))
+
+
+def _replay(existing: Trigger, payload_hash: str) -> TriggerResult:
+    if existing.payload_hash != payload_hash:
+        raise DomainError("IDEMPOTENCY_KEY_REUSED", "this idempotency key was used for a different trigger",
+                          ["input", "idempotencyKey"])
+    return TriggerResult(trigger=existing, replayed=True)
+
+
+def retry_trigger(session: Session, principal: Principal, *, trigger_id: int | None,
+                  policy: FlushPolicy | None = None) -> TriggerResult:
+    """Evaluate a BLOCKED trigger again, after correction; it posts, or stays blocked with fresh reasons."""
+    trigger = _trigger_in_sites(session, principal, trigger_id)
+    work_order = work_order_in_sites(session, principal, trigger.work_order_id, lock=True)
+    session.refresh(trigger, with_for_update=True)
+    if trigger.outcome != "BLOCKED":
+        raise DomainError("TRIGGER_NOT_BLOCKED", f"the trigger is {trigger.outcome}", ["input", "triggerId"])
+    require_open(work_order)
+    policy = policy or BuiltinPolicy()
+    request = TriggerInput(idempotency_key=trigger.idempotency_key, work_order_id=work_order.id, kind=trigger.kind,
+                           good_quantity=trigger.good_quantity, scrap_quantity=trigger.scrap_quantity,
+                           operation_seq=trigger.operation_seq, device_id=trigger.device_id,
+                           device_timestamp=trigger.device_timestamp, handling_unit=trigger.handling_unit,
+                           serials=tuple(tuple(s) for s in trigger.serials or ()))
+    parsed = parse_trigger(request, session.get(Item, work_order.item_id))
+    evaluation = evaluate(session, work_order=work_order, trigger=parsed, policy=policy, at=utcnow(), lock=True)
+    evaluation.skew = trigger.clock_skew_seconds  # the device's clock was judged when it reported
+    if evaluation.plan.blocked:
+        store_block(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation, policy=policy)
+    else:
+        book_plan(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation)
+    return TriggerResult(trigger=trigger, replayed=False)
+
+
+def _trigger_in_sites(session: Session, principal: Principal, trigger_id: int | None) -> Trigger:
+    from backflush.reads import record_in_sites
+
+    trigger = record_in_sites(session, principal, Trigger, trigger_id) if trigger_id else None
+    if trigger is None:
+        from backflush.errors import NotFound
+        raise NotFound("trigger", ["input", "triggerId"])
+    return trigger
+
+
+def discard_trigger(session: Session, principal: Principal, *, trigger_id: int | None, reason_code: str,
+                    signature) -> Trigger:
+    from auth.signatures import sign
+    from backflush.arguments import text_arg
+
+    trigger = _trigger_in_sites(session, principal, trigger_id)
+    work_order_in_sites(session, principal, trigger.work_order_id, lock=True)
+    session.refresh(trigger, with_for_update=True)
+    if trigger.outcome != "BLOCKED":
+        raise DomainError("TRIGGER_NOT_BLOCKED", f"only a BLOCKED trigger can be discarded; it is {trigger.outcome}",
+                          ["input", "triggerId"])
+    reason_code = text_arg(reason_code, "reasonCode", max_length=40)
+    if signature is None:
+        raise DomainError("SIGNATURE_REQUIRED", "discarding a blocked trigger needs an e-signature", ["input", "signature"])
+    sign(session, principal=principal, request=signature, record_type="trigger", record_id=trigger.id,
+         content={"trigger_id": trigger.id, "idempotency_key": trigger.idempotency_key, "action": "discard",
+                  "reason_code": reason_code, "block_reasons": trigger.block_reasons})
+    trigger.outcome, trigger.discarded_at, trigger.discard_reason_code = "DISCARDED", utcnow(), reason_code
+    audit.record(session, actor=principal.subject, action="trigger.discarded", entity_type="trigger",
+                 entity_id=trigger.id, before={"outcome": "BLOCKED"}, after={"outcome": "DISCARDED"}, reason=reason_code)
+    return trigger

@@ -1,0 +1,113 @@
+"""Read a trigger request and evaluate it against the order's facts: the plan and what policy decided.
+
+Shared by postTrigger, retryTrigger and previewTrigger, so a preview answers exactly what a post would do.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from backflush.arguments import choice_arg, decimal_arg, precise_arg, text_arg
+from backflush.audit import canonical, sha256
+from backflush.errors import DomainError
+from backflush.plan import (BlockReason, InvalidTrigger, SerialScan, TriggerFacts, TriggerPlan, TriggerRequest,
+                            plan_trigger)
+from backflush.policy import FlushPolicy, FlushVerdict
+from backflush.trigger_facts import OrderFacts, load_order_facts
+from backflush.usage import MasterDataError
+from models import Item, WorkOrder
+
+TRIGGER_KINDS = frozenset({"OPERATION_COMPLETE", "GOOD_UNITS_DECLARED", "PACK_CONFIRMED", "HANDLING_UNIT_CLOSED"})
+
+
+@dataclass(frozen=True)
+class TriggerInput:
+    """A trigger as the client sent it; quantities still raw."""
+
+    idempotency_key: str
+    work_order_id: int | None
+    kind: str
+    good_quantity: object
+    scrap_quantity: object = None
+    operation_seq: int | None = None
+    device_id: str | None = None
+    device_timestamp: datetime | None = None
+    serials: tuple[tuple[int, str], ...] = ()
+    handling_unit: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedTrigger:
+    key: str
+    kind: str
+    good: Decimal
+    scrap: Decimal
+    operation_seq: int | None
+    device_id: str | None
+    device_timestamp: datetime | None
+    serials: tuple[tuple[int, str], ...]
+    handling_unit: str | None
+    payload_hash: str
+
+
+def parse_trigger(request: TriggerInput, product: Item) -> ParsedTrigger:
+    key = text_arg(request.idempotency_key, "idempotencyKey", max_length=200)
+    choice_arg(request.kind, "kind", TRIGGER_KINDS)
+    good = decimal_arg(request.good_quantity, "goodQuantity", non_negative=True)
+    scrap = decimal_arg(request.scrap_quantity, "scrapQuantity", non_negative=True, default=Decimal(0))
+    good = precise_arg(good, product.precision, "goodQuantity", product.base_uom)
+    scrap = precise_arg(scrap, product.precision, "scrapQuantity", product.base_uom)
+    if good + scrap == 0:
+        raise DomainError("NOTHING_REPORTED", "report good or scrap units", ["input", "goodQuantity"])
+    payload = {"work_order_id": request.work_order_id, "kind": request.kind, "good": good.normalize(),
+               "scrap": scrap.normalize(), "operation_seq": request.operation_seq, "device_id": request.device_id,
+               "device_timestamp": request.device_timestamp, "serials": sorted(request.serials),
+               "handling_unit": request.handling_unit}
+    return ParsedTrigger(key, request.kind, good, scrap, request.operation_seq, request.device_id,
+                         request.device_timestamp, tuple(request.serials), request.handling_unit,
+                         sha256(canonical(payload)))
+
+
+def clock_skew(device_timestamp: datetime | None, now: datetime) -> Decimal | None:
+    if device_timestamp is None:
+        return None
+    delta = device_timestamp - now
+    return Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds).scaleb(-6)
+
+
+@dataclass
+class Evaluation:
+    plan: TriggerPlan
+    facts: OrderFacts
+    verdict: FlushVerdict = field(default_factory=FlushVerdict)
+    skew: Decimal | None = None
+
+
+def evaluate(session: Session, *, work_order: WorkOrder, trigger: ParsedTrigger, policy: FlushPolicy,
+             at: datetime, lock: bool, clock_skew_limit: int = 120) -> Evaluation:
+    facts = load_order_facts(session, work_order, at=at, lock=lock)
+    verdict, skew = FlushVerdict(), clock_skew(trigger.device_timestamp, at)
+    excluded = policy.excluded_lots([], bindings=facts.bindings, verdict=verdict)
+    trigger_fact = {"work_order_number": work_order.number, "kind": trigger.kind, "device_id": trigger.device_id,
+                    "operation_seq": trigger.operation_seq, "good_quantity": trigger.good,
+                    "scrap_quantity": trigger.scrap, "clock_skew_seconds": skew, "handling_unit": trigger.handling_unit}
+    request = TriggerRequest(good=trigger.good, scrap=trigger.scrap, operation_seq=trigger.operation_seq,
+                             serials=tuple(SerialScan(line_no, serial) for line_no, serial in trigger.serials),
+                             clock_skew_seconds=skew)
+    planner_facts = TriggerFacts(
+        trigger=request, work_order=facts.work_order, bom=facts.bom, posted_at=at, bindings=facts.bindings,
+        conversions=facts.conversions, phantom_boms=facts.phantom_boms, excluded_lot_ids=frozenset(excluded),
+        clock_skew_limit_seconds=Decimal(clock_skew_limit))
+    try:
+        plan = plan_trigger(planner_facts, blocking_policy=lambda requirements: policy.block_reasons(
+            trigger_fact, requirements, verdict=verdict))
+    except InvalidTrigger as invalid:
+        raise DomainError(invalid.code, invalid.message, invalid.field) from None
+    except MasterDataError as broken:  # e.g. a conversion withdrawn since approval: a prerequisite, so block
+        reason = BlockReason(code=broken.code, message=broken.message)
+        plan = TriggerPlan(operation_seq=trigger.operation_seq or max(facts.work_order.operation_seqs),
+                           units=Decimal(0), draws=(), block_reasons=(reason,), requirements=())
+    return Evaluation(plan=plan, facts=facts, verdict=verdict, skew=skew)
