@@ -11,7 +11,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET
 
 from api.context import Context
 from api.loaders import Loaders
@@ -32,11 +34,22 @@ class BackflushGraphQL(GraphQL):
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=False,
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         self.sessions, self.settings, self.authenticate = sessions, settings, authenticate
+        self.policies = None
 
     async def get_context(self, request: Any, response: Any) -> Context:
         principal = request.scope.get("state", {}).get("principal")
         return Context(sessions=self.sessions, principal=principal, settings=self.settings,
-                       loaders=Loaders(self.sessions), request=request, response=response)
+                       loaders=Loaders(self.sessions), request=request, response=response, policies=self.policies)
+
+    async def on_ws_connect(self, context: Context):
+        """Websockets carry the token in connection_init: {"Authorization": "Bearer …"}."""
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        try:
+            context.principal = self.authenticate(header)
+        except Unauthenticated:
+            raise ConnectionRejectionError({"reason": "authentication required"}) from None
+        return UNSET
 
 
 def _unauthorized(reason: str) -> Response:

@@ -11,6 +11,7 @@ from api.loaders import Loaders
 from auth.principal import Principal
 from backflush.commands import command
 from backflush.errors import DomainError
+from backflush.policy import BuiltinPolicy
 from backflush.settings import Settings
 
 
@@ -22,7 +23,19 @@ class Context:
     loaders: Loaders
     request: Any = None
     response: Any = None
+    policies: Any = None  # builds the FlushPolicy (rule sets) a command is decided by
+    connection_params: dict | None = None  # websocket connection_init payload
     extras: dict = field(default_factory=dict)
+
+    def flush_policy(self):
+        return self.policies.flush() if self.policies is not None else BuiltinPolicy()
+
+    async def run(self, action: Callable[[], Any]) -> tuple[Any, list[DomainError]]:
+        """Run a service that owns its transactions (posting retries a lost idempotency race)."""
+        try:
+            return await anyio.to_thread.run_sync(action), []
+        except DomainError as error:
+            return None, list(getattr(error, "errors", [error]))
 
     async def read(self, query: Callable[[Session], Any]) -> Any:
         """Run a read in a worker thread with a session of its own."""

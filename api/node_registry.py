@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import models
-from api.types import inventory, masterdata, work_orders
+from api.types import governance, inventory, masterdata, triggers, work_orders
 
 NODE_TYPES = {
     "Site": (models.Site, masterdata.Site),
@@ -12,6 +12,10 @@ NODE_TYPES = {
     "Bom": (models.Bom, masterdata.Bom),
     "Lot": (models.Lot, inventory.Lot),
     "WorkOrder": (models.WorkOrder, work_orders.WorkOrder),
+    "Trigger": (models.Trigger, triggers.Trigger),
+    "FlushPosting": (models.LedgerEntry, triggers.FlushPosting),
+    "Deviation": (models.Deviation, governance.Deviation),
+    "RuleSet": (models.RuleSet, governance.RuleSet),
 }
 
 AUDIT_ENTITY = {
@@ -19,8 +23,3 @@ AUDIT_ENTITY = {
     "Lot": "lot", "WorkOrder": "work_order", "Trigger": "trigger", "Reversal": "reversal",
     "Deviation": "deviation", "RuleSet": "rule_set",
 }
-
-
-def register(type_name: str, model, graphql_type) -> None:
-    """Later modules (triggers, rules, deviations) add their node types here."""
-    NODE_TYPES[type_name] = (model, graphql_type)

@@ -9,17 +9,20 @@ from strawberry.tools import merge_types
 from api.errors import should_mask
 from api.mutations.inventory import InventoryMutations
 from api.mutations.masterdata import MasterDataMutations
+from api.mutations.triggers import TriggerMutations, TriggerQueries
 from api.permissions import assert_every_root_field_guarded
 from api.queries import CoreQueries
+from api.subscriptions import Subscription
 from api.scalars import SCALAR_MAP
-from api.types import inventory, masterdata, work_orders
+from api.types import governance, inventory, masterdata, triggers, work_orders
 
-Query = merge_types("Query", (CoreQueries,))
-Mutation = merge_types("Mutation", (MasterDataMutations, InventoryMutations))
+Query = merge_types("Query", (CoreQueries, TriggerQueries))
+Mutation = merge_types("Mutation", (MasterDataMutations, InventoryMutations, TriggerMutations))
 
 # Concrete Node types must be listed: `node(id:)` returns the interface only.
 NODE_TYPES = [masterdata.Site, masterdata.Location, masterdata.Item, masterdata.UomConversion, masterdata.Bom,
-              inventory.Lot, work_orders.WorkOrder]
+              inventory.Lot, work_orders.WorkOrder, triggers.Trigger, triggers.FlushPosting, governance.Deviation,
+              governance.RuleSet]
 
 
 def build_schema(*, max_depth: int = 12, introspection: bool = True) -> strawberry.Schema:
@@ -27,7 +30,7 @@ def build_schema(*, max_depth: int = 12, introspection: bool = True) -> strawber
     if not introspection:
         from strawberry.extensions import DisableIntrospection
         extensions.append(DisableIntrospection)
-    schema = strawberry.Schema(query=Query, mutation=Mutation, types=NODE_TYPES, extensions=extensions,
+    schema = strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription, types=NODE_TYPES, extensions=extensions,
                                config=StrawberryConfig(scalar_map=SCALAR_MAP))
     assert_every_root_field_guarded(schema)
     return schema

@@ -12,11 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from auth.principal import Principal
+from auth.signatures import sign
 from backflush import audit
+from backflush.arguments import text_arg
 from backflush.booking import book_plan, store_block
 from backflush.commands import command
-from backflush.errors import DomainError
+from backflush.errors import DomainError, NotFound
 from backflush.policy import BuiltinPolicy, FlushPolicy
+from backflush.reads import record_in_sites
 from backflush.trigger_eval import TriggerInput, evaluate, parse_trigger
 from backflush.work_orders import require_open, work_order_in_sites
 from models import Item, Trigger
@@ -108,20 +111,14 @@ def retry_trigger(session: Session, principal: Principal, *, trigger_id: int | N
 
 
 def _trigger_in_sites(session: Session, principal: Principal, trigger_id: int | None) -> Trigger:
-    from backflush.reads import record_in_sites
-
     trigger = record_in_sites(session, principal, Trigger, trigger_id) if trigger_id else None
     if trigger is None:
-        from backflush.errors import NotFound
         raise NotFound("trigger", ["input", "triggerId"])
     return trigger
 
 
 def discard_trigger(session: Session, principal: Principal, *, trigger_id: int | None, reason_code: str,
                     signature) -> Trigger:
-    from auth.signatures import sign
-    from backflush.arguments import text_arg
-
     trigger = _trigger_in_sites(session, principal, trigger_id)
     work_order_in_sites(session, principal, trigger.work_order_id, lock=True)
     session.refresh(trigger, with_for_update=True)
@@ -138,3 +135,15 @@ def discard_trigger(session: Session, principal: Principal, *, trigger_id: int |
     audit.record(session, actor=principal.subject, action="trigger.discarded", entity_type="trigger",
                  entity_id=trigger.id, before={"outcome": "BLOCKED"}, after={"outcome": "DISCARDED"}, reason=reason_code)
     return trigger
+
+
+def preview_trigger(session: Session, principal: Principal, request: TriggerInput,
+                    policy: FlushPolicy | None = None):
+    """Exactly what post_trigger would do now — the draws or every block reason — writing nothing."""
+    work_order = work_order_in_sites(session, principal, request.work_order_id)
+    parsed = parse_trigger(request, session.get(Item, work_order.item_id))
+    require_open(work_order)
+    evaluation = evaluate(session, work_order=work_order, trigger=parsed, policy=policy or BuiltinPolicy(),
+                          at=utcnow(), lock=False)
+    session.rollback()
+    return evaluation

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from auth.principal import Principal
 from backflush.paging import Page, keyset_page
-from models import AuditRecord, Item, Lot, Site, WorkOrder
+from models import AuditRecord, Item, LedgerEntry, Lot, Site, Trigger, WorkOrder
 
 SITE_SCOPED = {"Lot", "WorkOrder", "Location", "Trigger", "Deviation", "Reversal", "LedgerEntry"}
 
@@ -59,3 +59,45 @@ def audit_records(session: Session, *, entity: tuple[str, int] | None, first: in
     if entity is not None:
         statement = statement.where(AuditRecord.entity_type == entity[0], AuditRecord.entity_id == str(entity[1]))
     return list(session.scalars(statement))
+
+
+def items_by_codes(session: Session, codes: list[str]) -> dict[str, Item]:
+    return {i.code: i for i in session.scalars(select(Item).where(Item.code.in_(codes)))}
+
+
+ISSUE_KINDS = ("BACKFLUSH_ISSUE", "SCAN_ISSUE", "FORWARD_ISSUE")
+
+
+def triggers_page(session: Session, *, work_order_id: int, first: int | None, after_id: int | None) -> Page:
+    statement = select(Trigger).where(Trigger.work_order_id == work_order_id)
+    return keyset_page(session, statement, Trigger, first=first, after_id=after_id)
+
+
+def postings_page(session: Session, *, work_order_id: int, first: int | None, after_id: int | None) -> Page:
+    statement = select(LedgerEntry).where(LedgerEntry.work_order_id == work_order_id, LedgerEntry.kind.in_(ISSUE_KINDS))
+    return keyset_page(session, statement, LedgerEntry, first=first, after_id=after_id)
+
+
+TRIGGER_OUTCOME_ACTIONS = ("trigger.posted", "trigger.blocked")
+
+
+def last_audit_seq(session: Session) -> int:
+    return session.scalar(select(AuditRecord.seq).order_by(AuditRecord.seq.desc()).limit(1)) or 0
+
+
+def trigger_outcomes_after(session: Session, principal: Principal, *, after_seq: int,
+                           work_order_id: int | None) -> tuple[int, list[Trigger]]:
+    """Triggers whose outcome was decided after audit row `after_seq`, in decision order.
+
+    Read from the audit trail, so every server process sees every outcome, retries included.
+    """
+    rows = list(session.execute(select(AuditRecord.seq, AuditRecord.entity_id).where(
+        AuditRecord.seq > after_seq, AuditRecord.action.in_(TRIGGER_OUTCOME_ACTIONS)).order_by(AuditRecord.seq).limit(500)))
+    if not rows:
+        return after_seq, []
+    triggers = {t.id: t for t in session.scalars(select(Trigger).where(Trigger.id.in_({int(e) for _, e in rows})))}
+    site_ids = visible_site_ids(session, principal)
+    wanted = [triggers[int(e)] for _, e in rows if int(e) in triggers]
+    wanted = [t for t in wanted if (site_ids is None or t.site_id in site_ids)
+              and (work_order_id is None or t.work_order_id == work_order_id)]
+    return rows[-1][0], wanted

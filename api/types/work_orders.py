@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -9,7 +10,11 @@ import models
 from api.types.enums import WorkOrderStatus
 from api.types.inventory import Lot, StagedLot, load_location, load_lot
 from api.types.masterdata import Bom, Item, Location, Site, load_item
-from api.types.node import Node
+from api.types.node import Node, PageInfo, after_pk, cursor_of, page_info
+from backflush import reads
+
+if TYPE_CHECKING:
+    from api.types.triggers import FlushPostingConnection, TriggerConnection
 
 
 @strawberry.type
@@ -35,6 +40,37 @@ class WorkOrderOperation:
     async def _counted(self, info: strawberry.Info) -> list[models.Trigger]:
         rows = await info.context.loaders.by_column(models.Trigger, "work_order_id").load(self.work_order_pk)
         return [t for t in rows if t.operation_seq == self.seq and t.outcome == "POSTED" and not t.reversed]
+
+
+@strawberry.type
+class ComponentVariance:
+    component_pk: strawberry.Private[int]
+    substitutes_pk: strawberry.Private[int | None]
+    standard_quantity: Decimal
+    actual_quantity: Decimal
+    usage_variance: Decimal
+    yield_variance: Decimal
+    mix_variance: Decimal
+    residual_variance: Decimal
+    variance_percent: Decimal | None
+    usage_variance_cost: Decimal | None = strawberry.field(description="usageVariance at standard cost")
+    uom: str
+
+    @strawberry.field
+    async def component(self, info: strawberry.Info) -> Item:
+        return await load_item(info, self.component_pk)
+
+    @strawberry.field(description="Set on an alternate's row: the primary it stood in for")
+    async def substitutes_for(self, info: strawberry.Info) -> Item | None:
+        return await load_item(info, self.substitutes_pk)
+
+    @classmethod
+    def from_row(cls, row: models.ComponentVariance) -> "ComponentVariance":
+        return cls(component_pk=row.component_id, substitutes_pk=row.substitutes_for_item_id,
+                   standard_quantity=row.standard_quantity, actual_quantity=row.actual_quantity,
+                   usage_variance=row.usage_variance, yield_variance=row.yield_variance, mix_variance=row.mix_variance,
+                   residual_variance=row.residual_variance, variance_percent=row.variance_percent,
+                   usage_variance_cost=row.usage_variance_cost, uom=row.uom)
 
 
 @strawberry.type
@@ -75,6 +111,29 @@ class WorkOrder(Node):
         rows = await info.context.loaders.by_column(models.StagedLot, "work_order_id").load(self.pk)
         return [StagedLot.from_row(r) for r in rows]
 
+    @strawberry.field(description="Triggers reported on this order, oldest first (keyset cursors)")
+    async def triggers(self, info: strawberry.Info, first: int | None = None,
+                       after: str | None = None) -> Annotated["TriggerConnection", strawberry.lazy("api.types.triggers")]:
+        from api.types.triggers import Trigger, TriggerConnection, TriggerEdge
+        page = await info.context.read(lambda s: reads.triggers_page(s, work_order_id=self.pk, first=first,
+                                                                     after_id=after_pk(after)))
+        return TriggerConnection(edges=[TriggerEdge(node=Trigger.from_row(r), cursor=cursor_of(r.id)) for r in page.rows],
+                                 page_info=page_info(page))
+
+    @strawberry.field(description="Component issues booked for this order, oldest first (keyset cursors)")
+    async def flush_postings(self, info: strawberry.Info, first: int | None = None, after: str | None = None
+                             ) -> Annotated["FlushPostingConnection", strawberry.lazy("api.types.triggers")]:
+        from api.types.triggers import FlushPosting, FlushPostingConnection, FlushPostingEdge
+        page = await info.context.read(lambda s: reads.postings_page(s, work_order_id=self.pk, first=first,
+                                                                     after_id=after_pk(after)))
+        edges = [FlushPostingEdge(node=FlushPosting.from_row(r), cursor=cursor_of(r.id)) for r in page.rows]
+        return FlushPostingConnection(edges=edges, page_info=page_info(page))
+
+    @strawberry.field(description="Variances booked at close, one row per BOM line and per alternate used")
+    async def variances(self, info: strawberry.Info) -> list[ComponentVariance]:
+        rows = await info.context.loaders.by_column(models.ComponentVariance, "work_order_id").load(self.pk)
+        return [ComponentVariance.from_row(r) for r in rows]
+
     @classmethod
     def from_row(cls, row: models.WorkOrder) -> "WorkOrder":
         return cls(pk=row.id, number=row.number, item_pk=row.item_id, site_pk=row.site_id, bom_pk=row.bom_id,
@@ -92,7 +151,4 @@ class WorkOrderEdge:
 @strawberry.type
 class WorkOrderConnection:
     edges: list[WorkOrderEdge]
-    page_info: "PageInfo"
-
-
-from api.types.node import PageInfo  # noqa: E402  (forward reference above)
+    page_info: PageInfo

@@ -1,0 +1,87 @@
+"""Rule sets, rule decisions and deviations on the wire."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+
+import models
+from api.types.enums import ApprovalStatus, DeviationStatus, RuleSetKind
+from api.types.masterdata import ESignature, load_signatures
+from api.types.node import Node
+
+
+@strawberry.type
+class RuleSet(Node):
+    name: str
+    kind: RuleSetKind
+    version: int
+    status: ApprovalStatus
+    document: JSON
+    effective_from: datetime | None
+
+    @strawberry.field
+    async def signatures(self, info: strawberry.Info) -> list[ESignature]:
+        return await load_signatures(info, "rule_set", self.pk)
+
+    @classmethod
+    def from_row(cls, row: models.RuleSet) -> "RuleSet":
+        return cls(pk=row.id, name=row.name, kind=RuleSetKind(row.kind), version=row.version,
+                   status=ApprovalStatus(row.status), document=row.document, effective_from=row.effective_from)
+
+
+@strawberry.type
+class FiredRule:
+    rule_id: str
+    action: str
+    params: JSON | None
+
+
+@strawberry.type
+class RuleDecision:
+    rule_set_pk: strawberry.Private[int]
+    version: int
+    fired: list[FiredRule]
+    input_hash: str
+    engine: str
+
+    @strawberry.field
+    async def rule_set(self, info: strawberry.Info) -> RuleSet:
+        return RuleSet.from_row(await info.context.loaders.by_id(models.RuleSet).load(self.rule_set_pk))
+
+    @classmethod
+    def from_row(cls, row: models.RuleDecision) -> "RuleDecision":
+        fired = [FiredRule(rule_id=f["rule_id"], action=f["action"], params=f.get("params")) for f in row.fired]
+        return cls(rule_set_pk=row.rule_set_id, version=row.version, fired=fired, input_hash=row.input_hash,
+                   engine=row.engine)
+
+
+@strawberry.type
+class Deviation(Node):
+    number: str
+    category: str
+    severity: str
+    status: DeviationStatus
+    reason_code: str
+    occurrences: int
+    opened_at: datetime
+    closed_at: datetime | None
+    root_cause: str | None
+    capa_reference: str | None
+    work_order_pk: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def work_order(self, info: strawberry.Info) -> Annotated["WorkOrder", strawberry.lazy("api.types.work_orders")] | None:
+        from api.types.work_orders import WorkOrder  # deferred: work orders list their triggers
+        if self.work_order_pk is None:
+            return None
+        return WorkOrder.from_row(await info.context.loaders.by_id(models.WorkOrder).load(self.work_order_pk))
+
+    @classmethod
+    def from_row(cls, row: models.Deviation) -> "Deviation":
+        return cls(pk=row.id, number=row.number, category=row.category, severity=row.severity,
+                   status=DeviationStatus(row.status), reason_code=row.reason_code, occurrences=row.occurrences,
+                   opened_at=row.opened_at, closed_at=row.closed_at, root_cause=row.root_cause,
+                   capa_reference=row.capa_reference, work_order_pk=row.work_order_id)

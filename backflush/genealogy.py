@@ -1,0 +1,163 @@
+"""Genealogy (SPEC §5): which component lots went into which output lots, and how complete that record is.
+
+An edge is a component lot (`from`) consumed into an output lot (`to`). The backward tree of a
+finished lot walks edges towards their `from` side (what is in it); the forward tree of a component
+lot walks towards their `to` side (where it went: the recall query). Each tree is one SQL statement.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Iterable, Mapping
+
+from sqlalchemy import Integer, func, literal_column, select
+from sqlalchemy.orm import Session, aliased
+
+from models import BomLine, GenealogyEdge, LedgerEntry, Trigger, WorkOrder
+
+BACKWARD, FORWARD = "BACKWARD", "FORWARD"
+DEFAULT_DEPTH = 10
+MAX_DEPTH = 50
+FLUSHED_METHODS = ("BACKFLUSH", "SCAN_ISSUE")
+ISSUE_KINDS = ("BACKFLUSH_ISSUE", "SCAN_ISSUE")
+HUNDRED = Decimal(100)
+PERCENT_PLACES = Decimal("0.01")
+
+# (near, far): the walk arrives at a lot on an edge's near side and continues from its far side.
+SIDES = {BACKWARD: ("to_lot_id", "from_lot_id"), FORWARD: ("from_lot_id", "to_lot_id")}
+
+
+@dataclass(frozen=True)
+class TreeEdge:
+    edge_id: int
+    from_lot_id: int
+    to_lot_id: int
+    quantity: Decimal
+    uom: str
+    work_order_id: int
+    trigger_id: int | None
+    level: int  # 1 = the edges touching the root
+    reversed: bool
+
+
+@dataclass(frozen=True)
+class Tree:
+    root_lot_id: int
+    direction: str
+    lot_ids: tuple[int, ...]  # the root first, then each lot at the first level it appears
+    edges: tuple[TreeEdge, ...]
+    truncated: bool  # edges exist beyond max_depth
+
+
+def backward_tree(session: Session, *, root_lot_id: int, max_depth: int | None = DEFAULT_DEPTH,
+                  include_reversed: bool = True) -> Tree:
+    """What is in `root_lot_id`, every level down."""
+    return _tree(session, BACKWARD, root_lot_id, bounded_depth(max_depth), include_reversed)
+
+
+def forward_tree(session: Session, *, root_lot_id: int, max_depth: int | None = DEFAULT_DEPTH,
+                 include_reversed: bool = True) -> Tree:
+    """Where `root_lot_id` went, every level up."""
+    return _tree(session, FORWARD, root_lot_id, bounded_depth(max_depth), include_reversed)
+
+
+def bounded_depth(max_depth: int | None) -> int:
+    """None means the default; anything else is held within 1..MAX_DEPTH rather than refused."""
+    return DEFAULT_DEPTH if max_depth is None else max(1, min(max_depth, MAX_DEPTH))
+
+
+def _tree(session: Session, direction: str, root_lot_id: int, depth: int, include_reversed: bool) -> Tree:
+    rows = session.execute(_tree_statement(direction, root_lot_id, depth, include_reversed)).all()
+    edges = [TreeEdge(*row) for row in rows]
+    return shape_tree(direction, root_lot_id, edges, depth)
+
+
+def _walk(direction: str, root_lot_id: int, depth: int, include_reversed: bool):
+    """The recursive CTE of (edge_id, lot_id reached, level), walked one level past `depth`.
+
+    UNION (not UNION ALL) drops a row already produced, so paths that meet again (diamonds) merge
+    instead of multiplying, and the work is bounded by edges × levels; a cycle simply recurs at
+    ever higher levels until the depth bound stops it.
+    """
+    near, far = SIDES[direction]
+    first, later = aliased(GenealogyEdge), aliased(GenealogyEdge)
+    anchor = select(first.id.label("edge_id"), getattr(first, far).label("lot_id"),
+                    literal_column("1", Integer).label("level")).where(getattr(first, near) == root_lot_id)
+    if not include_reversed:
+        anchor = anchor.where(first.reversed.is_(False))
+    walk = anchor.cte("genealogy_walk", recursive=True)
+    step = (select(later.id, getattr(later, far), walk.c.level + 1)
+            .join(walk, getattr(later, near) == walk.c.lot_id)
+            .where(walk.c.level <= depth))
+    if not include_reversed:
+        step = step.where(later.reversed.is_(False))
+    return walk.union(step)
+
+
+def _tree_statement(direction: str, root_lot_id: int, depth: int, include_reversed: bool):
+    walk = _walk(direction, root_lot_id, depth, include_reversed)
+    # An edge met at several levels (a cycle, or paths of unequal length) belongs at its shallowest.
+    levels = (select(walk.c.edge_id, func.min(walk.c.level).label("level"))
+              .group_by(walk.c.edge_id).subquery("genealogy_levels"))
+    e = GenealogyEdge
+    return (select(e.id, e.from_lot_id, e.to_lot_id, e.quantity, e.uom, e.work_order_id, e.trigger_id,
+                   levels.c.level, e.reversed)
+            .join(levels, levels.c.edge_id == e.id)
+            .order_by(levels.c.level, e.id))
+
+
+def shape_tree(direction: str, root_lot_id: int, edges: Iterable[TreeEdge], depth: int) -> Tree:
+    """Keep edges within `depth`; any edge first met one level deeper means the tree was cut short."""
+    edges = tuple(edges)
+    kept = tuple(edge for edge in edges if edge.level <= depth)
+    far = SIDES[direction][1]
+    lot_ids = dict.fromkeys([root_lot_id, *(getattr(edge, far) for edge in kept)])
+    return Tree(root_lot_id=root_lot_id, direction=direction, lot_ids=tuple(lot_ids), edges=kept,
+                truncated=len(kept) < len(edges))
+
+
+def genealogy_completeness(session: Session, *, site_ids: Iterable[int] | None = None) -> Decimal:
+    """% of output lots whose every BACKFLUSH/SCAN_ISSUE line has a non-reversed linked component lot.
+
+    Only work orders with a posted, unreversed trigger count: an order that produced nothing owes no
+    genealogy yet.
+    """
+    produced = _produced_orders(site_ids)
+    orders = session.execute(select(produced.c.id, produced.c.output_lot_id, produced.c.bom_id)).all()
+    required: dict[int, set[int]] = {}
+    for bom_id, line_no in session.execute(
+            select(BomLine.bom_id, BomLine.line_no).where(
+                BomLine.posting_method.in_(FLUSHED_METHODS), BomLine.bom_id.in_(select(produced.c.bom_id)))):
+        required.setdefault(bom_id, set()).add(line_no)
+    linked = {tuple(row) for row in session.execute(
+        select(LedgerEntry.work_order_id, LedgerEntry.bom_line_no).distinct()
+        .join(GenealogyEdge, GenealogyEdge.ledger_entry_id == LedgerEntry.id)
+        .where(LedgerEntry.kind.in_(ISSUE_KINDS), GenealogyEdge.reversed.is_(False),
+               LedgerEntry.work_order_id.in_(select(produced.c.id))))}
+    return completeness_percent(orders, required, linked)
+
+
+def _produced_orders(site_ids: Iterable[int] | None):
+    posted = select(Trigger.id).where(Trigger.work_order_id == WorkOrder.id, Trigger.outcome == "POSTED",
+                                      Trigger.reversed.is_(False))
+    statement = (select(WorkOrder.id, WorkOrder.output_lot_id, WorkOrder.bom_id)
+                 .where(WorkOrder.output_lot_id.is_not(None), posted.exists()))
+    if site_ids is not None:
+        statement = statement.where(WorkOrder.site_id.in_(list(site_ids)))
+    return statement.subquery("produced_orders")
+
+
+def completeness_percent(orders: Iterable[tuple[int, int, int]], required: Mapping[int, set[int]],
+                         linked: set[tuple[int, int]]) -> Decimal:
+    """`orders` are (work_order_id, output_lot_id, bom_id); a lot made by several orders needs all complete.
+
+    With no output lots there is nothing incomplete: 100.
+    """
+    complete: dict[int, bool] = {}
+    for work_order_id, lot_id, bom_id in orders:
+        lines_linked = all((work_order_id, line_no) in linked for line_no in required.get(bom_id, ()))
+        complete[lot_id] = complete.get(lot_id, True) and lines_linked
+    if not complete:
+        return HUNDRED.quantize(PERCENT_PLACES)
+    share = HUNDRED * sum(complete.values()) / len(complete)
+    return share.quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
