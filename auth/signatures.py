@@ -92,12 +92,14 @@ class SignatureRejected(DomainError):
 
 
 def record_failure(session: Session, *, principal: Principal, user_id: int) -> None:
-    session.add(SignatureFailure(user_id=user_id))
+    # Counted before adding: the session autoflushes, so counting after would include this failure twice.
     failures = _recent_failures(session, user_id) + 1
+    session.add(SignatureFailure(user_id=user_id))
     audit.record(session, actor=principal.subject, action="esignature.failed", entity_type="user",
                  entity_id=user_id, after={"recent_failures": failures})
     if failures >= LOCKOUT_FAILURES:
-        audit.record(session, actor=principal.subject, action="esignature.locked", entity_type="user", entity_id=user_id)
+        audit.record(session, actor=principal.subject, action="esignature.locked", entity_type="user",
+                     entity_id=user_id, after={"locked_for_minutes": int(LOCKOUT_WINDOW.total_seconds() // 60)})
     session.commit()
 
 

@@ -74,8 +74,8 @@ class Plant:
             work_order = self.run(work_orders.release_work_order, work_order_id=work_order.id, output_lot_number=None)
         return work_order
 
-    def stage(self, work_order, lot, quantity: str, scan: str | None = None, **extra):
-        request = staging.StageRequest(work_order_id=work_order.id, lot_id=lot.id, from_location_id=self.locations["STOCK"],
+    def stage(self, work_order, lot, quantity: str, scan: str | None = None, from_kind: str = "STOCK", **extra):
+        request = staging.StageRequest(work_order_id=work_order.id, lot_id=lot.id, from_location_id=self.locations[from_kind],
                                        quantity=quantity, scanned_lot_number=lot.lot_number if scan is None else scan, **extra)
         return self.run(staging.stage_lot, request)
 
