@@ -40,10 +40,8 @@ def cmd_seed_demo(args) -> int:
 
 
 def _demo_identities(sessions) -> list[str]:
-    try:
-        from auth.demo import seed_demo_identities
-    except ImportError:
-        return []
+    from auth.demo import seed_demo_identities
+
     return seed_demo_identities(sessions)
 
 
@@ -69,26 +67,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL for more than one)")
     serve.add_argument("--demo", action="store_true", help="seed the demo plant first (idempotent)")
-    serve.set_defaults(run=cmd_serve)
-    commands.add_parser("migrate", help="bring the database schema to the latest version").set_defaults(run=cmd_migrate)
+    serve.set_defaults(func=cmd_serve)
+    commands.add_parser("migrate", help="bring the database schema to the latest version").set_defaults(func=cmd_migrate)
     commands.add_parser("seed-demo", help="create a small demo plant and its users (idempotent)").set_defaults(
-        run=cmd_seed_demo)
+        func=cmd_seed_demo)
     _register_identity_commands(commands)
     return parser
 
 
 def _register_identity_commands(commands) -> None:
-    try:
-        from auth.cli import register
-    except ImportError:
-        return
+    from auth.cli import register
+
     register(commands)
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    return args.run(args) or 0
+    return args.func(args) or 0
 
 
 if __name__ == "__main__":

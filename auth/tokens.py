@@ -22,17 +22,10 @@ from joserfc.jwk import KeySet
 from auth.config import AuthConfig
 from auth.keys import private_key
 from auth.scopes import format_scope, narrow_sites, parse_scope, scopes_for_roles
+from auth.principal import Unauthenticated  # noqa: F401  (re-exported: the API catches this one class)
 from models import SigningKey, User
 
 REFRESH_TOKEN_BYTES = 48
-
-
-class Unauthenticated(Exception):
-    """The request carries no acceptable credentials; `reason` is a stable code, safe to log."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ async def test_a_browser_app_without_a_secret_uses_pkce_alone(http, sessions, au
 
     assert response.status_code == 200, response.text
     principal = authenticator.authenticate(bearer(response.json()["access_token"]))
-    assert principal.scopes == {"genealogy:read", "reports:read", "signatures:sign"}
+    assert principal.scopes == {"genealogy:read", "inventory:write", "reports:read", "signatures:sign"}
 
 
 async def test_an_authorization_request_without_pkce_is_sent_back_as_invalid_request(http, sessions):
