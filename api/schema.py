@@ -13,11 +13,12 @@ from api.mutations.triggers import TriggerMutations, TriggerQueries
 from api.permissions import assert_every_root_field_guarded
 from api.queries import CoreQueries
 from api.queries_genealogy import GenealogyQueries
+from api.queries_metrics import MetricsQueries
 from api.subscriptions import Subscription
 from api.scalars import SCALAR_MAP
 from api.types import governance, inventory, masterdata, triggers, work_orders
 
-Query = merge_types("Query", (CoreQueries, TriggerQueries, GenealogyQueries))
+Query = merge_types("Query", (CoreQueries, TriggerQueries, GenealogyQueries, MetricsQueries))
 Mutation = merge_types("Mutation", (MasterDataMutations, InventoryMutations, TriggerMutations))
 
 # Concrete Node types must be listed: `node(id:)` returns the interface only.

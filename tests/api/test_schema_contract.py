@@ -23,8 +23,6 @@ STILL_TO_COME = {
     "ReversalStatus", "ResidualDisposition", "SignatureRequirement", "Reversal", "ReturnToStockInput",
     "RequestReversalInput", "SignReversalInput", "ReversalPayload", "ResidualInput", "CloseWorkOrderInput",
     "Mutation.returnToStock", "Mutation.requestReversal", "Mutation.signReversal", "Mutation.closeWorkOrder",
-    # metrics
-    "BackflushMetrics", "Query.backflushMetrics",
 }
 
 
