@@ -193,3 +193,9 @@ def test_a_valid_document_passes_on_both_engines():
     validation = validate(a_document(), BLOCKING)
     assert validation.valid and validation.errors == ()
     assert validation.engines == ("durable", "python-ref")
+
+
+def test_a_crash_of_durable_in_the_sandbox_names_the_rule_it_was_compiling():
+    from rules.sandbox import _crash
+    error = _crash(-11, "compiling lab-devices\ncompiling greedy-pattern\n")
+    assert str(error) == "rule 'greedy-pattern': durable-rules crashed (signal 11) compiling this rule"

@@ -1,0 +1,72 @@
+"""Evaluating an approved rule set: facts in, a Decision out."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from rules import reference
+from rules.decision import Decision, decide
+from rules.document import RuleSetDocument, read_document
+from rules.facts import input_hash, normalize_facts
+from rules.vocabulary import KINDS
+
+log = logging.getLogger(__name__)
+ENGINES = ("auto", "durable", "python-ref")
+_durable_missing: str | None = None  # why durable could not be imported, once we know
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """An identified, checked rule-set version; compiled for durable on its first evaluation."""
+    id: str
+    version: int
+    kind: str
+    document: RuleSetDocument
+
+
+def load_ruleset(source: object, *, ruleset_id: str | int, version: int, kind: str) -> RuleSet:
+    """Check a document (dict, JSON or YAML text) for ``kind``; raises InvalidDocument."""
+    return RuleSet(str(ruleset_id), version, kind, read_document(source, kind))
+
+
+def evaluate(ruleset: RuleSet, facts: Mapping[str, Sequence[Mapping]], *, engine: str = "auto") -> Decision:
+    """Decide over ``facts`` (fact type → list of facts, Python values welcome, see build_fact).
+
+    ``engine="auto"`` uses durable-rules and falls back to the pure-Python evaluator, recording
+    which one decided, when durable cannot be imported. Raises FactError for facts outside the
+    vocabulary of the rule set's kind.
+    """
+    built = normalize_facts(facts, KINDS[ruleset.kind].facts)
+    name = resolve_engine(engine)
+    firings = _fire(name, ruleset, built)
+    return decide(ruleset_id=ruleset.id, version=ruleset.version, engine=name,
+                  input_hash=input_hash(built), firings=firings, facts=built)
+
+
+def resolve_engine(engine: str = "auto") -> str:
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if engine != "auto":
+        return engine
+    return reference.ENGINE_NAME if durable_unavailable() else "durable"
+
+
+def durable_unavailable() -> str | None:
+    """Why durable-rules cannot be used in this process, or None when it can."""
+    global _durable_missing
+    if _durable_missing is None:
+        try:
+            import rules.engine  # noqa: F401 — imported for the side effect of finding out
+            _durable_missing = ""
+        except ImportError as error:
+            _durable_missing = f"durable-rules cannot be imported: {error}"
+            log.warning("%s; rule sets are evaluated by %s", _durable_missing, reference.ENGINE_NAME)
+    return _durable_missing or None
+
+
+def _fire(engine: str, ruleset: RuleSet, facts: dict) -> list:
+    if engine == reference.ENGINE_NAME:
+        return reference.fire(ruleset.document, facts)
+    from rules import engine as durable_engine  # only here: importing durable is optional
+    return durable_engine.fire(ruleset.id, ruleset.version, ruleset.document, facts)

@@ -1,0 +1,185 @@
+"""Facts: Python values in, three forms out.
+
+* a *fact* (``build_fact``): vocabulary-checked, number fields as exact Decimals, integer fields as
+  ints, enums by value, dates as ISO text, ``None`` dropped — a field that is unknown is absent, and
+  rules test absence with ``$nex``;
+* the *canonical JSON* of a decision's input, whose sha256 is the decision's ``input_hash``: sorted
+  keys, no spaces, Decimals as normalised decimal text, so 5, 5.0 and Decimal("5.00") hash alike;
+* the *wire* form the Python reference matches against: numbers as doubles, because that is how
+  durable-rules compares them (rules only compare numbers, never compute with them).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import json
+import re
+from decimal import Decimal
+from typing import Iterable, Mapping, Sequence
+
+from rules.vocabulary import (
+    BOOLEAN, DATE, FACT_TYPES, INTEGER, NUMBER, STRING, STRING_LIST, Field,
+)
+
+Facts = Mapping[str, Sequence[Mapping[str, object]]]
+_canonical_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                                      default=lambda value: decimal_text(value))
+_REF = re.compile(r"([a-z_]+)\[(\d+)\]")
+
+
+class FactError(ValueError):
+    """A fact that does not fit the vocabulary."""
+
+
+def build_fact(fact_type: str, values: Mapping[str, object] | None = None, /, **fields: object) -> dict:
+    """Turn Python values into a vocabulary-checked fact of ``fact_type``."""
+    if fact_type not in FACT_TYPES:
+        raise FactError(f"unknown fact type '{fact_type}'")
+    known = FACT_TYPES[fact_type].fields
+    fact = {}
+    for name, value in ({**(values or {}), **fields} if fields else values or {}).items():
+        field = known.get(name)
+        if field is None:
+            raise FactError(f"{fact_type} has no field '{name}'")
+        # facts are built for every trigger: values already of their field's plain type pass as is
+        if (type(value) in _PLAIN_TYPES.get(field.type, ()) and (not field.choices or value in field.choices)
+                and (type(value) is not Decimal or value.is_finite())):
+            fact[name] = Decimal(value) if type(value) is int and field.type == NUMBER else value
+        elif (value := _plain(value)) is not None:
+            fact[name] = _checked(fact_type, field, value)
+    return fact
+
+
+_PLAIN_TYPES = {STRING: (str,), NUMBER: (int, Decimal), INTEGER: (int,), BOOLEAN: (bool,)}
+
+
+def normalize_facts(facts: Facts, allowed: Iterable[str] | None = None) -> dict[str, list[dict]]:
+    """Build every fact of a decision input; fact types outside ``allowed`` are refused."""
+    allowed = set(FACT_TYPES if allowed is None else allowed)
+    unknown = sorted(set(facts) - allowed)
+    if unknown:
+        raise FactError(f"fact types {unknown} are not among {sorted(allowed)}")
+    if not all(isinstance(v, (list, tuple)) for v in facts.values()):
+        raise FactError("facts must map each fact type to a list of facts")
+    return {t: [build_fact(t, f) for f in facts[t]] for t in sorted(facts)}
+
+
+def canonical_json(facts: Mapping[str, Sequence[Mapping]]) -> str:
+    """Of built facts, whose numbers are Decimals (written as text) or, for integer fields, ints."""
+    return _canonical_encoder.encode(facts)
+
+
+def input_hash(facts: Mapping[str, Sequence[Mapping]]) -> str:
+    return hashlib.sha256(canonical_json(facts).encode("utf-8")).hexdigest()
+
+
+def to_wire(facts: Mapping[str, Sequence[Mapping]]) -> dict[str, list[dict]]:
+    return {t: [{k: _wire(v) if type(v) is Decimal else v for k, v in f.items()} for f in fs]
+            for t, fs in facts.items()}
+
+
+def fact_ref(fact_type: str, index: int) -> str:
+    return f"{fact_type}[{index}]"
+
+
+def parse_ref(ref: str) -> tuple[str, int]:
+    match = _REF.fullmatch(ref)
+    if not match:
+        raise ValueError(f"not a fact reference: {ref!r}")
+    return match.group(1), int(match.group(2))
+
+
+# -- helpers for the services that build facts ------------------------------------------------
+
+def days_to_expiry(expires_on: dt.date | None, *, today: dt.date) -> int | None:
+    return None if expires_on is None else (expires_on - today).days
+
+
+def days_since(day: dt.date, *, today: dt.date) -> int:
+    return (today - day).days
+
+
+def clock_skew_seconds(device_time: dt.datetime, server_time: dt.datetime) -> Decimal:
+    return _seconds(device_time - server_time)
+
+
+def age_hours(since: dt.datetime, *, now: dt.datetime) -> Decimal:
+    return (_seconds(now - since) / 3600).quantize(Decimal("0.001"))
+
+
+def _seconds(delta: dt.timedelta) -> Decimal:
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return Decimal(micros) / 1_000_000
+
+
+# -- conversions ----------------------------------------------------------------------------
+
+def _plain(value: object) -> object:
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, dt.datetime):
+        raise FactError("a datetime is not a fact value: pass a date, or a number of days/hours")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return Decimal(repr(value))  # the float's shortest text, not its binary expansion
+    if isinstance(value, (set, frozenset)):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _checked(fact_type: str, field: Field, value: object) -> object:
+    where = f"{fact_type}.{field.name}"
+    if field.type == STRING_LIST:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise FactError(f"{where} must be a list of strings, got {value!r}")
+        return value
+    if field.type in (NUMBER, INTEGER):
+        return _number(where, field, value)
+    if field.type == BOOLEAN and not isinstance(value, bool):
+        raise FactError(f"{where} must be true or false, got {value!r}")
+    if field.type in (STRING, DATE) and not isinstance(value, str):
+        raise FactError(f"{where} must be text, got {value!r}")
+    if field.type == DATE:
+        _iso_date(where, value)
+    if field.choices and value not in field.choices:
+        raise FactError(f"{where} must be one of {list(field.choices)}, got {value!r}")
+    return value
+
+
+def _number(where: str, field: Field, value: object) -> int | Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise FactError(f"{where} must be a number, got {value!r}")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise FactError(f"{where} must be finite, got {value!r}")
+    if field.type == INTEGER:
+        if value != int(value):
+            raise FactError(f"{where} must be a whole number, got {value!r}")
+        return int(value)
+    return Decimal(value)
+
+
+def _iso_date(where: str, value: str) -> None:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise FactError(f"{where} must be an ISO date (YYYY-MM-DD), got {value!r}") from None
+
+
+def decimal_text(value: int | Decimal) -> str:
+    """Canonical text of a number: no exponent, no trailing zeros, no minus zero."""
+    text = str(value)
+    if "E" in text or "e" in text:
+        text = format(Decimal(value).normalize(), "f")
+    elif "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "0") else text
+
+
+def _wire(value: Decimal) -> int | float:
+    if value == value.to_integral_value() and abs(value) < 2**53:
+        return int(value)
+    return float(value)

@@ -1,0 +1,125 @@
+"""The durable-rules adapter, trap by trap (STYLE.md: durable-rules)."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from rules import RuleSetConflict, default_source, evaluate, load_ruleset
+from rules import engine
+
+RULES_PACKAGE = Path(__file__).resolve().parents[2] / "rules"
+
+
+def a_ruleset(ruleset_id: str, when: object, *, fact: str = "candidate_lot", kind: str = "ELIGIBILITY",
+              then: dict | None = None, when_all: list | None = None):
+    rule = {"id": "r", "description": "d", "then": then or {"action": "exclude", "code": "X", "message": "m"}}
+    rule.update({"when_all": when_all} if when_all else {"fact": fact, "when": when})
+    document = {"rules": [rule], "tests": [{"name": "t", "facts": {}, "expect": []}]}
+    return load_ruleset(document, ruleset_id=ruleset_id, version=1, kind=kind)
+
+
+def refs(decision) -> list[tuple[str, ...]]:
+    return [f.facts for f in decision.fired]
+
+
+def test_importing_the_rules_package_neither_imports_durable_nor_builds_anything():
+    code = "import sys, threading, rules; print('durable' in sys.modules, threading.active_count())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=RULES_PACKAGE.parent).stdout.split()
+    assert out == ["False", "1"]
+
+
+def test_the_package_imports_no_database_or_web_library_and_only_the_adapter_imports_durable():
+    for path in RULES_PACKAGE.rglob("*.py"):
+        imported = {alias.name.split(".")[0] for node in ast.walk(ast.parse(path.read_text()))
+                    if isinstance(node, (ast.Import, ast.ImportFrom))
+                    for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])}
+        assert not imported & {"sqlalchemy", "sqlmodel", "strawberry", "starlette"}, path
+        if path.name != "engine.py":
+            assert not imported & {"durable", "durable_rules_engine"}, path
+
+
+def test_evaluating_starts_no_background_thread():
+    before = threading.active_count()
+    evaluate(a_ruleset("no-threads", {"status": "REJECTED"}), {"candidate_lot": [{"status": "REJECTED"}]})
+    assert threading.active_count() == before
+
+
+def test_thousands_of_decisions_never_exhaust_durables_1024_live_sessions():
+    ruleset = a_ruleset("many-sessions", {"$lt": {"days_to_expiry": 0}})
+    for _ in range(1500):
+        decision = evaluate(ruleset, {"candidate_lot": [{"days_to_expiry": -1}, {"days_to_expiry": 1}]},
+                            engine="durable")
+        assert refs(decision) == [("candidate_lot[0]",)]
+
+
+def test_identical_facts_are_not_deduplicated():
+    decision = evaluate(a_ruleset("twins", {"status": "REJECTED"}),
+                        {"candidate_lot": [{"status": "REJECTED"}, {"status": "REJECTED"}]})
+    assert refs(decision) == [("candidate_lot[0]",), ("candidate_lot[1]",)]
+
+
+def test_numbers_python_would_print_in_exponent_notation_reach_durable():
+    ruleset = a_ruleset("tiny-potency", {"$lt": {"potency": 0.001}, "$gt": {"staged_quantity": 1000}})
+    lot = {"potency": Decimal("1E-7"), "staged_quantity": Decimal("1E+20")}
+    decision = evaluate(ruleset, {"candidate_lot": [lot]}, engine="durable")
+    assert refs(decision) == [("candidate_lot[0]",)]
+
+
+def test_a_rule_of_only_absence_tests_fires_once_per_fact_and_never_on_durables_own_state():
+    decision = evaluate(a_ruleset("absent", {"$nex": {"expires_on": 1}}),
+                        {"candidate_lot": [{"lot_number": "L1"}, {"expires_on": "2026-01-01"}]})
+    assert refs(decision) == [("candidate_lot[0]",)]
+
+
+def test_a_fact_meeting_two_branches_of_an_or_fires_the_rule_once():
+    ruleset = a_ruleset("both-branches", {"$or": [{"status": "REJECTED"}, {"$lt": {"days_to_expiry": 0}}]})
+    decision = evaluate(ruleset, {"candidate_lot": [{"status": "REJECTED", "days_to_expiry": -1}]},
+                        engine="durable")
+    assert refs(decision) == [("candidate_lot[0]",)]
+
+
+def test_a_join_fires_once_per_combination_of_distinct_facts():
+    ruleset = a_ruleset("join", None, kind="BLOCKING", when_all=[
+        {"fact": "trigger", "when": {}}, {"fact": "requirement", "when": {"$gt": {"shortfall": 0}}}],
+        then={"action": "block", "code": "SHORT", "message": "m"})
+    lines = [{"shortfall": 1}, {"shortfall": 0}, {"shortfall": 2}]
+    decision = evaluate(ruleset, {"trigger": [{}], "requirement": lines}, engine="durable")
+    assert refs(decision) == [("trigger[0]", "requirement[0]"), ("trigger[0]", "requirement[2]")]
+
+
+def test_every_pattern_names_its_fact_type():
+    ruleset = load_ruleset(default_source("DEVIATION"), ruleset_id="x", version=1, kind="DEVIATION")
+    for name, rule in engine.definition(ruleset.document).items():
+        for pattern in rule["all"]:
+            (condition,) = pattern.values()
+            assert "fact" in condition or {"fact"} <= set(condition["$and"][0]), name
+
+
+def test_a_version_compiles_once_and_cannot_change_afterwards():
+    evaluate(a_ruleset("immutable", {"status": "REJECTED"}), {"candidate_lot": []}, engine="durable")
+    with pytest.raises(RuleSetConflict):
+        evaluate(a_ruleset("immutable", {"status": "ON_HOLD"}), {"candidate_lot": []}, engine="durable")
+    assert engine.ruleset_name("immutable", 1) == "rs_immutable_v1"
+    assert engine.ruleset_name("a b", 2).startswith("rs_a_b_") and engine.ruleset_name("a b", 2).endswith("_v2")
+
+
+def test_without_durable_the_python_reference_decides_and_says_so():
+    code = """
+import sys
+sys.modules["durable"] = sys.modules["durable_rules_engine"] = None
+from rules import default_source, evaluate, load_ruleset
+ruleset = load_ruleset(default_source("BLOCKING"), ruleset_id="b", version=1, kind="BLOCKING")
+decision = evaluate(ruleset, {"trigger": [{"clock_skew_seconds": 500}]})
+print(decision.engine, decision.block_codes)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=RULES_PACKAGE.parent)
+    assert done.stdout.strip() == "python-ref ('CLOCK_SKEW',)"
+    assert "durable-rules cannot be imported" in done.stderr

@@ -1,0 +1,81 @@
+"""Facts: Python values in, vocabulary-checked facts out, hashed canonically."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+
+import pytest
+
+from rules import FactError, build_fact, canonical_json, input_hash
+from rules.facts import age_hours, clock_skew_seconds, days_to_expiry, normalize_facts, to_wire
+
+
+class LotStatus(enum.Enum):
+    RELEASED = "RELEASED"
+
+
+def test_python_values_become_fact_values():
+    fact = build_fact("candidate_lot", status=LotStatus.RELEASED, expires_on=dt.date(2026, 3, 31),
+                      potency=Decimal("0.980"), supplier=None, days_to_expiry=12)
+    assert fact == {"status": "RELEASED", "expires_on": "2026-03-31", "potency": Decimal("0.980"),
+                    "days_to_expiry": 12}
+
+
+def test_role_sets_become_sorted_lists():
+    assert build_fact("reversal", requester_roles={"SUPERVISOR", "QA"}) == {"requester_roles": ["QA", "SUPERVISOR"]}
+
+
+def test_floats_are_read_by_their_shortest_text_not_their_binary_expansion():
+    assert build_fact("trigger", good_quantity=0.1) == {"good_quantity": Decimal("0.1")}
+
+
+@pytest.mark.parametrize("fact_type, values, problem", [
+    ("trigger", {"device": "X"}, "trigger has no field 'device'"),
+    ("trigger", {"good_quantity": "12"}, "must be a number"),
+    ("trigger", {"good_quantity": True}, "must be a number"),
+    ("trigger", {"operation_seq": Decimal("1.5")}, "whole number"),
+    ("trigger", {"kind": "DONE"}, "must be one of"),
+    ("trigger", {"good_quantity": Decimal("NaN")}, "finite"),
+    ("candidate_lot", {"expires_on": "31.03.2026"}, "ISO date"),
+    ("candidate_lot", {"expires_on": dt.datetime(2026, 3, 31)}, "datetime is not a fact value"),
+    ("reversal", {"requester_roles": "QA"}, "list of strings"),
+    ("lot", {}, "unknown fact type"),
+])
+def test_facts_outside_the_vocabulary_are_refused(fact_type, values, problem):
+    with pytest.raises(FactError, match=problem):
+        build_fact(fact_type, values)
+
+
+def test_a_kind_sees_only_its_own_fact_types():
+    with pytest.raises(FactError, match="not among"):
+        normalize_facts({"trigger": [{}]}, ["candidate_lot"])
+
+
+def test_the_canonical_json_sorts_keys_drops_spaces_and_writes_quantities_as_decimal_text():
+    facts = normalize_facts({"trigger": [{"work_order_number": "WO-1", "good_quantity": Decimal("10.50"),
+                                          "operation_seq": 20, "is_last_operation": True}]})
+    assert canonical_json(facts) == ('{"trigger":[{"good_quantity":"10.5","is_last_operation":true,'
+                                     '"operation_seq":20,"work_order_number":"WO-1"}]}')
+
+
+def test_equal_numbers_hash_alike_and_different_facts_do_not():
+    def hash_of(quantity):
+        return input_hash(normalize_facts({"trigger": [{"good_quantity": quantity}]}))
+    assert hash_of(Decimal("5.00")) == hash_of(5) == hash_of(Decimal("5")) == hash_of(Decimal("5E0"))
+    assert hash_of(Decimal("5.01")) != hash_of(5)
+
+
+def test_the_wire_form_holds_json_numbers():
+    wire = to_wire({"trigger": [{"good_quantity": Decimal("12.50"), "scrap_quantity": Decimal("2")}]})
+    assert wire == {"trigger": [{"good_quantity": 12.5, "scrap_quantity": 2}]}
+    assert type(wire["trigger"][0]["scrap_quantity"]) is int
+
+
+def test_time_helpers_give_exact_numbers():
+    server = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
+    assert clock_skew_seconds(server + dt.timedelta(seconds=121, microseconds=500000), server) == Decimal("121.5")
+    assert clock_skew_seconds(server - dt.timedelta(seconds=3), server) == Decimal("-3")
+    assert age_hours(server - dt.timedelta(hours=6, minutes=30), now=server) == Decimal("6.500")
+    assert days_to_expiry(dt.date(2025, 12, 31), today=dt.date(2026, 1, 1)) == -1
+    assert days_to_expiry(None, today=dt.date(2026, 1, 1)) is None
