@@ -11,7 +11,7 @@ from api.loaders import Loaders
 from auth.principal import Principal
 from backflush.commands import command
 from backflush.errors import DomainError
-from backflush.policy import BuiltinPolicy
+from backflush.posting import default_policy
 from backflush.settings import Settings
 
 
@@ -28,7 +28,7 @@ class Context:
     extras: dict = field(default_factory=dict)
 
     def flush_policy(self):
-        return self.policies.flush() if self.policies is not None else BuiltinPolicy()
+        return self.policies.flush() if self.policies is not None else default_policy()
 
     async def run(self, action: Callable[[], Any]) -> tuple[Any, list[DomainError]]:
         """Run a service that owns its transactions (posting retries a lost idempotency race)."""

@@ -84,7 +84,10 @@ def store_block(session: Session, principal: Principal, *, work_order: WorkOrder
     before = {"outcome": trigger.outcome}
     trigger.outcome, trigger.block_reasons = "BLOCKED", reasons
     trigger.first_blocked_at = trigger.first_blocked_at or utcnow()
-    blocked_flush = {"work_order_number": work_order.number, "reason_codes": sorted({r["code"] for r in reasons})}
+    codes = sorted({r["code"] for r in reasons})
+    blocked_flush = {"work_order_number": work_order.number, "item_code": session.get(Item, work_order.item_id).code,
+                     "trigger_kind": trigger.kind, "operation_seq": trigger.operation_seq, "reason_codes": codes,
+                     "reason_count": len(reasons), "device_id": trigger.device_id}
     for request in policy.deviations_for_block(blocked_flush, verdict=evaluation.verdict):
         deviation = open_or_attach(session, principal, site_id=work_order.site_id, work_order_id=work_order.id,
                                    reason_code=request.reason_code, category=request.category, severity=request.severity)

@@ -39,7 +39,12 @@ class FlushVerdict:
 
 
 class FlushPolicy(Protocol):
-    def excluded_lots(self, candidates: list[dict], *, bindings: tuple[Binding, ...], verdict: FlushVerdict) -> set:
+    clock_skew_limit: int | None  # seconds; None when the BLOCKING rules own the limit
+
+    def prepare(self, session, *, work_order, at) -> None:
+        """Called once per evaluation, inside the command's transaction."""
+
+    def excluded_lots(self, bindings: tuple[Binding, ...], *, verdict: FlushVerdict) -> set:
         """Binding ids the ELIGIBILITY rules exclude."""
 
     def block_reasons(self, trigger: dict, requirements: tuple[Requirement, ...], *,
@@ -51,10 +56,15 @@ class FlushPolicy(Protocol):
 
 
 class BuiltinPolicy:
-    """SPEC §6 defaults as code: the planner already excludes expired and unreleased lots and blocks
-    clock skew over the limit; every block opens one deviation per reason code."""
+    """SPEC §6 defaults as code, for when no rule set is in force: the planner already excludes
+    expired and unreleased lots, clock skew over 120 s blocks, every block opens a deviation."""
 
-    def excluded_lots(self, candidates, *, bindings, verdict) -> set:
+    clock_skew_limit = 120
+
+    def prepare(self, session, *, work_order, at) -> None:
+        return None
+
+    def excluded_lots(self, bindings, *, verdict) -> set:
         return set()
 
     def block_reasons(self, trigger, requirements, *, verdict) -> list[BlockReason]:

@@ -18,7 +18,8 @@ from backflush.arguments import text_arg
 from backflush.booking import book_plan, store_block
 from backflush.commands import command
 from backflush.errors import DomainError, NotFound
-from backflush.policy import BuiltinPolicy, FlushPolicy
+from backflush.policy import FlushPolicy
+from backflush.rules_policy import RulesFlushPolicy
 from backflush.reads import record_in_sites
 from backflush.trigger_eval import TriggerInput, evaluate, parse_trigger
 from backflush.work_orders import require_open, work_order_in_sites
@@ -37,7 +38,7 @@ def submit_trigger(sessions: sessionmaker[Session], principal: Principal, reques
     """Post in a transaction of its own; a lost race on the idempotency key replays the winner."""
     try:
         with command(sessions, principal) as session:
-            result = post_trigger(session, principal, request, policy or BuiltinPolicy())
+            result = post_trigger(session, principal, request, policy or default_policy())
             session.commit()
             return result
     except IntegrityError as conflict:
@@ -57,7 +58,8 @@ def post_trigger(session: Session, principal: Principal, request: TriggerInput, 
         return _replay(existing, parsed.payload_hash)
     require_open(work_order)
     now = utcnow()
-    evaluation = evaluate(session, work_order=work_order, trigger=parsed, policy=policy, at=now, lock=True)
+    evaluation = evaluate(session, work_order=work_order, trigger=parsed, policy=policy, at=now, lock=True,
+                          principal_kind=_kind(principal))
     trigger = Trigger(
         client_id=principal.subject, idempotency_key=parsed.key, payload_hash=parsed.payload_hash,
         site_id=work_order.site_id, work_order_id=work_order.id, operation_seq=evaluation.plan.operation_seq,
@@ -72,6 +74,15 @@ def post_trigger(session: Session, principal: Principal, request: TriggerInput, 
     else:
         book_plan(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation)
     return TriggerResult(trigger=trigger, replayed=False)
+
+
+def _kind(principal: Principal) -> str:
+    return "USER" if principal.is_user else "CLIENT"
+
+
+def default_policy() -> FlushPolicy:
+    """QA's rule sets decide; the shipped defaults are installed by migration as version 1."""
+    return RulesFlushPolicy()
 
 
 def _existing(session: Session, principal: Principal, key: str) -> Trigger | None:
@@ -94,7 +105,7 @@ def retry_trigger(session: Session, principal: Principal, *, trigger_id: int | N
     if trigger.outcome != "BLOCKED":
         raise DomainError("TRIGGER_NOT_BLOCKED", f"the trigger is {trigger.outcome}", ["input", "triggerId"])
     require_open(work_order)
-    policy = policy or BuiltinPolicy()
+    policy = policy or default_policy()
     request = TriggerInput(idempotency_key=trigger.idempotency_key, work_order_id=work_order.id, kind=trigger.kind,
                            good_quantity=trigger.good_quantity, scrap_quantity=trigger.scrap_quantity,
                            operation_seq=trigger.operation_seq, device_id=trigger.device_id,
@@ -143,7 +154,7 @@ def preview_trigger(session: Session, principal: Principal, request: TriggerInpu
     work_order = work_order_in_sites(session, principal, request.work_order_id)
     parsed = parse_trigger(request, session.get(Item, work_order.item_id))
     require_open(work_order)
-    evaluation = evaluate(session, work_order=work_order, trigger=parsed, policy=policy or BuiltinPolicy(),
-                          at=utcnow(), lock=False)
+    evaluation = evaluate(session, work_order=work_order, trigger=parsed, policy=policy or default_policy(),
+                          at=utcnow(), lock=False, principal_kind=_kind(principal))
     session.rollback()
     return evaluation

@@ -86,21 +86,27 @@ class Evaluation:
     skew: Decimal | None = None
 
 
+# With the BLOCKING rule set owning the clock-skew limit, the planner's own check must never fire first.
+NO_LIMIT = Decimal(10) ** 12
+
+
 def evaluate(session: Session, *, work_order: WorkOrder, trigger: ParsedTrigger, policy: FlushPolicy,
-             at: datetime, lock: bool, clock_skew_limit: int = 120) -> Evaluation:
+             at: datetime, lock: bool, principal_kind: str = "USER") -> Evaluation:
     facts = load_order_facts(session, work_order, at=at, lock=lock)
+    policy.prepare(session, work_order=work_order, at=at)
     verdict, skew = FlushVerdict(), clock_skew(trigger.device_timestamp, at)
-    excluded = policy.excluded_lots([], bindings=facts.bindings, verdict=verdict)
+    excluded = policy.excluded_lots(facts.bindings, verdict=verdict)
     trigger_fact = {"work_order_number": work_order.number, "kind": trigger.kind, "device_id": trigger.device_id,
                     "operation_seq": trigger.operation_seq, "good_quantity": trigger.good,
-                    "scrap_quantity": trigger.scrap, "clock_skew_seconds": skew, "handling_unit": trigger.handling_unit}
+                    "scrap_quantity": trigger.scrap, "clock_skew_seconds": skew, "handling_unit": trigger.handling_unit,
+                    "principal_kind": principal_kind}
     request = TriggerRequest(good=trigger.good, scrap=trigger.scrap, operation_seq=trigger.operation_seq,
                              serials=tuple(SerialScan(line_no, serial) for line_no, serial in trigger.serials),
                              clock_skew_seconds=skew)
     planner_facts = TriggerFacts(
         trigger=request, work_order=facts.work_order, bom=facts.bom, posted_at=at, bindings=facts.bindings,
         conversions=facts.conversions, phantom_boms=facts.phantom_boms, excluded_lot_ids=frozenset(excluded),
-        clock_skew_limit_seconds=Decimal(clock_skew_limit))
+        clock_skew_limit_seconds=NO_LIMIT if policy.clock_skew_limit is None else Decimal(policy.clock_skew_limit))
     try:
         plan = plan_trigger(planner_facts, blocking_policy=lambda requirements: policy.block_reasons(
             trigger_fact, requirements, verdict=verdict))

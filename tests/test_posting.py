@@ -155,3 +155,24 @@ def test_invalid_triggers_are_refused_and_store_nothing(plant, good, extra, code
     assert refused.value.code == code
     with plant.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Trigger)) == 0
+
+
+def test_every_trigger_stores_the_rule_decisions_that_made_it_naming_the_version(plant):
+    from models import RuleDecision, RuleSet
+    plant.item("A", "kg", 3)
+    plant.item("FG", "ea", 0)
+    plant.bom("FG", [line(1, "A", "1")])
+    lot = plant.receive("A", "A-1", "1.000")
+    order = plant.work_order("WO-1", "FG")
+    plant.stage(order, lot, "1.000")
+    posted = post(plant, trigger(order, "1")).trigger
+    blocked = post(plant, trigger(order, "1")).trigger
+    with plant.sessions() as s:
+        def kinds(t):
+            rows = s.execute(select(RuleSet.kind, RuleDecision.version, RuleDecision.input_hash)
+                             .join(RuleSet, RuleSet.id == RuleDecision.rule_set_id)
+                             .where(RuleDecision.trigger_id == t.id).order_by(RuleDecision.id)).all()
+            assert all(version == 1 and len(digest) == 64 for _, version, digest in rows)
+            return [kind for kind, *_ in rows]
+        assert kinds(posted) == ["ELIGIBILITY", "BLOCKING"]
+        assert kinds(blocked) == ["BLOCKING", "DEVIATION"]  # nothing left staged: no candidates to judge
