@@ -9,6 +9,7 @@ from strawberry.tools import merge_types
 from api.errors import should_mask
 from api.mutations.inventory import InventoryMutations
 from api.mutations.masterdata import MasterDataMutations
+from api.mutations.rules import RuleMutations, RuleQueries
 from api.mutations.triggers import TriggerMutations, TriggerQueries
 from api.permissions import assert_every_root_field_guarded
 from api.queries import CoreQueries
@@ -18,8 +19,8 @@ from api.subscriptions import Subscription
 from api.scalars import SCALAR_MAP
 from api.types import governance, inventory, masterdata, triggers, work_orders
 
-Query = merge_types("Query", (CoreQueries, TriggerQueries, GenealogyQueries, MetricsQueries))
-Mutation = merge_types("Mutation", (MasterDataMutations, InventoryMutations, TriggerMutations))
+Query = merge_types("Query", (CoreQueries, TriggerQueries, GenealogyQueries, MetricsQueries, RuleQueries))
+Mutation = merge_types("Mutation", (MasterDataMutations, InventoryMutations, TriggerMutations, RuleMutations))
 
 # Concrete Node types must be listed: `node(id:)` returns the interface only.
 NODE_TYPES = [masterdata.Site, masterdata.Location, masterdata.Item, masterdata.UomConversion, masterdata.Bom,

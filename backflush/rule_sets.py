@@ -18,6 +18,7 @@ from backflush import audit, change_control
 from backflush.arguments import choice_arg, text_arg
 from backflush.errors import DomainError, NotFound
 from backflush.masterdata import site_by_code
+from backflush.reads import visible_site_ids
 from models import RuleSet, Site
 from models.types import utcnow
 
@@ -117,8 +118,12 @@ def rule_set_in_sites(session: Session, principal: Principal, rule_set_id: int |
     return rule_set
 
 
-def rule_sets(session: Session, *, kind: str | None) -> list[RuleSet]:
+def rule_sets(session: Session, principal: Principal, *, kind: str | None) -> list[RuleSet]:
+    """Plant-wide rule sets and those of the principal's sites."""
     query = select(RuleSet).order_by(RuleSet.kind, RuleSet.name, RuleSet.version)
+    site_ids = visible_site_ids(session, principal)
+    if site_ids is not None:
+        query = query.where(or_(RuleSet.site_id.is_(None), RuleSet.site_id.in_(site_ids)))
     if kind:
         query = query.where(RuleSet.kind == kind)
     return list(session.scalars(query))
