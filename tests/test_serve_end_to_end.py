@@ -99,3 +99,8 @@ def test_the_password_grant_is_not_offered(server):
     response = httpx.post(f"{server}/oauth/token", data={"grant_type": "password", "username": "qa",
                                                           "password": DEMO_PASSWORD, "client_id": DEMO_CLIENT_ID})
     assert response.status_code in (400, 401) and response.json()["error"] in ("unsupported_grant_type", "invalid_client")
+
+
+def test_graphiql_is_served_to_a_browser_without_a_token(server):
+    page = httpx.get(f"{server}/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
