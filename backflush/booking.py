@@ -23,12 +23,14 @@ def book_plan(session: Session, principal: Principal, *, work_order: WorkOrder, 
     keys = [(d.lot_id, d.location_id) for d in plan.draws]
     if receipt:
         keys.append((work_order.output_lot_id, work_order.output_location_id))
-    lock_balances(session, keys)
+    balances = lock_balances(session, keys)
     for draw in plan.draws:
-        entry = _issue(session, principal, work_order=work_order, trigger=trigger, draw=draw, items=items)
+        binding = evaluation.facts.binding_rows[draw.binding_id]  # locked when the facts were loaded
+        entry = _issue(session, principal, work_order=work_order, trigger=trigger, draw=draw, items=items,
+                       binding=binding, balances=balances)
         _consume_serials(session, trigger, draw, entry.id)
     if receipt:
-        _receive_output(session, principal, work_order=work_order, trigger=trigger)
+        _receive_output(session, principal, work_order=work_order, trigger=trigger, balances=balances)
     now = utcnow()
     before = {"outcome": trigger.outcome}
     trigger.outcome, trigger.posted_at = "POSTED", now
@@ -42,15 +44,14 @@ def book_plan(session: Session, principal: Principal, *, work_order: WorkOrder, 
 
 
 def _issue(session: Session, principal: Principal, *, work_order: WorkOrder, trigger: Trigger, draw: Draw,
-           items: dict[str, Item]):
+           items: dict[str, Item], binding: StagedLot, balances: dict):
     item = items[draw.component_code]
-    binding = session.get(StagedLot, draw.binding_id)  # locked when the facts were loaded
     binding.remaining_quantity = binding.remaining_quantity - draw.quantity
     substitutes = items[draw.substitutes_for].id if draw.substitutes_for else None
     entry = move(session, Movement(kind="BACKFLUSH_ISSUE", lot_id=draw.lot_id, item_id=item.id,
                                    site_id=work_order.site_id, quantity=draw.quantity, uom=draw.uom,
                                    from_location_id=draw.location_id),
-                 actor=principal.subject, device_id=trigger.device_id, work_order_id=work_order.id,
+                 actor=principal.subject, balances=balances, device_id=trigger.device_id, work_order_id=work_order.id,
                  trigger_id=trigger.id, staged_lot_id=binding.id, bom_line_no=draw.line_no,
                  substitutes_for_item_id=substitutes, line_quantity=draw.line_quantity, line_uom=draw.line_uom,
                  conversion_factor=draw.factor,
@@ -69,12 +70,13 @@ def _consume_serials(session: Session, trigger: Trigger, draw: Draw, entry_id: i
         serial.consumed_by_entry_id = entry_id
 
 
-def _receive_output(session: Session, principal: Principal, *, work_order: WorkOrder, trigger: Trigger) -> None:
+def _receive_output(session: Session, principal: Principal, *, work_order: WorkOrder, trigger: Trigger,
+                    balances: dict) -> None:
     product = session.get(Item, work_order.item_id)
     move(session, Movement(kind="PRODUCTION_RECEIPT", lot_id=work_order.output_lot_id, item_id=product.id,
                            site_id=work_order.site_id, quantity=trigger.good_quantity, uom=product.base_uom,
                            to_location_id=work_order.output_location_id),
-         actor=principal.subject, device_id=trigger.device_id, work_order_id=work_order.id, trigger_id=trigger.id,
+         actor=principal.subject, balances=balances, device_id=trigger.device_id, work_order_id=work_order.id, trigger_id=trigger.id,
          cost=None if product.standard_cost is None else trigger.good_quantity * product.standard_cost)
 
 

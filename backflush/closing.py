@@ -25,7 +25,7 @@ from backflush.masterdata import location_in_sites
 from backflush.plan import OperationTotals
 from backflush.receiving import lot_in_sites
 from backflush.returns import book_residual, quarantine, require_scan, return_location, staged_bindings
-from backflush.reversal_policy import BuiltinClosePolicy, ClosePolicy
+from backflush.reversal_policy import BuiltinClosePolicy, ClosePolicy, store_decisions
 from backflush.trigger_facts import OrderFacts, load_order_facts
 from backflush.variances import AlternateTerms, LineTerms, VarianceRow, component_variances
 from backflush.work_orders import require_open, work_order_in_sites
@@ -199,7 +199,10 @@ def close_variance_facts(session: Session, work_order: WorkOrder, rows: list[Com
 def _open_deviations(session: Session, principal: Principal, work_order: WorkOrder, rows: list[ComponentVariance],
                      policy: ClosePolicy) -> list[str]:
     opened = []
-    for request in policy.variance_deviations(close_variance_facts(session, work_order, rows)):
+    policy.prepare(session, work_order=work_order, at=utcnow())
+    requests = policy.variance_deviations(close_variance_facts(session, work_order, rows))
+    store_decisions(session, policy, work_order_id=work_order.id)
+    for request in requests:
         deviation = open_or_attach(session, principal, site_id=work_order.site_id, work_order_id=work_order.id,
                                    reason_code=request.reason_code, category=request.category,
                                    severity=request.severity)

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,15 +31,26 @@ class Movement:
 
 
 def lock_balances(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[int, int], Balance]:
-    """Create missing rows, then lock every (lot, location) balance in key order."""
+    """Lock every (lot, location) balance in key order with one statement; create missing rows first.
+
+    Rows come back sorted before they are locked, so every writer locks in the same order.
+    """
     ordered = sorted(set(keys))
-    for lot_id, location_id in ordered:
+    if not ordered:
+        return {}
+    locked = _select_locked(session, ordered)
+    missing = [key for key in ordered if key not in locked]
+    for lot_id, location_id in missing:
         _ensure_balance_row(session, lot_id, location_id)
-    locked = {}
-    for lot_id, location_id in ordered:
-        query = select(Balance).where(Balance.lot_id == lot_id, Balance.location_id == location_id)
-        locked[(lot_id, location_id)] = session.scalars(query.with_for_update()).one()
+    if missing:
+        locked.update(_select_locked(session, missing))
     return locked
+
+
+def _select_locked(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[int, int], Balance]:
+    query = (select(Balance).where(tuple_(Balance.lot_id, Balance.location_id).in_(keys))
+             .order_by(Balance.lot_id, Balance.location_id).with_for_update())
+    return {(b.lot_id, b.location_id): b for b in session.scalars(query)}
 
 
 def _ensure_balance_row(session: Session, lot_id: int, location_id: int) -> None:
@@ -49,10 +60,15 @@ def _ensure_balance_row(session: Session, lot_id: int, location_id: int) -> None
     session.execute(statement.on_conflict_do_nothing(index_elements=["lot_id", "location_id"]))
 
 
-def move(session: Session, movement: Movement, *, actor: str, **entry_fields) -> LedgerEntry:
-    """Book one movement: decrement the source, increment the destination, append the ledger row."""
-    keys = [(movement.lot_id, loc) for loc in (movement.from_location_id, movement.to_location_id) if loc]
-    balances = lock_balances(session, keys)
+def move(session: Session, movement: Movement, *, actor: str, balances: dict | None = None,
+         **entry_fields) -> LedgerEntry:
+    """Book one movement: decrement the source, increment the destination, append the ledger row.
+
+    `balances` are rows the caller already locked (with `lock_balances`, in key order) for several movements.
+    """
+    if balances is None:
+        keys = [(movement.lot_id, loc) for loc in (movement.from_location_id, movement.to_location_id) if loc]
+        balances = lock_balances(session, keys)
     if movement.from_location_id:
         source = balances[(movement.lot_id, movement.from_location_id)]
         if source.quantity < movement.quantity:

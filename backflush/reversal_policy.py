@@ -2,7 +2,9 @@
 which close variances open deviations (DEVIATION on `close_variance` facts).
 
 The services ask a policy; the built-in ones carry SPEC §6's shipped defaults as code, and the
-rules engine can provide ones backed by the active, approved rule sets.
+rules engine can provide ones backed by the active, approved rule sets. Like FlushPolicy, a policy
+is prepared inside the command's transaction, and whatever it appends to `decisions` is stored
+with the reversal or work order it decided (SPEC §6: every decision is kept).
 """
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from backflush.policy import DeviationRequest
+from backflush.policy import DecisionRecord, DeviationRequest
+from models import RuleDecision
 
 VALUE_NEEDING_TWO_SIGNERS = Decimal(1000)
 VARIANCE_LIMIT_PERCENT = Decimal(5)
@@ -35,11 +38,21 @@ class SignatureRequirement:
 
 
 class ReversalPolicy(Protocol):
+    decisions: list[DecisionRecord]
+
+    def prepare(self, session, *, work_order, at) -> None:
+        """Called once per decision, inside the command's transaction."""
+
     def requirements(self, reversal_fact: dict) -> list[SignatureRequirement]:
         """The signatures a reversal needs before it executes; they add up (see `unmet`)."""
 
 
 class ClosePolicy(Protocol):
+    decisions: list[DecisionRecord]
+
+    def prepare(self, session, *, work_order, at) -> None:
+        """Called once per decision, inside the command's transaction."""
+
     def variance_deviations(self, close_variance_facts: list[dict]) -> list[DeviationRequest]:
         """The deviations that the variances booked at close open."""
 
@@ -47,6 +60,12 @@ class ClosePolicy(Protocol):
 class BuiltinReversalPolicy:
     """SPEC §6 default: one SUPERVISOR or QA signature; two distinct signers, one of them QA, when
     the output lot is RELEASED or the reversal is worth more than 1000."""
+
+    def __init__(self):
+        self.decisions: list[DecisionRecord] = []
+
+    def prepare(self, session, *, work_order, at) -> None:
+        return None
 
     def requirements(self, reversal_fact: dict) -> list[SignatureRequirement]:
         either = ("QA", "SUPERVISOR")
@@ -60,6 +79,12 @@ class BuiltinReversalPolicy:
 
 class BuiltinClosePolicy:
     """SPEC §6 default: a usage variance beyond ±5 % opens one deviation per component."""
+
+    def __init__(self):
+        self.decisions: list[DecisionRecord] = []
+
+    def prepare(self, session, *, work_order, at) -> None:
+        return None
 
     def variance_deviations(self, close_variance_facts: list[dict]) -> list[DeviationRequest]:
         return [DeviationRequest(category="USAGE_VARIANCE", severity="MEDIUM",
@@ -78,3 +103,15 @@ def unmet(requirements: Iterable[SignatureRequirement],
     """
     held = [set(roles) for roles in signers.values()]
     return [r for r in requirements if sum(1 for roles in held if roles & set(r.roles)) < r.count]
+
+
+def store_decisions(session, policy: ReversalPolicy | ClosePolicy, *, work_order_id: int,
+                    reversal_id: int | None = None) -> None:
+    """Keep what the rule sets decided with the record they decided, once."""
+    for d in policy.decisions:
+        if d.rule_set_id is not None:
+            session.add(RuleDecision(rule_set_id=d.rule_set_id, version=d.version, engine=d.engine, fired=d.fired,
+                                     input_hash=d.input_hash, facts=d.facts, reversal_id=reversal_id,
+                                     work_order_id=work_order_id))
+    policy.decisions.clear()
+    session.flush()

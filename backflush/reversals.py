@@ -21,7 +21,8 @@ from backflush.arguments import text_arg
 from backflush.errors import DomainError, NotFound
 from backflush.ledger import Movement, lock_balances, move
 from backflush.reads import record_in_sites
-from backflush.reversal_policy import BuiltinReversalPolicy, ReversalPolicy, SignatureRequirement, unmet
+from backflush.reversal_policy import (BuiltinReversalPolicy, ReversalPolicy, SignatureRequirement, store_decisions,
+                                      unmet)
 from backflush.trigger_facts import ISSUE_KINDS
 from backflush.work_orders import operations_of, require_open, work_order_in_sites
 from models import (ESignature, GenealogyEdge, Item, LedgerEntry, Lot, Reversal, Serial, StagedLot, Trigger,
@@ -37,6 +38,29 @@ def request_reversal(session: Session, principal: Principal, *, trigger_id: int 
     work_order = work_order_in_sites(session, principal, trigger.work_order_id, lock=True, field_name="triggerId")
     session.refresh(trigger, with_for_update=True)
     require_open(work_order)
+    _require_reversible(session, trigger)
+    reason_code = text_arg(reason_code, "reasonCode", max_length=40)
+    _require_output_unused(session, work_order, _receipt_of(session, trigger))
+    fact = reversal_fact(session, principal, trigger=trigger, work_order=work_order, reason_code=reason_code)
+    policy = policy or BuiltinReversalPolicy()
+    policy.prepare(session, work_order=work_order, at=utcnow())
+    required = policy.requirements(fact)
+    reversal = Reversal(trigger_id=trigger.id, site_id=trigger.site_id, reason_code=reason_code,
+                        comment=(comment or "").strip() or None, required=[r.to_json() for r in required],
+                        requested_by=principal.subject)
+    session.add(reversal)
+    session.flush()
+    store_decisions(session, policy, work_order_id=work_order.id, reversal_id=reversal.id)
+    audit.record(session, actor=principal.subject, action="reversal.requested", entity_type="reversal",
+                 entity_id=reversal.id, after={"trigger_id": trigger.id, "reason_code": reason_code,
+                                               "required": reversal.required, "value": fact["value"]},
+                 reason=reversal.comment)
+    if not required:  # a policy that asks for no signature lets the request itself execute
+        _execute(session, principal, reversal=reversal, trigger=trigger, work_order=work_order)
+    return reversal
+
+
+def _require_reversible(session: Session, trigger: Trigger) -> None:
     if trigger.reversed:
         raise DomainError("ALREADY_REVERSED", "the trigger has already been reversed", ["input", "triggerId"])
     if trigger.outcome != "POSTED":
@@ -45,22 +69,6 @@ def request_reversal(session: Session, principal: Principal, *, trigger_id: int 
     if session.scalar(select(Reversal.id).where(Reversal.trigger_id == trigger.id, Reversal.status == PENDING)):
         raise DomainError("REVERSAL_PENDING", "a reversal of this trigger is already awaiting signatures",
                           ["input", "triggerId"])
-    reason_code = text_arg(reason_code, "reasonCode", max_length=40)
-    _require_output_unused(session, work_order, _receipt_of(session, trigger))
-    fact = reversal_fact(session, principal, trigger=trigger, work_order=work_order, reason_code=reason_code)
-    required = (policy or BuiltinReversalPolicy()).requirements(fact)
-    reversal = Reversal(trigger_id=trigger.id, site_id=trigger.site_id, reason_code=reason_code,
-                        comment=(comment or "").strip() or None, required=[r.to_json() for r in required],
-                        requested_by=principal.subject)
-    session.add(reversal)
-    session.flush()
-    audit.record(session, actor=principal.subject, action="reversal.requested", entity_type="reversal",
-                 entity_id=reversal.id, after={"trigger_id": trigger.id, "reason_code": reason_code,
-                                               "required": reversal.required, "value": fact["value"]},
-                 reason=reversal.comment)
-    if not required:  # a policy that asks for no signature lets the request itself execute
-        _execute(session, principal, reversal=reversal, trigger=trigger, work_order=work_order)
-    return reversal
 
 
 def reversal_fact(session: Session, principal: Principal, *, trigger: Trigger, work_order: WorkOrder,

@@ -31,6 +31,7 @@ class OrderFacts:
     conversions: tuple[usage.Conversion, ...]
     items_by_code: dict[str, Item]
     operations: tuple[WorkOrderOperation, ...]
+    binding_rows: dict[int, StagedLot]  # kept referenced: the session holds them, locked, until booking
 
 
 def load_order_facts(session: Session, work_order: WorkOrder, *, at: datetime, lock: bool) -> OrderFacts:
@@ -39,7 +40,7 @@ def load_order_facts(session: Session, work_order: WorkOrder, *, at: datetime, l
     items: dict[int, Item] = {}
     bom = _bom_facts(session, session.get(Bom, work_order.bom_id), items)
     phantom_boms = _phantom_boms(session, bom, items, at)
-    bindings, lot_ids = _bindings(session, work_order.id, items, lock=lock)
+    bindings, lot_ids, binding_rows = _bindings(session, work_order.id, items, lock=lock)
     conversions = _conversions(session, items, lot_ids, at)
     facts = WorkOrderFacts(
         planned_quantity=work_order.quantity, operation_seqs=tuple(op.seq for op in operations),
@@ -49,7 +50,7 @@ def load_order_facts(session: Session, work_order: WorkOrder, *, at: datetime, l
         prior_postings=_prior_postings(session, work_order.id),
     )
     return OrderFacts(facts, bom, phantom_boms, bindings, conversions,
-                      {i.code: i for i in items.values()}, operations)
+                      {i.code: i for i in items.values()}, operations, binding_rows)
 
 
 def _component(item: Item) -> usage.Component:
@@ -115,7 +116,7 @@ def _bindings(session: Session, work_order_id: int, items: dict[int, Item], *, l
         status=lot.status, expires_on=lot.expires_on, received_at=lot.received_at, location_id=b.location_id,
         remaining=b.remaining_quantity, lot_factors=factors.get(lot.id, ()), serials=serials.get(lot.id, frozenset()))
         for b, lot in rows if b.remaining_quantity > 0)
-    return bindings, lot_ids
+    return bindings, lot_ids, {b.id: b for b, _ in rows}
 
 
 def _open_serials(session: Session, lots: list[Lot]) -> dict[int, frozenset[str]]:
@@ -163,6 +164,13 @@ def _prior_postings(session: Session, work_order_id: int) -> tuple[usage.PriorPo
                  .outerjoin(reversal, reversal.reverses_entry_id == LedgerEntry.id)
                  .where(LedgerEntry.work_order_id == work_order_id, LedgerEntry.kind.in_(ISSUE_KINDS),
                         reversal.id.is_(None)).order_by(LedgerEntry.id))
+    # One total per line, component and kind of posting, so planning stays linear in BOM lines however
+    # many triggers the order has posted (summed here: SQLite's SUM over text would be a float).
+    totals: dict[tuple, list] = {}
+    for line_no, code, quantity, sub, line_quantity in session.execute(statement):
+        total = totals.setdefault((line_no, code, sub, line_quantity is not None), [Decimal(0), Decimal(0)])
+        total[0] += quantity
+        total[1] += line_quantity or 0
     return tuple(usage.PriorPosting(line_no=line_no, component_code=code, quantity=quantity, substitutes_for=sub,
-                                    line_quantity=line_quantity)
-                 for line_no, code, quantity, sub, line_quantity in session.execute(statement))
+                                    line_quantity=line_total if by_lot_factor else None)
+                 for (line_no, code, sub, by_lot_factor), (quantity, line_total) in totals.items())
