@@ -18,47 +18,35 @@ class Loaders:
         self._loaders: dict[Any, DataLoader] = {}
 
     def by_id(self, model) -> DataLoader:
-        key = ("id", model)
-        if key not in self._loaders:
-            self._loaders[key] = DataLoader(load_fn=self._batch(lambda ids: _rows_by_id(model, ids)))
-        return self._loaders[key]
+        return self.custom(("id", model), lambda session, ids: _rows_by_id(session, model, ids))
 
     def by_column(self, model, column: str, order_by: str = "id") -> DataLoader:
-        key = ("column", model, column, order_by)
-        if key not in self._loaders:
-            self._loaders[key] = DataLoader(load_fn=self._batch(lambda ids: _rows_by_column(model, column, order_by, ids)))
-        return self._loaders[key]
+        return self.custom(("column", model, column, order_by),
+                           lambda session, ids: _rows_by_column(session, model, column, order_by, ids))
 
-    def custom(self, name: str, query: Callable[[Session, list], list]) -> DataLoader:
+    def custom(self, name, query: Callable[[Session, list], list]) -> DataLoader:
         """A loader whose batch function is `query(session, keys) -> results in key order`."""
-        key = ("custom", name)
-        if key not in self._loaders:
-            self._loaders[key] = DataLoader(load_fn=self._batch(lambda keys: query, raw=True))
-        return self._loaders[key]
+        if name not in self._loaders:
+            self._loaders[name] = DataLoader(load_fn=self._batch(query))
+        return self._loaders[name]
 
-    def _batch(self, make_query, raw: bool = False):
+    def _batch(self, query: Callable[[Session, list], list]):
         async def load(keys: list) -> list:
             def run():
                 with self._sessions() as session:
-                    if raw:
-                        return make_query(keys)(session, list(keys))
-                    return make_query(keys)(session)
+                    return query(session, list(keys))
             return await anyio.to_thread.run_sync(run)
         return load
 
 
-def _rows_by_id(model, ids: list[int]):
-    def query(session: Session) -> list:
-        rows = {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
-        return [rows.get(i) for i in ids]
-    return query
+def _rows_by_id(session: Session, model, ids: list[int]) -> list:
+    rows = {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
+    return [rows.get(i) for i in ids]
 
 
-def _rows_by_column(model, column: str, order_by: str, ids: list[int]):
-    def query(session: Session) -> list:
-        grouped = defaultdict(list)
-        statement = select(model).where(getattr(model, column).in_(ids)).order_by(getattr(model, order_by))
-        for row in session.scalars(statement):
-            grouped[getattr(row, column)].append(row)
-        return [grouped.get(i, []) for i in ids]
-    return query
+def _rows_by_column(session: Session, model, column: str, order_by: str, ids: list[int]) -> list:
+    grouped = defaultdict(list)
+    statement = select(model).where(getattr(model, column).in_(ids)).order_by(getattr(model, order_by))
+    for row in session.scalars(statement):
+        grouped[getattr(row, column)].append(row)
+    return [grouped.get(i, []) for i in ids]

@@ -24,12 +24,21 @@ def require_draft(record, what: str) -> None:
                           "create a new version instead", ["input", "id"])
 
 
+MASTER_DATA_APPROVERS = ("ENGINEER", "QA")
+
+
 def approve(
     session: Session, principal: Principal, *, record, record_type: str, content: dict,
-    signature: SignatureRequest, effective_from: datetime | None, family: list,
+    signature: SignatureRequest | None, effective_from: datetime | None, family: list,
+    approver_roles: tuple[str, ...] = MASTER_DATA_APPROVERS,
 ) -> None:
     """Sign and approve `record`, then settle which version of its family is in force."""
     require_draft(record, record_type)
+    if not principal.has_any_role(*approver_roles):
+        raise DomainError("ROLE_REQUIRED", f"{record_type} approvals are signed by {' or '.join(approver_roles)}",
+                          ["input", "signature"])
+    if signature is None:
+        raise DomainError("SIGNATURE_REQUIRED", "approval needs an e-signature", ["input", "signature"])
     now = utcnow()
     sign(session, principal=principal, request=signature, record_type=record_type, record_id=record.id, content=content)
     record.status = "APPROVED"

@@ -99,7 +99,3 @@ def item_by_code(session: Session, code: str, field: str = "itemCode") -> Item:
     if item is None:
         raise NotFound(f"item {code}", ["input", field])
     return item
-
-
-def require_decimal_or_none(value, field: str) -> Decimal | None:
-    return None if value is None else decimal_arg(value, field)

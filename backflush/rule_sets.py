@@ -84,8 +84,6 @@ def approve_rule_set(session: Session, principal: Principal, *, rule_set_id: int
     if not validation.valid:
         raise DomainError("RULE_SET_INVALID", "the draft does not validate: " + "; ".join(map(str, validation.errors)),
                           ["input", "id"])
-    if signature is None:
-        raise DomainError("SIGNATURE_REQUIRED", "approval needs an e-signature", ["input", "signature"])
     family = list(session.scalars(select(RuleSet).where(
         RuleSet.kind == rule_set.kind, RuleSet.id != rule_set.id,
         RuleSet.site_id.is_(None) if rule_set.site_id is None else RuleSet.site_id == rule_set.site_id)
@@ -93,7 +91,8 @@ def approve_rule_set(session: Session, principal: Principal, *, rule_set_id: int
     change_control.approve(session, principal, record=rule_set, record_type="rule_set",
                            content={"name": rule_set.name, "kind": rule_set.kind, "version": rule_set.version,
                                     "site_id": rule_set.site_id, "document": rule_set.document},
-                           signature=signature, effective_from=effective_from, family=family)
+                           signature=signature, effective_from=effective_from, family=family,
+                           approver_roles=APPROVER_ROLES)
     return rule_set
 
 
