@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import models
-from api.types import governance, inventory, masterdata, triggers, work_orders
+from api.types import exceptions, governance, inventory, masterdata, triggers, work_orders
 
 NODE_TYPES = {
     "Site": (models.Site, masterdata.Site),
@@ -16,6 +16,7 @@ NODE_TYPES = {
     "FlushPosting": (models.LedgerEntry, triggers.FlushPosting),
     "Deviation": (models.Deviation, governance.Deviation),
     "RuleSet": (models.RuleSet, governance.RuleSet),
+    "Reversal": (models.Reversal, exceptions.Reversal),
 }
 
 AUDIT_ENTITY = {

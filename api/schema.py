@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 
 from api.errors import should_mask
 from api.mutations.inventory import InventoryMutations
+from api.mutations.exceptions import ExceptionMutations
 from api.mutations.masterdata import MasterDataMutations
 from api.mutations.rules import RuleMutations, RuleQueries
 from api.mutations.triggers import TriggerMutations, TriggerQueries
@@ -17,15 +18,16 @@ from api.queries_genealogy import GenealogyQueries
 from api.queries_metrics import MetricsQueries
 from api.subscriptions import Subscription
 from api.scalars import SCALAR_MAP
-from api.types import governance, inventory, masterdata, triggers, work_orders
+from api.types import exceptions, governance, inventory, masterdata, triggers, work_orders
 
 Query = merge_types("Query", (CoreQueries, TriggerQueries, GenealogyQueries, MetricsQueries, RuleQueries))
-Mutation = merge_types("Mutation", (MasterDataMutations, InventoryMutations, TriggerMutations, RuleMutations))
+Mutation = merge_types("Mutation", (MasterDataMutations, InventoryMutations, TriggerMutations, RuleMutations,
+                                  ExceptionMutations))
 
 # Concrete Node types must be listed: `node(id:)` returns the interface only.
 NODE_TYPES = [masterdata.Site, masterdata.Location, masterdata.Item, masterdata.UomConversion, masterdata.Bom,
               inventory.Lot, work_orders.WorkOrder, triggers.Trigger, triggers.FlushPosting, governance.Deviation,
-              governance.RuleSet]
+              governance.RuleSet, exceptions.Reversal]
 
 
 def build_schema(*, max_depth: int = 12, introspection: bool = True) -> strawberry.Schema:

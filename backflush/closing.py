@@ -25,7 +25,8 @@ from backflush.masterdata import location_in_sites
 from backflush.plan import OperationTotals
 from backflush.receiving import lot_in_sites
 from backflush.returns import book_residual, quarantine, require_scan, return_location, staged_bindings
-from backflush.reversal_policy import BuiltinClosePolicy, ClosePolicy, store_decisions
+from backflush.reversal_policy import ClosePolicy, store_decisions
+from backflush.rules_exception_policy import RulesClosePolicy
 from backflush.trigger_facts import OrderFacts, load_order_facts
 from backflush.variances import AlternateTerms, LineTerms, VarianceRow, component_variances
 from backflush.work_orders import require_open, work_order_in_sites
@@ -54,7 +55,7 @@ def close_work_order(session: Session, principal: Principal, *, work_order_id: i
         _resolve(session, principal, work_order, spec, index)
     _require_residuals_resolved(session, work_order)
     rows = book_variances(session, work_order)
-    opened = _open_deviations(session, principal, work_order, rows, policy or BuiltinClosePolicy())
+    opened = _open_deviations(session, principal, work_order, rows, policy or RulesClosePolicy())
     work_order.status, work_order.closed_at = "CLOSED", utcnow()
     audit.record(session, actor=principal.subject, action="work_order.closed", entity_type="work_order",
                  entity_id=work_order.id, before=before,

@@ -11,7 +11,7 @@ from auth.principal import SYSTEM, Principal
 from backflush import boms, masterdata, receiving, work_orders
 from backflush.change_control import settle
 from backflush.commands import command
-from models import Bom, Site, UomConversion
+from models import Site, UomConversion
 from models.types import utcnow
 
 SITE = "PLANT-1"

@@ -21,7 +21,8 @@ from backflush.arguments import text_arg
 from backflush.errors import DomainError, NotFound
 from backflush.ledger import Movement, lock_balances, move
 from backflush.reads import record_in_sites
-from backflush.reversal_policy import (BuiltinReversalPolicy, ReversalPolicy, SignatureRequirement, store_decisions,
+from backflush.rules_exception_policy import RulesReversalPolicy
+from backflush.reversal_policy import (ReversalPolicy, SignatureRequirement, store_decisions,
                                       unmet)
 from backflush.trigger_facts import ISSUE_KINDS
 from backflush.work_orders import operations_of, require_open, work_order_in_sites
@@ -42,7 +43,7 @@ def request_reversal(session: Session, principal: Principal, *, trigger_id: int 
     reason_code = text_arg(reason_code, "reasonCode", max_length=40)
     _require_output_unused(session, work_order, _receipt_of(session, trigger))
     fact = reversal_fact(session, principal, trigger=trigger, work_order=work_order, reason_code=reason_code)
-    policy = policy or BuiltinReversalPolicy()
+    policy = policy or RulesReversalPolicy()
     policy.prepare(session, work_order=work_order, at=utcnow())
     required = policy.requirements(fact)
     reversal = Reversal(trigger_id=trigger.id, site_id=trigger.site_id, reason_code=reason_code,

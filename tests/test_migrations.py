@@ -34,7 +34,7 @@ def test_migrations_downgrade_to_nothing_and_back(database_url):
 def test_postgresql_refuses_to_update_or_delete_audit_rows(engine):
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO auditrecord (seq, at, actor, action, entity_type, entity_id, prev_hash, hash) "
-                                "VALUES (1, now(), 'x', 'a', 'e', '1', 'p', 'h')"))
+                                "VALUES (100000, now(), 'x', 'a', 'e', '1', 'p', 'h')"))
     for statement in ("UPDATE auditrecord SET actor = 'y'", "DELETE FROM auditrecord", "TRUNCATE auditrecord"):
         with engine.connect() as connection:
             try:

@@ -16,7 +16,7 @@ from api.types.exceptions import Reversal
 from api.types.inventory import StagedLot
 from api.types.work_orders import WorkOrder
 from backflush import closing, returns, reversals
-from backflush.reversal_policy import BuiltinClosePolicy, BuiltinReversalPolicy
+from backflush.rules_exception_policy import RulesClosePolicy, RulesReversalPolicy
 
 
 @strawberry.input
@@ -71,10 +71,10 @@ class ReversalPayload:
     user_errors: list[UserError]
 
 
-def _policy(info: strawberry.Info, name: str, builtin):
-    """The rule-set-backed policy when the app provides one (`policies.reversal()`/`.close()`), else SPEC §6's."""
+def _policy(info: strawberry.Info, name: str, default):
+    """An app-provided policy (`policies.reversal()`/`.close()`) when there is one, else QA's rule sets."""
     factory = getattr(info.context.policies, name, None)
-    return factory() if factory is not None else builtin
+    return factory() if factory is not None else default
 
 
 def _residual(residual: ResidualInput) -> closing.ResidualSpec:
@@ -92,7 +92,7 @@ def _reversal_payload(row, errors) -> ReversalPayload:
 class ExceptionMutations:
     @strawberry.mutation(**guarded("triggers:write"))
     async def request_reversal(self, info: strawberry.Info, input: RequestReversalInput) -> ReversalPayload:
-        policy = _policy(info, "reversal", BuiltinReversalPolicy())
+        policy = _policy(info, "reversal", RulesReversalPolicy())
         row, errors = await info.context.execute(lambda s, p: reversals.request_reversal(
             s, p, trigger_id=pk_of(input.trigger_id, "Trigger"), reason_code=input.reason_code,
             comment=input.comment, policy=policy))
@@ -122,7 +122,7 @@ class ExceptionMutations:
 
     @strawberry.mutation(**guarded("production:write"))
     async def close_work_order(self, info: strawberry.Info, input: CloseWorkOrderInput) -> WorkOrderPayload:
-        policy = _policy(info, "close", BuiltinClosePolicy())
+        policy = _policy(info, "close", RulesClosePolicy())
         residuals = [_residual(r) for r in input.residuals or []]
         row, errors = await info.context.execute(lambda s, p: closing.close_work_order(
             s, p, work_order_id=pk_of(input.work_order_id, "WorkOrder"), residuals=residuals, policy=policy))

@@ -12,6 +12,9 @@ from api.types.enums import ApprovalStatus, DeviationStatus, RuleSetKind
 from api.types.masterdata import ESignature, load_signatures
 from api.types.node import Node
 
+if TYPE_CHECKING:
+    from api.types.work_orders import WorkOrder
+
 
 @strawberry.type
 class RuleSet(Node):

@@ -14,6 +14,9 @@ from api.types.inventory import Lot, load_location, load_lot
 from api.types.masterdata import Item, Location, load_item
 from api.types.node import Node, PageInfo
 
+if TYPE_CHECKING:
+    from api.types.work_orders import WorkOrder
+
 METHOD_OF_KIND = {"BACKFLUSH_ISSUE": PostingMethod.BACKFLUSH, "SCAN_ISSUE": PostingMethod.SCAN_ISSUE,
                   "FORWARD_ISSUE": PostingMethod.FORWARD_ISSUE}
 

@@ -1,13 +1,7 @@
 """Reversals, returns to stock and closing a work order through GraphQL."""
 from __future__ import annotations
 
-import pytest
-from strawberry.tools import merge_types
 
-import models
-from api import node_registry, schema
-from api.mutations.exceptions import ExceptionMutations
-from api.types.exceptions import Reversal
 from backflush.boms import AlternateSpec
 from tests.api.conftest import PASSWORD
 from tests.builders import Plant, line, post, qa_user, trigger
@@ -59,15 +53,6 @@ query ($number: String!) { workOrder(number: $number) {
 } }"""
 
 STOCK = """{ workOrder(number: "WO-1") { stagedLots { lot { balances { quantity location { id code kind } } } } } }"""
-
-
-@pytest.fixture(autouse=True)
-def exceptions_served(monkeypatch):
-    """Serve ExceptionMutations and Reversal until api/schema.py merges them; a no-op afterwards."""
-    if "request_reversal" not in {f.python_name for f in schema.Mutation.__strawberry_definition__.fields}:
-        monkeypatch.setattr(schema, "Mutation", merge_types("Mutation", (schema.Mutation, ExceptionMutations)))
-        monkeypatch.setattr(schema, "NODE_TYPES", [*schema.NODE_TYPES, Reversal])
-    monkeypatch.setitem(node_registry.NODE_TYPES, "Reversal", (models.Reversal, Reversal))
 
 
 def reference_plant(sessions):

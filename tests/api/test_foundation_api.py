@@ -4,7 +4,6 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from backflush.demo import seed_demo
-from tests.api.conftest import PASSWORD
 
 DEMO_ORDER = """
 query ($number: String!) {
