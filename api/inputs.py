@@ -61,6 +61,7 @@ class CreateBomInput:
     item_code: str
     base_quantity: Decimal | None = None
     lines: list[BomLineInput]
+    rework: bool | None = strawberry.field(default=None, description="A rework recipe, which may consume the item itself")
 
 
 @strawberry.input
@@ -145,6 +146,7 @@ class CreateWorkOrderInput:
     output_location_id: strawberry.ID
     overproduction_tolerance_percent: Decimal | None = None
     operations: list[OperationInput]
+    rework: bool | None = strawberry.field(default=None, description="Run the item's rework recipe on a nonconforming lot")
 
 
 @strawberry.input

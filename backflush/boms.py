@@ -44,10 +44,11 @@ class LineSpec:
     alternates: list[AlternateSpec] = field(default_factory=list)
 
 
-def create_bom(session: Session, principal: Principal, *, item_code: str, base_quantity, lines: list[LineSpec]) -> Bom:
+def create_bom(session: Session, principal: Principal, *, item_code: str, base_quantity, lines: list[LineSpec],
+               rework: bool = False) -> Bom:
     item = item_by_code(session, item_code)
-    latest = session.scalar(select(func.max(Bom.version)).where(Bom.item_id == item.id)) or 0
-    bom = Bom(item_id=item.id, version=latest + 1, status="DRAFT",
+    latest = session.scalar(select(func.max(Bom.version)).where(Bom.item_id == item.id, Bom.rework == rework)) or 0
+    bom = Bom(item_id=item.id, version=latest + 1, status="DRAFT", rework=rework,
               base_quantity=decimal_arg(base_quantity, "baseQuantity", positive=True, default=Decimal(1)))
     session.add(bom)
     session.flush()
@@ -94,7 +95,7 @@ def _write_lines(session: Session, bom: Bom, parent: Item, lines: list[LineSpec]
 
 def _line(session: Session, bom: Bom, parent: Item, spec: LineSpec) -> BomLine:
     component = item_by_code(session, spec.component_code, "componentCode")
-    if component.id == parent.id:
+    if component.id == parent.id and not bom.rework:  # a rework recipe consumes the nonconforming lot itself
         raise DomainError("BOM_CYCLE", f"line {spec.line_no} consumes the item it makes", ["input", "lines"])
     yield_percent = decimal_arg(spec.yield_percent, "yieldPercent", positive=True, default=Decimal(100))
     if yield_percent > 100:
@@ -117,7 +118,8 @@ def approve_bom(session: Session, principal: Principal, *, bom_id: int, signatur
     problems = approval_problems(session, bom)
     if problems:
         raise ManyErrors(problems)
-    family = list(session.scalars(select(Bom).where(Bom.item_id == bom.item_id, Bom.id != bom.id).with_for_update()))
+    family = list(session.scalars(select(Bom).where(Bom.item_id == bom.item_id, Bom.rework == bom.rework,
+                                                    Bom.id != bom.id).with_for_update()))
     change_control.approve(session, principal, record=bom, record_type="bom", content=bom_content(session, bom),
                            signature=signature, effective_from=effective_from, family=family)
     return bom
@@ -173,10 +175,11 @@ def _phantom_problems(session: Session, bom: Bom) -> list[DomainError]:
     return walk(bom.item_id, bom_lines(session, bom.id), (bom.item_id,))
 
 
-def live_bom(session: Session, item_id: int, at: datetime | None = None) -> Bom | None:
+def live_bom(session: Session, item_id: int, at: datetime | None = None, *, rework: bool = False) -> Bom | None:
     """The approved version in force at `at`: the latest effective one, whatever its stored status."""
     query = select(Bom).where(
-        Bom.item_id == item_id, Bom.status.in_(("APPROVED", "ACTIVE", "SUPERSEDED")), Bom.effective_from <= (at or utcnow()),
+        Bom.item_id == item_id, Bom.rework == rework, Bom.status.in_(("APPROVED", "ACTIVE", "SUPERSEDED")),
+        Bom.effective_from <= (at or utcnow()),
     ).order_by(Bom.effective_from.desc(), Bom.version.desc()).limit(1)
     return session.scalar(query)
 
@@ -193,7 +196,8 @@ def bom_content(session: Session, bom: Bom) -> dict:
                                      .order_by(BomAlternate.priority, BomAlternate.id))
         lines.append({**line.model_dump(exclude={"id", "bom_id"}),
                       "alternates": [a.model_dump(exclude={"id", "bom_line_id"}) for a in alternates]})
-    return {"item_id": bom.item_id, "version": bom.version, "base_quantity": bom.base_quantity, "lines": lines}
+    return {"item_id": bom.item_id, "version": bom.version, "rework": bom.rework, "base_quantity": bom.base_quantity,
+            "lines": lines}
 
 
 def _bom(session: Session, bom_id: int | None, lock: bool = False) -> Bom:

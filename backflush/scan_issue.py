@@ -40,7 +40,8 @@ def scan_issue(session: Session, principal: Principal, request: ScanIssueRequest
         raise DomainError("LOT_SCAN_MISMATCH", "the scanned lot number does not match the lot", ["input", "scannedLotNumber"])
     item = session.get(Item, lot.item_id)
     substitutes = _substitution(session, line, item)
-    if lot.status != "RELEASED":
+    reworked = work_order.is_rework and lot.item_id == work_order.item_id  # the nonconforming lot itself
+    if lot.status != "RELEASED" and not reworked:
         raise DomainError("LOT_NOT_RELEASED", f"lot {lot.lot_number} is {lot.status}", ["input", "lotId"])
     if request.uom not in (None, item.base_uom):
         raise DomainError("UOM_NOT_BASE", f"weigh {item.code} in {item.base_uom}", ["input", "uom"])

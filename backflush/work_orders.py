@@ -37,6 +37,7 @@ class WorkOrderSpec:
     output_location_id: int | None
     operations: list[OperationSpec] = field(default_factory=list)
     overproduction_tolerance_percent: object = None
+    rework: bool = False  # a rework order runs the item's rework recipe on a nonconforming lot
 
 
 def create_work_order(session: Session, principal: Principal, spec: WorkOrderSpec) -> WorkOrder:
@@ -48,7 +49,9 @@ def create_work_order(session: Session, principal: Principal, spec: WorkOrderSpe
     wip = _site_location(session, principal, site, spec.wip_location_id, "wipLocationId", {"WIP", "SUPERMARKET"})
     output = _site_location(session, principal, site, spec.output_location_id, "outputLocationId", {"FINISHED", "STOCK", "WIP"})
     work_order = WorkOrder(
-        number=number, item_id=item.id, site_id=site.id, bom_id=bom_in_force(session, item.id).id, wip_location_id=wip.id, output_location_id=output.id,
+        number=number, item_id=item.id, site_id=site.id, is_rework=spec.rework,
+        bom_id=bom_in_force(session, item.id, rework=spec.rework).id,
+        wip_location_id=wip.id, output_location_id=output.id,
         quantity=decimal_arg(spec.quantity, "quantity", positive=True),
         overproduction_tolerance_percent=decimal_arg(spec.overproduction_tolerance_percent,
                                                      "overproductionTolerancePercent", non_negative=True, default=Decimal(0)),
@@ -91,7 +94,7 @@ def release_work_order(session: Session, principal: Principal, *, work_order_id:
     work_order = work_order_in_sites(session, principal, work_order_id, lock=True)
     if work_order.status != "CREATED":
         raise DomainError("WORK_ORDER_NOT_CREATED", f"work order is {work_order.status}", ["input", "workOrderId"])
-    bom = bom_in_force(session, work_order.item_id, field_name="workOrderId")
+    bom = bom_in_force(session, work_order.item_id, field_name="workOrderId", rework=work_order.is_rework)
     lot_number = (output_lot_number or "").strip() or f"{work_order.number}-OUT"
     if session.scalar(select(Lot.id).where(Lot.item_id == work_order.item_id, Lot.lot_number == lot_number)):
         raise DomainError("DUPLICATE_LOT", f"lot {lot_number} exists for this item", ["input", "outputLotNumber"])
@@ -108,11 +111,12 @@ def release_work_order(session: Session, principal: Principal, *, work_order_id:
     return work_order
 
 
-def bom_in_force(session: Session, item_id: int, field_name: str = "itemCode") -> Bom:
+def bom_in_force(session: Session, item_id: int, field_name: str = "itemCode", *, rework: bool = False) -> Bom:
     """Creation binds the BOM in force for display; release binds again, to the one in force then."""
-    bom = live_bom(session, item_id)
+    bom = live_bom(session, item_id, rework=rework)
     if bom is None:
-        has_draft = session.scalar(select(Bom.id).where(Bom.item_id == item_id, Bom.status == "DRAFT"))
+        has_draft = session.scalar(select(Bom.id).where(Bom.item_id == item_id, Bom.rework == rework,
+                                                        Bom.status == "DRAFT"))
         code = "BOM_NOT_APPROVED" if has_draft else "NO_EFFECTIVE_BOM"
         raise DomainError(code, "the item has no approved BOM in force; a draft BOM cannot drive production",
                           ["input", field_name])

@@ -57,13 +57,16 @@ class UomConversion(SQLModel, table=True):
 
 
 class Bom(SQLModel, table=True):
+    """A production BOM, or a rework recipe (`rework`) that may consume the very item it makes."""
+
     __table_args__ = (
-        UniqueConstraint("item_id", "version"),
+        UniqueConstraint("item_id", "rework", "version"),
         CheckConstraint("CAST(base_quantity AS NUMERIC) > 0", name="bom_base_quantity_positive"),
     )
     id: int | None = Field(default=None, primary_key=True)
     item_id: int = Field(foreign_key="item.id", index=True)
     version: int
+    rework: bool = False
     status: str = Field(default="DRAFT", max_length=12)
     base_quantity: Decimal = Field(default=Decimal(1), sa_type=Quantity)
     effective_from: datetime | None = Field(default=None, sa_type=UtcDateTime)

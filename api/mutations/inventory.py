@@ -41,7 +41,7 @@ class InventoryMutations:
             number=input.number, item_code=input.item_code, quantity=input.quantity, site_code=input.site_code,
             wip_location_id=pk_of(input.wip_location_id, "Location"),
             output_location_id=pk_of(input.output_location_id, "Location"),
-            overproduction_tolerance_percent=input.overproduction_tolerance_percent,
+            overproduction_tolerance_percent=input.overproduction_tolerance_percent, rework=bool(input.rework),
             operations=[work_orders.OperationSpec(op.seq, op.name, op.work_center, pk_of(op.input_location_id, "Location")
                                                   if op.input_location_id else None) for op in input.operations])
         row, errors = await info.context.execute(lambda s, p: work_orders.create_work_order(s, p, spec))

@@ -64,7 +64,8 @@ class MasterDataMutations:
     @strawberry.mutation(**guarded("masterdata:write"))
     async def create_bom(self, info: strawberry.Info, input: CreateBomInput) -> BomPayload:
         row, errors = await info.context.execute(lambda s, p: boms.create_bom(
-            s, p, item_code=input.item_code, base_quantity=input.base_quantity, lines=_line_specs(input.lines)))
+            s, p, item_code=input.item_code, base_quantity=input.base_quantity, lines=_line_specs(input.lines),
+            rework=bool(input.rework)))
         return BomPayload(bom=row and Bom.from_row(row), user_errors=user_errors(errors))
 
     @strawberry.mutation(**guarded("masterdata:write"), description="Replace a DRAFT BOM's lines; approved BOMs are immutable")

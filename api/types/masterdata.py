@@ -149,6 +149,7 @@ class Bom(Node):
     status: ApprovalStatus
     base_quantity: Decimal
     effective_from: datetime | None
+    rework: bool = strawberry.field(description="A rework recipe rather than the production BOM")
 
     @strawberry.field
     async def item(self, info: strawberry.Info) -> Item:
@@ -166,4 +167,4 @@ class Bom(Node):
     @classmethod
     def from_row(cls, row: models.Bom) -> "Bom":
         return cls(pk=row.id, item_pk=row.item_id, version=row.version, status=ApprovalStatus(row.status),
-                   base_quantity=row.base_quantity, effective_from=row.effective_from)
+                   base_quantity=row.base_quantity, effective_from=row.effective_from, rework=row.rework)

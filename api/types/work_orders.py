@@ -83,6 +83,7 @@ class WorkOrder(Node):
     quantity: Decimal
     overproduction_tolerance_percent: Decimal
     status: WorkOrderStatus
+    rework: bool = strawberry.field(description="A rework order, running the item's rework recipe")
 
     @strawberry.field
     async def item(self, info: strawberry.Info) -> Item:
@@ -139,7 +140,7 @@ class WorkOrder(Node):
         return cls(pk=row.id, number=row.number, item_pk=row.item_id, site_pk=row.site_id, bom_pk=row.bom_id,
                    output_lot_pk=row.output_lot_id, quantity=row.quantity,
                    overproduction_tolerance_percent=row.overproduction_tolerance_percent,
-                   status=WorkOrderStatus(row.status))
+                   status=WorkOrderStatus(row.status), rework=row.is_rework)
 
 
 @strawberry.type
