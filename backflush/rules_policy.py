@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import rules
+from backflush.audit import canonical, sha256
 from rules.facts import normalize_facts, to_wire
 from rules.vocabulary import KINDS
 from backflush.plan import BlockReason
@@ -20,15 +21,22 @@ from backflush.policy import BuiltinPolicy, DecisionRecord, DeviationRequest, Fl
 from backflush.rule_sets import active_rule_set
 from models import Item, Location, Lot, RuleSet, Site, WorkOrder, WorkOrderOperation
 
-_loaded: dict[tuple[int, int], rules.RuleSet] = {}
+_loaded: dict[tuple, rules.RuleSet] = {}
 _loading = threading.Lock()
 
 
 def loaded(row: RuleSet) -> rules.RuleSet:
-    key = (row.id, row.version)
+    """One loaded (and, on first use, compiled) rule set per approved document in this process.
+
+    Keyed by the document's hash as well as its row: a process that talks to several databases
+    (tests, a migration run) must never evaluate one database's version 1 with another's rules.
+    """
+    digest = sha256(canonical(row.document))[:16]
+    key = (row.id, row.version, row.kind, digest)
     with _loading:
         if key not in _loaded:
-            _loaded[key] = rules.load_ruleset(row.document, ruleset_id=row.id, version=row.version, kind=row.kind)
+            _loaded[key] = rules.load_ruleset(row.document, ruleset_id=f"{row.id}-{digest}", version=row.version,
+                                              kind=row.kind)
         return _loaded[key]
 
 
