@@ -5,6 +5,7 @@ import contextlib
 import logging
 from typing import Any, Callable
 
+import anyio.to_thread
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -46,7 +47,7 @@ class BackflushGraphQL(GraphQL):
         params = context.connection_params or {}
         header = params.get("Authorization") or params.get("authorization")
         try:
-            context.principal = self.authenticate(header)
+            context.principal = await anyio.to_thread.run_sync(self.authenticate, header)
         except Unauthenticated:
             raise ConnectionRejectionError({"reason": "authentication required"}) from None
         return UNSET
@@ -74,7 +75,8 @@ class Guard:
             wants_ide = request.method == "GET" and "text/html" in request.headers.get("accept", "")
             if not wants_ide:
                 try:
-                    principal = self.authenticate(request.headers.get("authorization"))
+                    # off the event loop: verifying may reload signing keys from the database
+                    principal = await anyio.to_thread.run_sync(self.authenticate, request.headers.get("authorization"))
                 except Unauthenticated as refused:
                     await _unauthorized(refused.reason)(scope, receive, send)
                     return

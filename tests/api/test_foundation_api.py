@@ -212,3 +212,19 @@ def test_an_anonymous_request_gets_401_with_a_bearer_challenge(api):
     response = api.as_("nobody").raw('{ item(code: "API") { code } }')
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_production_settings_turn_off_introspection_and_graphiql(api, database_url):
+    from starlette.testclient import TestClient
+
+    from api.app import create_app
+    from backflush.settings import Settings
+
+    app = create_app(Settings(database_url=database_url, graphiql=False, introspection=False),
+                     authenticate=api.principals.authenticate)
+    with TestClient(app) as client:
+        introspection = client.post("/graphql", json={"query": "{ __schema { types { name } } }"},
+                                    headers={"Authorization": "Bearer qa"}).json()
+        assert introspection["errors"] and introspection.get("data") is None
+        page = client.get("/graphql", headers={"Accept": "text/html"})
+        assert "graphiql" not in page.text.lower()
