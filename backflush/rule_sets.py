@@ -97,13 +97,24 @@ def approve_rule_set(session: Session, principal: Principal, *, rule_set_id: int
 
 
 def active_rule_set(session: Session, *, kind: str, site_id: int | None, at: datetime | None = None) -> RuleSet | None:
-    """The version in force: the site's own when it has one, else the plant-wide one."""
+    return active_rule_sets(session, kinds=(kind,), site_id=site_id, at=at)[kind]
+
+
+def active_rule_sets(session: Session, *, kinds: tuple[str, ...], site_id: int | None,
+                     at: datetime | None = None) -> dict[str, RuleSet | None]:
+    """The version in force per kind, in one statement: the site's own when it has one, else the
+    plant-wide one; the latest effective wins."""
     at = at or utcnow()
     query = select(RuleSet).where(
-        RuleSet.kind == kind, RuleSet.status.in_(("APPROVED", "ACTIVE", "SUPERSEDED")), RuleSet.effective_from <= at,
-        or_(RuleSet.site_id.is_(None), RuleSet.site_id == site_id),
-    ).order_by(RuleSet.site_id.is_(None), RuleSet.effective_from.desc(), RuleSet.version.desc()).limit(1)
-    return session.scalar(query)
+        RuleSet.kind.in_(kinds), RuleSet.status.in_(("APPROVED", "ACTIVE", "SUPERSEDED")), RuleSet.effective_from <= at,
+        or_(RuleSet.site_id.is_(None), RuleSet.site_id == site_id))
+    best: dict[str, RuleSet | None] = dict.fromkeys(kinds)
+    for row in session.scalars(query):
+        rank = (row.site_id is not None, row.effective_from, row.version)
+        current = best[row.kind]
+        if current is None or rank > (current.site_id is not None, current.effective_from, current.version):
+            best[row.kind] = row
+    return best
 
 
 def rule_set_in_sites(session: Session, principal: Principal, rule_set_id: int | None, *, lock: bool = False) -> RuleSet:

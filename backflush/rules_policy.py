@@ -18,8 +18,8 @@ from rules.facts import normalize_facts, to_wire
 from rules.vocabulary import KINDS
 from backflush.plan import BlockReason
 from backflush.policy import BuiltinPolicy, DecisionRecord, DeviationRequest, FlushVerdict
-from backflush.rule_sets import active_rule_set
-from models import Item, Location, Lot, RuleSet, Site, WorkOrder, WorkOrderOperation
+from backflush.rule_sets import active_rule_sets
+from models import Location, Lot, RuleSet, WorkOrder
 
 _loaded: dict[tuple, rules.RuleSet] = {}
 _loading = threading.Lock()
@@ -77,9 +77,8 @@ class RulesFlushPolicy:
 
     def prepare(self, session: Session, *, work_order: WorkOrder, at: datetime) -> None:
         self.session, self.work_order, self.at = session, work_order, at
-        self.site = session.get(Site, work_order.site_id)
-        self.active = {kind: active_rule_set(session, kind=kind, site_id=work_order.site_id, at=at)
-                       for kind in ("ELIGIBILITY", "BLOCKING", "DEVIATION")}
+        self.active = active_rule_sets(session, kinds=("ELIGIBILITY", "BLOCKING", "DEVIATION"),
+                                       site_id=work_order.site_id, at=at)
 
     def excluded_lots(self, bindings, *, verdict: FlushVerdict) -> set:
         if self.active.get("ELIGIBILITY") is None or not bindings:
@@ -104,20 +103,10 @@ class RulesFlushPolicy:
     def block_reasons(self, trigger: dict, requirements, *, verdict: FlushVerdict) -> list[BlockReason]:
         if self.active.get("BLOCKING") is None:
             return []
-        facts = {"trigger": [self._trigger_fact(trigger)],
+        facts = {"trigger": [trigger],
                  "requirement": [_requirement_fact(r) for r in requirements]}
         decision = decide(self.active["BLOCKING"], facts, verdict)
         return [BlockReason(code=r.code, message=r.message) for r in decision.block_reasons]
-
-    def _trigger_fact(self, trigger: dict) -> dict:
-        item = self.session.get(Item, self.work_order.item_id)
-        operations = self.session.scalars(select(WorkOrderOperation).where(
-            WorkOrderOperation.work_order_id == self.work_order.id)).all()
-        seq = trigger["operation_seq"] or max(op.seq for op in operations)
-        center = next((op.work_center for op in operations if op.seq == seq), None)
-        return {**{k: v for k, v in trigger.items() if v is not None}, "item_code": item.code,
-                "operation_seq": seq, "is_last_operation": seq == max(op.seq for op in operations),
-                "work_center": center, "planned_quantity": self.work_order.quantity, "site_code": self.site.code}
 
     def deviations_for_block(self, blocked_flush: dict, *, verdict: FlushVerdict) -> list[DeviationRequest]:
         if self.active.get("DEVIATION") is None:

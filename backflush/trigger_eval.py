@@ -78,6 +78,19 @@ def clock_skew(device_timestamp: datetime | None, now: datetime) -> Decimal | No
     return Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds).scaleb(-6)
 
 
+def _trigger_fact(work_order: WorkOrder, facts: OrderFacts, trigger: ParsedTrigger, *, skew, principal_kind) -> dict:
+    """The `trigger` fact QA's BLOCKING rules see (docs/rules.md lists every field)."""
+    last = max(op.seq for op in facts.operations)
+    seq = trigger.operation_seq if trigger.operation_seq is not None else last
+    center = next((op.work_center for op in facts.operations if op.seq == seq), None)
+    fact = {"work_order_number": work_order.number, "item_code": facts.bom.item_code, "kind": trigger.kind,
+            "operation_seq": seq, "is_last_operation": seq == last, "work_center": center,
+            "good_quantity": trigger.good, "scrap_quantity": trigger.scrap, "planned_quantity": work_order.quantity,
+            "device_id": trigger.device_id, "clock_skew_seconds": skew, "handling_unit": trigger.handling_unit,
+            "principal_kind": principal_kind}
+    return {key: value for key, value in fact.items() if value is not None}
+
+
 @dataclass
 class Evaluation:
     plan: TriggerPlan
@@ -96,10 +109,7 @@ def evaluate(session: Session, *, work_order: WorkOrder, trigger: ParsedTrigger,
     policy.prepare(session, work_order=work_order, at=at)
     verdict, skew = FlushVerdict(), clock_skew(trigger.device_timestamp, at)
     excluded = policy.excluded_lots(facts.bindings, verdict=verdict)
-    trigger_fact = {"work_order_number": work_order.number, "kind": trigger.kind, "device_id": trigger.device_id,
-                    "operation_seq": trigger.operation_seq, "good_quantity": trigger.good,
-                    "scrap_quantity": trigger.scrap, "clock_skew_seconds": skew, "handling_unit": trigger.handling_unit,
-                    "principal_kind": principal_kind}
+    trigger_fact = _trigger_fact(work_order, facts, trigger, skew=skew, principal_kind=principal_kind)
     request = TriggerRequest(good=trigger.good, scrap=trigger.scrap, operation_seq=trigger.operation_seq,
                              serials=tuple(SerialScan(line_no, serial) for line_no, serial in trigger.serials),
                              clock_skew_seconds=skew)
