@@ -24,10 +24,14 @@ def book_plan(session: Session, principal: Principal, *, work_order: WorkOrder, 
     if receipt:
         keys.append((work_order.output_lot_id, work_order.output_location_id))
     balances = lock_balances(session, keys)
-    for draw in plan.draws:
-        binding = evaluation.facts.binding_rows[draw.binding_id]  # locked when the facts were loaded
-        entry = _issue(session, principal, work_order=work_order, trigger=trigger, draw=draw, items=items,
-                       binding=binding, balances=balances)
+    entries = [_issue(session, principal, work_order=work_order, trigger=trigger, draw=draw, items=items,
+                      binding=evaluation.facts.binding_rows[draw.binding_id], balances=balances)
+               for draw in plan.draws]
+    session.flush()  # one batch of ledger rows; their ids link genealogy and serials
+    for draw, entry in zip(plan.draws, entries):
+        session.add(GenealogyEdge(from_lot_id=draw.lot_id, to_lot_id=work_order.output_lot_id, quantity=draw.quantity,
+                                  uom=draw.uom, work_order_id=work_order.id, trigger_id=trigger.id,
+                                  ledger_entry_id=entry.id))
         _consume_serials(session, trigger, draw, entry.id)
     if receipt:
         _receive_output(session, principal, work_order=work_order, trigger=trigger, balances=balances)
@@ -45,6 +49,7 @@ def book_plan(session: Session, principal: Principal, *, work_order: WorkOrder, 
 
 def _issue(session: Session, principal: Principal, *, work_order: WorkOrder, trigger: Trigger, draw: Draw,
            items: dict[str, Item], binding: StagedLot, balances: dict):
+    """The ledger row (not yet flushed) and the binding and balance decrements of one draw."""
     item = items[draw.component_code]
     binding.remaining_quantity = binding.remaining_quantity - draw.quantity
     substitutes = items[draw.substitutes_for].id if draw.substitutes_for else None
@@ -54,10 +59,8 @@ def _issue(session: Session, principal: Principal, *, work_order: WorkOrder, tri
                  actor=principal.subject, balances=balances, device_id=trigger.device_id, work_order_id=work_order.id,
                  trigger_id=trigger.id, staged_lot_id=binding.id, bom_line_no=draw.line_no,
                  substitutes_for_item_id=substitutes, line_quantity=draw.line_quantity, line_uom=draw.line_uom,
-                 conversion_factor=draw.factor,
+                 conversion_factor=draw.factor, flush=False,
                  cost=None if item.standard_cost is None else draw.quantity * item.standard_cost)
-    session.add(GenealogyEdge(from_lot_id=draw.lot_id, to_lot_id=work_order.output_lot_id, quantity=draw.quantity,
-                              uom=draw.uom, work_order_id=work_order.id, trigger_id=trigger.id, ledger_entry_id=entry.id))
     return entry
 
 

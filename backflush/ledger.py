@@ -60,11 +60,12 @@ def _ensure_balance_row(session: Session, lot_id: int, location_id: int) -> None
     session.execute(statement.on_conflict_do_nothing(index_elements=["lot_id", "location_id"]))
 
 
-def move(session: Session, movement: Movement, *, actor: str, balances: dict | None = None,
+def move(session: Session, movement: Movement, *, actor: str, balances: dict | None = None, flush: bool = True,
          **entry_fields) -> LedgerEntry:
     """Book one movement: decrement the source, increment the destination, append the ledger row.
 
-    `balances` are rows the caller already locked (with `lock_balances`, in key order) for several movements.
+    `balances` are rows the caller already locked (with `lock_balances`, in key order) for several
+    movements; such a caller may also pass `flush=False` and flush them all in one batch.
     """
     if balances is None:
         keys = [(movement.lot_id, loc) for loc in (movement.from_location_id, movement.to_location_id) if loc]
@@ -84,7 +85,8 @@ def move(session: Session, movement: Movement, *, actor: str, balances: dict | N
         quantity=movement.quantity, uom=movement.uom, actor=actor, **entry_fields,
     )
     session.add(entry)
-    session.flush()
+    if flush:
+        session.flush()
     return entry
 
 
