@@ -34,24 +34,28 @@ class FactError(ValueError):
 
 def build_fact(fact_type: str, values: Mapping[str, object] | None = None, /, **fields: object) -> dict:
     """Turn Python values into a vocabulary-checked fact of ``fact_type``."""
-    if fact_type not in FACT_TYPES:
+    shapes = _SHAPES.get(fact_type)
+    if shapes is None:
         raise FactError(f"unknown fact type '{fact_type}'")
-    known = FACT_TYPES[fact_type].fields
     fact = {}
     for name, value in ({**(values or {}), **fields} if fields else values or {}).items():
-        field = known.get(name)
-        if field is None:
+        shape = shapes.get(name)
+        if shape is None:
             raise FactError(f"{fact_type} has no field '{name}'")
         # facts are built for every trigger: values already of their field's plain type pass as is
-        if (type(value) in _PLAIN_TYPES.get(field.type, ()) and (not field.choices or value in field.choices)
-                and (type(value) is not Decimal or value.is_finite())):
-            fact[name] = Decimal(value) if type(value) is int and field.type == NUMBER else value
+        field, plain_types, choices, is_number = shape
+        kind = type(value)
+        if kind in plain_types and (not choices or value in choices) and (kind is not Decimal or value.is_finite()):
+            fact[name] = Decimal(value) if kind is int and is_number else value
         elif (value := _plain(value)) is not None:
             fact[name] = _checked(fact_type, field, value)
     return fact
 
 
 _PLAIN_TYPES = {STRING: (str,), NUMBER: (int, Decimal), INTEGER: (int,), BOOLEAN: (bool,)}
+# Per fact type and field: (field, plain types, choices, is a number) — looked up once per value.
+_SHAPES = {name: {f.name: (f, _PLAIN_TYPES.get(f.type, ()), f.choices, f.type == NUMBER) for f in t.fields.values()}
+           for name, t in FACT_TYPES.items()}
 
 
 def normalize_facts(facts: Facts, allowed: Iterable[str] | None = None) -> dict[str, list[dict]]:
