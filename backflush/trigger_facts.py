@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from backflush import usage
@@ -154,23 +154,28 @@ def _posted_by_operation(session: Session, work_order_id: int) -> dict[int, Oper
 
 
 def _prior_postings(session: Session, work_order_id: int) -> tuple[usage.PriorPosting, ...]:
-    """Non-reversed issues of this order, as the planner counts them against each line's target."""
+    """Non-reversed issues of this order, one total per line, component and kind of posting, so
+    planning stays linear in BOM lines however many triggers the order has posted."""
     reversal = aliased(LedgerEntry)
     component, primary = aliased(Item), aliased(Item)
-    statement = (select(LedgerEntry.bom_line_no, component.code, LedgerEntry.quantity, primary.code,
-                        LedgerEntry.line_quantity)
+    by_lot_factor = LedgerEntry.line_quantity.is_not(None)
+    keys = (LedgerEntry.bom_line_no, component.code, primary.code, by_lot_factor)
+    exact_sums = session.get_bind().dialect.name == "postgresql"  # NUMERIC sums exactly; SQLite's SUM would be a float
+    columns = (func.sum(LedgerEntry.quantity), func.sum(LedgerEntry.line_quantity)) if exact_sums else \
+        (LedgerEntry.quantity, LedgerEntry.line_quantity)
+    statement = (select(*keys, *columns)
                  .join(component, component.id == LedgerEntry.item_id)
                  .outerjoin(primary, primary.id == LedgerEntry.substitutes_for_item_id)
                  .outerjoin(reversal, reversal.reverses_entry_id == LedgerEntry.id)
                  .where(LedgerEntry.work_order_id == work_order_id, LedgerEntry.kind.in_(ISSUE_KINDS),
-                        reversal.id.is_(None)).order_by(LedgerEntry.id))
-    # One total per line, component and kind of posting, so planning stays linear in BOM lines however
-    # many triggers the order has posted (summed here: SQLite's SUM over text would be a float).
+                        reversal.id.is_(None)))
+    if exact_sums:
+        statement = statement.group_by(*keys)
     totals: dict[tuple, list] = {}
-    for line_no, code, quantity, sub, line_quantity in session.execute(statement):
-        total = totals.setdefault((line_no, code, sub, line_quantity is not None), [Decimal(0), Decimal(0)])
-        total[0] += quantity
-        total[1] += line_quantity or 0
+    for line_no, code, sub, lot_factor, quantity, line_quantity in session.execute(statement):
+        total = totals.setdefault((line_no, code, sub, bool(lot_factor)), [Decimal(0), Decimal(0)])
+        total[0] += Decimal(quantity)
+        total[1] += Decimal(line_quantity or 0)
     return tuple(usage.PriorPosting(line_no=line_no, component_code=code, quantity=quantity, substitutes_for=sub,
-                                    line_quantity=line_total if by_lot_factor else None)
-                 for (line_no, code, sub, by_lot_factor), (quantity, line_total) in totals.items())
+                                    line_quantity=line_total if lot_factor else None)
+                 for (line_no, code, sub, lot_factor), (quantity, line_total) in totals.items())
