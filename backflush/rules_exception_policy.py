@@ -31,7 +31,7 @@ class _RuleBacked:
 
     def _decide(self, facts: dict) -> rules.Decision:
         decision = rules.evaluate(loaded(self.rule_set), facts)
-        self.decisions.append(record_of(self.rule_set, decision, facts))
+        self.decisions.append(record_of(self.rule_set, decision))
         return decision
 
 

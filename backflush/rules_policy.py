@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 
 import rules
 from backflush.audit import canonical, sha256
-from rules.facts import normalize_facts, to_wire
-from rules.vocabulary import KINDS
+from rules.facts import to_wire
 from backflush.plan import BlockReason
 from backflush.policy import BuiltinPolicy, DecisionRecord, DeviationRequest, FlushVerdict
 from backflush.rule_sets import active_rule_sets
@@ -46,12 +45,12 @@ def decide(row: RuleSet | None, facts: dict, verdict: FlushVerdict | None) -> ru
         return None
     decision = rules.evaluate(loaded(row), facts)
     if verdict is not None:
-        verdict.decisions.append(record_of(row, decision, facts))
+        verdict.decisions.append(record_of(row, decision))
     return decision
 
 
-def record_of(row: RuleSet, decision: rules.Decision, facts: dict) -> DecisionRecord:
-    built = to_wire(normalize_facts(facts, KINDS[row.kind].facts))
+def record_of(row: RuleSet, decision: rules.Decision) -> DecisionRecord:
+    built = to_wire(decision.facts)
     return DecisionRecord(rule_set_id=row.id, version=row.version, engine=decision.engine,
                           fired=[{"rule_id": f.rule_id, "action": f.action, "params": f.params, "facts": list(f.facts)}
                                  for f in decision.fired],

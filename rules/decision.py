@@ -76,6 +76,8 @@ class Decision:
     excluded: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # candidate id → codes
     deviations: tuple[DeviationRequest, ...] = ()
     signatures: SignaturePolicy | None = None
+    # The built input facts the decision was made on, for whoever stores the decision with its record.
+    facts: Mapping[str, Sequence[Mapping]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def blocked(self) -> bool:
@@ -107,6 +109,7 @@ def decide(*, ruleset_id: str, version: int, engine: str, input_hash: str,
         deviations=tuple(DeviationRequest(f.params["category"], f.params["severity"], f.rule_id, f.facts)
                          for f in by_action["open_deviation"]),
         signatures=_signature_policy(by_action["require_signatures"]),
+        facts=facts,
     )
 
 
