@@ -43,7 +43,6 @@ _ERROR_HINTS = {
 
 # durable reads UTF-8 text, not \u escapes; it compares numbers as doubles, as the reference does
 _encode = json.JSONEncoder(ensure_ascii=False, default=float).encode
-_encode_text = json.encoder.encode_basestring
 _EXPONENT = re.compile(r"\de[-+]")  # how Python writes 1e-07 — which durable cannot parse
 _lock = threading.Lock()
 _host: _Host | None = None
@@ -186,23 +185,12 @@ def _unused(_closure: object) -> None:
 
 
 def _fact_json(fact: Mapping, fact_type: str, ref: str, sid: str) -> str:
-    # Field names, fact type, reference and session id are vocabulary identifiers: no escaping needed.
-    # Written by hand because a JSONEncoder calling back for every Decimal was a third of a decision.
-    fields = ",".join(f'"{k}":{_fast_value(v)}' for k, v in fact.items())
-    return "{" + fields + ("," if fields else "") + f'"fact":"{fact_type}","_ref":"{ref}","sid":"{sid}"}}'
-
-
-def _fast_value(value: object) -> str:
-    kind = type(value)
-    if kind is str:
-        return _encode_text(value)
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int:
-        return str(value)
-    if kind is list:
-        return "[" + ",".join(map(_fast_value, value)) + "]"
-    return _json_value(value)  # Decimals and floats: never in exponent notation, which durable cannot read
+    text = _encode(fact)
+    if _EXPONENT.search(text):  # rare: a huge or tiny number (or text that looks like one)
+        text = "{" + ",".join(f"{_encode(k)}:{_json_value(v)}" for k, v in fact.items()) + "}"
+    # fact type, reference and session id are plain identifiers: no escaping needed
+    tail = f'"fact":"{fact_type}","_ref":"{ref}","sid":"{sid}"}}'
+    return text[:-1] + ("," if fact else "") + tail
 
 
 def _json_value(value: object) -> str:
