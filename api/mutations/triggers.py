@@ -11,8 +11,8 @@ from api.inputs_triggers import DiscardTriggerInput, PostTriggerInput, RetryTrig
 from api.permissions import guarded
 from api.signing import signature_request
 from api.types.enums import TriggerOutcome
-from api.types.inventory import Lot, load_location, load_lot
-from api.types.masterdata import Item, Location
+from api.types.inventory import LotAtLocation
+from api.types.masterdata import Item
 from api.types.triggers import BlockReason, FlushPosting, Trigger, load_item_by_code
 from backflush import posting
 from backflush.scan_issue import ScanIssueRequest, scan_issue
@@ -33,12 +33,10 @@ class PostingPayload:
 
 
 @strawberry.type
-class PlannedDraw:
+class PlannedDraw(LotAtLocation):
     line_no: int
     component_code: strawberry.Private[str]
     substitutes_code: strawberry.Private[str | None]
-    lot_pk: strawberry.Private[int]
-    location_pk: strawberry.Private[int]
     quantity: Decimal
     uom: str
 
@@ -49,14 +47,6 @@ class PlannedDraw:
     @strawberry.field
     async def substitutes_for(self, info: strawberry.Info) -> Item | None:
         return await load_item_by_code(info, self.substitutes_code)
-
-    @strawberry.field
-    async def lot(self, info: strawberry.Info) -> Lot:
-        return await load_lot(info, self.lot_pk)
-
-    @strawberry.field
-    async def location(self, info: strawberry.Info) -> Location:
-        return await load_location(info, self.location_pk)
 
 
 @strawberry.type

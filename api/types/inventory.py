@@ -13,11 +13,11 @@ from api.types.node import Node
 
 
 @strawberry.type
-class Balance:
+class LotAtLocation:
+    """A quantity of one lot at one location: balances, bindings, postings and planned draws."""
+
     lot_pk: strawberry.Private[int]
     location_pk: strawberry.Private[int]
-    quantity: Decimal
-    uom: str
 
     @strawberry.field
     async def lot(self, info: strawberry.Info) -> "Lot":
@@ -26,6 +26,12 @@ class Balance:
     @strawberry.field
     async def location(self, info: strawberry.Info) -> Location:
         return await load_location(info, self.location_pk)
+
+
+@strawberry.type
+class Balance(LotAtLocation):
+    quantity: Decimal
+    uom: str
 
 
 @strawberry.type
@@ -68,20 +74,10 @@ async def load_location(info: strawberry.Info, location_id: int | None) -> Locat
 
 
 @strawberry.type
-class StagedLot:
-    lot_pk: strawberry.Private[int]
-    location_pk: strawberry.Private[int]
+class StagedLot(LotAtLocation):
     staged_quantity: Decimal
     remaining_quantity: Decimal
     staged_at: datetime
-
-    @strawberry.field
-    async def lot(self, info: strawberry.Info) -> Lot:
-        return await load_lot(info, self.lot_pk)
-
-    @strawberry.field
-    async def location(self, info: strawberry.Info) -> Location:
-        return await load_location(info, self.location_pk)
 
     @classmethod
     def from_row(cls, row: models.StagedLot) -> "StagedLot":
