@@ -12,7 +12,7 @@ from auth.principal import Principal
 from auth.signatures import SignatureRequest
 from backflush import audit, change_control
 from backflush.arguments import choice_arg, decimal_arg, text_arg
-from backflush.conversions import conversions_in_force, has_conversion
+from backflush.conversions import conversions_in_force, has_conversion, planner_conversions
 from backflush.errors import DomainError, ManyErrors, NotFound
 from backflush.masterdata import item_by_code
 from models import Bom, BomAlternate, BomLine, Item
@@ -128,7 +128,8 @@ def approve_bom(session: Session, principal: Principal, *, bom_id: int, signatur
 def approval_problems(session: Session, bom: Bom) -> list[DomainError]:
     lines = bom_lines(session, bom.id)
     items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_({l.component_id for l in lines})))}
-    conversions = conversions_in_force(session, item_ids=set(items))
+    conversions = planner_conversions(conversions_in_force(session, item_ids=set(items)),
+                                      {i.id: i.code for i in items.values()})
     problems: list[DomainError] = []
     for line in lines:
         component = items[line.component_id]
@@ -140,7 +141,7 @@ def approval_problems(session: Session, bom: Bom) -> list[DomainError]:
 def _line_problems(line: BomLine, component: Item, conversions) -> list[DomainError]:
     where = ["input", "lines", str(line.line_no)]
     problems = []
-    if not has_conversion(conversions, item_id=component.id, from_uom=line.uom, to_uom=component.base_uom):
+    if not has_conversion(conversions, item_code=component.code, from_uom=line.uom, to_uom=component.base_uom):
         problems.append(DomainError("MISSING_UOM_CONVERSION", f"line {line.line_no}: no approved conversion "
                                     f"{line.uom} → {component.base_uom} for {component.code}", where))
     if component.variable_potency and line.posting_method == "BACKFLUSH":

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from auth.principal import Principal
 from auth.signatures import SignatureRequest
-from backflush import audit, change_control
+from backflush import audit, change_control, usage
 from backflush.arguments import decimal_arg, text_arg
 from backflush.errors import NotFound
 from backflush.masterdata import item_by_code
@@ -78,10 +78,15 @@ def conversions_in_force(session: Session, *, item_ids: set[int], lot_ids: set[i
     return list(newest.values()) + lot_rows
 
 
-def has_conversion(conversions: list[UomConversion], *, item_id: int, from_uom: str, to_uom: str) -> bool:
-    if from_uom == to_uom:
-        return True
-    for c in conversions:
-        if c.lot_id is None and c.item_id in (None, item_id) and {c.from_uom, c.to_uom} == {from_uom, to_uom}:
-            return True
-    return False
+def planner_conversions(rows: list[UomConversion], item_codes: dict[int, str]) -> tuple[usage.Conversion, ...]:
+    """Governed rows as the pure core reads them; `usage.find_factor` alone owns precedence and direction."""
+    return tuple(usage.Conversion(r.from_uom, r.to_uom, r.factor, item_codes[r.item_id] if r.item_id else None)
+                 for r in rows if r.lot_id is None and (r.item_id is None or r.item_id in item_codes))
+
+
+def has_conversion(conversions: tuple[usage.Conversion, ...], *, item_code: str, from_uom: str, to_uom: str) -> bool:
+    try:
+        usage.find_factor(item_code=item_code, from_uom=from_uom, to_uom=to_uom, conversions=conversions)
+    except usage.MissingConversion:
+        return False
+    return True

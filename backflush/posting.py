@@ -69,11 +69,16 @@ def post_trigger(session: Session, principal: Principal, request: TriggerInput, 
         received_at=now, outcome="PENDING", actor=principal.subject)
     session.add(trigger)
     session.flush()
+    _write_outcome(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation, policy=policy)
+    return TriggerResult(trigger=trigger, replayed=False)
+
+
+def _write_outcome(session: Session, principal: Principal, *, work_order, trigger: Trigger, evaluation,
+                   policy: FlushPolicy) -> None:
     if evaluation.plan.blocked:
         store_block(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation, policy=policy)
     else:
         book_plan(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation)
-    return TriggerResult(trigger=trigger, replayed=False)
 
 
 def _kind(principal: Principal) -> str:
@@ -114,10 +119,7 @@ def retry_trigger(session: Session, principal: Principal, *, trigger_id: int | N
     parsed = parse_trigger(request, session.get(Item, work_order.item_id))
     evaluation = evaluate(session, work_order=work_order, trigger=parsed, policy=policy, at=utcnow(), lock=True)
     evaluation.skew = trigger.clock_skew_seconds  # the device's clock was judged when it reported
-    if evaluation.plan.blocked:
-        store_block(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation, policy=policy)
-    else:
-        book_plan(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation)
+    _write_outcome(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation, policy=policy)
     return TriggerResult(trigger=trigger, replayed=False)
 
 

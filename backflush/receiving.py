@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from auth.principal import Principal
 from auth.signatures import SignatureRequest, sign
-from backflush import audit
+from backflush import audit, usage
 from backflush.arguments import choice_arg, decimal_arg, precise_arg, text_arg
-from backflush.conversions import conversions_in_force
+from backflush.conversions import conversions_in_force, planner_conversions
 from backflush.errors import DomainError, NotFound
 from backflush.ledger import Movement, move
 from backflush.masterdata import item_by_code, location_in_sites
@@ -100,13 +100,14 @@ def _record_lot_conversions(session: Session, item: Item, lot: Lot, specs: list[
 def _to_base(session: Session, item: Item, lot_rows: list[UomConversion], quantity, uom: str):
     if uom == item.base_uom:
         return quantity
-    candidates = lot_rows + conversions_in_force(session, item_ids={item.id})
-    for c in sorted(candidates, key=lambda c: (c.lot_id is None, c.item_id is None)):  # lot > item > global
-        if (c.from_uom, c.to_uom) == (uom, item.base_uom):
-            return quantity * c.factor
-        if (c.from_uom, c.to_uom) == (item.base_uom, uom):
-            return quantity / c.factor
-    raise DomainError("MISSING_UOM_CONVERSION", f"no conversion {uom} → {item.base_uom} for {item.code}", ["input", "uom"])
+    governed = planner_conversions(conversions_in_force(session, item_ids={item.id}), {item.id: item.code})
+    measured = tuple(usage.LotFactor(r.from_uom, r.to_uom, r.factor) for r in lot_rows)
+    try:
+        return usage.convert(quantity, item_code=item.code, from_uom=uom, to_uom=item.base_uom,
+                             conversions=governed, lot_factors=measured)
+    except usage.MissingConversion:
+        raise DomainError("MISSING_UOM_CONVERSION", f"no conversion {uom} → {item.base_uom} for {item.code}",
+                          ["input", "uom"]) from None
 
 
 def _capture_serials(session: Session, item: Item, lot: Lot, serials: list[str], quantity) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from backflush import usage
 from backflush.allocation import Binding
 from backflush.boms import live_bom
-from backflush.conversions import conversions_in_force
+from backflush.conversions import conversions_in_force, planner_conversions
 from backflush.plan import OperationTotals, WorkOrderFacts
 from models import (Bom, BomAlternate, BomLine, Item, LedgerEntry, Lot, Serial, StagedLot, Trigger, UomConversion,
                     WorkOrder, WorkOrderOperation)
@@ -139,8 +139,7 @@ def _lot_factors(session: Session, lot_ids: set[int]) -> dict[int, tuple[usage.L
 
 def _conversions(session: Session, items: dict[int, Item], lot_ids: set[int], at: datetime):
     rows = conversions_in_force(session, item_ids=set(items), at=at)
-    return tuple(usage.Conversion(r.from_uom, r.to_uom, r.factor, items[r.item_id].code if r.item_id else None)
-                 for r in rows if r.lot_id is None and (r.item_id is None or r.item_id in items))
+    return planner_conversions(rows, {item_id: item.code for item_id, item in items.items()})
 
 
 def _posted_by_operation(session: Session, work_order_id: int) -> dict[int, OperationTotals]:
