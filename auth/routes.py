@@ -89,7 +89,7 @@ class _Endpoints:
                 response = server.create_token_response(snapshot)
             except OAuth2Error as error:  # authlib refuses plain http before its own error handling
                 return server.handle_error_response(None, error)
-            if response.status_code < 400:
+            if response.status_code < 400 or server.commit_despite_refusal:
                 session.commit()
             return response
 

@@ -18,6 +18,17 @@ class User(SQLModel, table=True):
     sites: list = Field(default_factory=list, sa_type=JSON)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # Set when repeated wrong passwords at the login form lock the account; only an administrator clears it.
+    locked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class SignInFailure(SQLModel, table=True):
+    """A wrong password at the login form, by the user name typed (known or not) and the client address."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=120, index=True)
+    address: str = Field(max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
 
 
 class SignatureFailure(SQLModel, table=True):
@@ -58,6 +69,8 @@ class AuthorizationCode(SQLModel, table=True):
 class RefreshToken(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
+    # Every token rotated from one sign-in shares its family: replaying a spent one revokes them all.
+    family_id: str = Field(max_length=64, index=True)
     client_id: str = Field(max_length=120)
     user_id: int | None = Field(default=None, foreign_key="user.id")
     scope: str = Field(max_length=500)
