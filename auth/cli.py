@@ -1,4 +1,4 @@
-"""`backflush create-user | create-client | rotate-keys`: identity administration from a shell on the server.
+"""Identity administration from a shell on the server: people, their access, clients, keys, expired grants.
 
 Each subcommand sets `func(args) -> exit code`; the `backflush` console command dispatches to it.
 """
@@ -42,6 +42,22 @@ def register(subparsers) -> None:
     rotate.add_argument("--alg", choices=SIGNING_ALGORITHMS, help="default: BACKFLUSH_SIGNING_ALG")
     rotate.set_defaults(func=_rotate_keys)
 
+    access = _user_change(subparsers, "change-access", "give a user new roles and/or sites (audited)",
+                          lambda session, args, actor: admin.change_access(
+                              session, username=args.username, reason=args.reason, roles=args.roles or None,
+                              sites=args.sites or None, actor=actor))
+    access.add_argument("--role", action="append", default=[], choices=sorted(ROLES), dest="roles")
+    access.add_argument("--site", action="append", default=[], dest="sites", help='site code, or "*" for all')
+    _user_change(subparsers, "deactivate-user", "stop a user: no sign-in, tokens refused (audited)",
+                 lambda session, args, actor: admin.deactivate_user(
+                     session, username=args.username, reason=args.reason, actor=actor))
+    _user_change(subparsers, "reactivate-user", "let a deactivated user sign in again (audited)",
+                 lambda session, args, actor: admin.reactivate_user(
+                     session, username=args.username, reason=args.reason, actor=actor))
+    _user_change(subparsers, "unlock-user", "lift the lock of repeated wrong passwords (audited)",
+                 lambda session, args, actor: admin.unlock_user(
+                     session, username=args.username, reason=args.reason, actor=actor))
+
 
 def _create_user(args: argparse.Namespace) -> int:
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else _prompt_password()
@@ -73,6 +89,21 @@ def _rotate_keys(args: argparse.Namespace) -> int:
         key = admin.rotate_keys(session, config, alg=args.alg, actor=_operator())
         print(f"now signing with key {key.kid}; the previous key stays valid until its tokens expire")
     return _run(rotate)
+
+
+def _user_change(subparsers, name: str, help_text: str, change) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(name, help=help_text)
+    parser.add_argument("--username", required=True)
+    parser.add_argument("--reason", required=True, help="why, for the audit trail")
+
+    def run(args: argparse.Namespace) -> int:
+        def apply(session):
+            user = change(session, args, _operator())
+            print(f"{name}: {user.username} (active: {user.active}, roles: {', '.join(user.roles) or '-'}, "
+                  f"sites: {', '.join(user.sites) or '-'})")
+        return _run(apply)
+    parser.set_defaults(func=run)
+    return parser
 
 
 def _run(action) -> int:
