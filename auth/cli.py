@@ -8,10 +8,12 @@ import argparse
 import getpass
 import os
 import sys
+from datetime import datetime, timezone
 
 from auth import admin
 from auth.config import SIGNING_ALGORITHMS, AuthConfig
 from auth.principal import Principal
+from auth.purge import purge_expired
 from auth.scopes import ROLES, SCOPES
 from backflush.database import build_engine, session_factory, unit_of_work
 from backflush.errors import DomainError
@@ -41,6 +43,9 @@ def register(subparsers) -> None:
     rotate = subparsers.add_parser("rotate-keys", help="start signing with a new key; the old one stays valid")
     rotate.add_argument("--alg", choices=SIGNING_ALGORITHMS, help="default: BACKFLUSH_SIGNING_ALG")
     rotate.set_defaults(func=_rotate_keys)
+
+    purge = subparsers.add_parser("purge-expired", help="delete expired codes and refresh tokens, old failure counts")
+    purge.set_defaults(func=_purge_expired)
 
     access = _user_change(subparsers, "change-access", "give a user new roles and/or sites (audited)",
                           lambda session, args, actor: admin.change_access(
@@ -89,6 +94,16 @@ def _rotate_keys(args: argparse.Namespace) -> int:
         key = admin.rotate_keys(session, config, alg=args.alg, actor=_operator())
         print(f"now signing with key {key.kid}; the previous key stays valid until its tokens expire")
     return _run(rotate)
+
+
+def _purge_expired(args: argparse.Namespace) -> int:
+    config = AuthConfig.from_env()
+
+    def purge(session):
+        counts = purge_expired(session, now=datetime.fromtimestamp(config.now(), tz=timezone.utc), actor=_operator())
+        print(f"purged: {counts['authorization_codes']} authorization codes, {counts['refresh_tokens']} refresh tokens, "
+              f"{counts['sign_in_failures']} sign-in failures, {counts['signature_failures']} signature failures")
+    return _run(purge)
 
 
 def _user_change(subparsers, name: str, help_text: str, change) -> argparse.ArgumentParser:
