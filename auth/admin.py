@@ -157,6 +157,15 @@ def _reason(reason: str) -> str:
     return reason.strip()
 
 
+def encrypt_keys(session: Session, config: AuthConfig, *, actor: Principal = SYSTEM) -> list[str]:
+    """Seal plain-text signing keys (and reseal under a new encryption key); the kids changed."""
+    rows = keys.seal_stored_keys(session, config)
+    for row in rows:
+        audit.record(session, actor=actor.subject, action="signing_key.encrypted", entity_type="signing_key",
+                     entity_id=row.kid, after={"sealed": True})
+    return [row.kid for row in rows]
+
+
 def _require_unknown(session: Session, model, column, value: str, code: str) -> None:
     if session.scalars(select(model).where(column == value)).first() is not None:
         raise DomainError(code, f"{value!r} already exists", [column.key])

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from auth import admin
 from auth.config import SIGNING_ALGORITHMS, AuthConfig
+from auth.keys import KeyEncryptionError
 from auth.principal import Principal
 from auth.purge import purge_expired
 from auth.scopes import ROLES, SCOPES
@@ -43,6 +44,9 @@ def register(subparsers) -> None:
     rotate = subparsers.add_parser("rotate-keys", help="start signing with a new key; the old one stays valid")
     rotate.add_argument("--alg", choices=SIGNING_ALGORITHMS, help="default: BACKFLUSH_SIGNING_ALG")
     rotate.set_defaults(func=_rotate_keys)
+
+    seal = subparsers.add_parser("encrypt-keys", help="seal private signing keys with BACKFLUSH_KEY_ENCRYPTION_KEY")
+    seal.set_defaults(func=_encrypt_keys)
 
     purge = subparsers.add_parser("purge-expired", help="delete expired codes and refresh tokens, old failure counts")
     purge.set_defaults(func=_purge_expired)
@@ -96,6 +100,15 @@ def _rotate_keys(args: argparse.Namespace) -> int:
     return _run(rotate)
 
 
+def _encrypt_keys(args: argparse.Namespace) -> int:
+    config = AuthConfig.from_env()
+
+    def seal(session):
+        kids = admin.encrypt_keys(session, config, actor=_operator())
+        print(f"sealed {len(kids)} signing key(s){': ' + ', '.join(kids) if kids else ''}")
+    return _run(seal)
+
+
 def _purge_expired(args: argparse.Namespace) -> int:
     config = AuthConfig.from_env()
 
@@ -130,6 +143,9 @@ def _run(action) -> int:
         return 0
     except DomainError as error:
         print(f"{error.code}: {error.message}", file=sys.stderr)
+        return 2
+    except KeyEncryptionError as error:
+        print(f"KEY_ENCRYPTION: {error}", file=sys.stderr)
         return 2
     finally:
         engine.dispose()
