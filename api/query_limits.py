@@ -33,9 +33,12 @@ def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
             MutationsRunToTheEnd]
 
 
+_CODES = frozenset(LimitCode)
+
+
 def limit_code(error: GraphQLError) -> str | None:
     code = (error.extensions or {}).get("code")
-    return code if code in LimitCode.__members__ else None
+    return code if code in _CODES else None
 
 
 class TokenLimiter(MaxTokensLimiter):

@@ -17,7 +17,7 @@ class Settings:
     clock_skew_limit_seconds: int = 120
     # Abuse limits (docs/security.md): what one request may ask, and how often one caller may ask.
     max_aliases: int = 50
-    max_tokens: int = 2000
+    max_tokens: int = 1000  # GraphQL Armor's default; GraphiQL's introspection query has 183
     max_query_cost: int = 10_000
     default_first: int = 100  # what the cost budget assumes a list field returns when `first` is not given
     query_timeout_seconds: float = 30.0
