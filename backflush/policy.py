@@ -44,8 +44,8 @@ class FlushPolicy(Protocol):
     def prepare(self, session, *, work_order, at) -> None:
         """Called once per evaluation, inside the command's transaction."""
 
-    def excluded_lots(self, bindings: tuple[Binding, ...], *, verdict: FlushVerdict) -> set:
-        """Binding ids the ELIGIBILITY rules exclude."""
+    def excluded_bindings(self, bindings: tuple[Binding, ...], *, verdict: FlushVerdict) -> set:
+        """Ids of the staged bindings (`Binding.binding_id`, never lot ids) the ELIGIBILITY rules exclude."""
 
     def block_reasons(self, trigger: dict, requirements: tuple[Requirement, ...], *,
                       verdict: FlushVerdict) -> list[BlockReason]:
@@ -64,7 +64,7 @@ class BuiltinPolicy:
     def prepare(self, session, *, work_order, at) -> None:
         return None
 
-    def excluded_lots(self, bindings, *, verdict) -> set:
+    def excluded_bindings(self, bindings, *, verdict) -> set:
         return set()
 
     def block_reasons(self, trigger, requirements, *, verdict) -> list[BlockReason]:

@@ -108,14 +108,14 @@ def evaluate(session: Session, *, work_order: WorkOrder, trigger: ParsedTrigger,
     facts = load_order_facts(session, work_order, at=at, lock=lock)
     policy.prepare(session, work_order=work_order, at=at)
     verdict, skew = FlushVerdict(), clock_skew(trigger.device_timestamp, at)
-    excluded = policy.excluded_lots(facts.bindings, verdict=verdict)
+    excluded = policy.excluded_bindings(facts.bindings, verdict=verdict)
     trigger_fact = _trigger_fact(work_order, facts, trigger, skew=skew, principal_kind=principal_kind)
     request = TriggerRequest(good=trigger.good, scrap=trigger.scrap, operation_seq=trigger.operation_seq,
                              serials=tuple(SerialScan(line_no, serial) for line_no, serial in trigger.serials),
                              clock_skew_seconds=skew)
     planner_facts = TriggerFacts(
         trigger=request, work_order=facts.work_order, bom=facts.bom, posted_at=at, bindings=facts.bindings,
-        conversions=facts.conversions, phantom_boms=facts.phantom_boms, excluded_lot_ids=frozenset(excluded),
+        conversions=facts.conversions, phantom_boms=facts.phantom_boms, excluded_binding_ids=frozenset(excluded),
         clock_skew_limit_seconds=NO_LIMIT if policy.clock_skew_limit is None else Decimal(policy.clock_skew_limit))
     try:
         plan = plan_trigger(planner_facts, blocking_policy=lambda requirements: policy.block_reasons(
