@@ -104,10 +104,12 @@ NO_LIMIT = Decimal(10) ** 12
 
 
 def evaluate(session: Session, *, work_order: WorkOrder, trigger: ParsedTrigger, policy: FlushPolicy,
-             at: datetime, lock: bool, principal_kind: str = "USER") -> Evaluation:
+             at: datetime, lock: bool, principal_kind: str = "USER", reported_at: datetime | None = None) -> Evaluation:
+    """`at` is the server time the plan is made at (expiry, rules in force); `reported_at` is when the
+    trigger was received, against which the device clock is judged (a retry passes the original)."""
     facts = load_order_facts(session, work_order, at=at, lock=lock)
     policy.prepare(session, work_order=work_order, at=at)
-    verdict, skew = FlushVerdict(), clock_skew(trigger.device_timestamp, at)
+    verdict, skew = FlushVerdict(), clock_skew(trigger.device_timestamp, reported_at or at)
     excluded = policy.excluded_bindings(facts.bindings, verdict=verdict)
     trigger_fact = _trigger_fact(work_order, facts, trigger, skew=skew, principal_kind=principal_kind)
     request = TriggerRequest(good=trigger.good, scrap=trigger.scrap, operation_seq=trigger.operation_seq,
