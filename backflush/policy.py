@@ -55,9 +55,13 @@ class FlushPolicy(Protocol):
         """What the DEVIATION rules open for a blocked flush."""
 
 
+OPERATION_AHEAD = "OPERATION_AHEAD"
+
+
 class BuiltinPolicy:
-    """SPEC §6 defaults as code, for when no rule set is in force: the planner already excludes
-    expired and unreleased lots, clock skew over 120 s blocks, every block opens a deviation."""
+    """The shipped defaults as code, for when no rule set is in force: the planner already excludes
+    expired and unreleased lots, clock skew over 120 s blocks, an operation running ahead of its
+    predecessor blocks, every block opens a deviation."""
 
     clock_skew_limit = 120
 
@@ -68,6 +72,10 @@ class BuiltinPolicy:
         return set()
 
     def block_reasons(self, trigger, requirements, *, verdict) -> list[BlockReason]:
+        if trigger.get("good_ahead_of_previous_operation", 0) > 0:
+            return [BlockReason(OPERATION_AHEAD, f"operation {trigger['operation_seq']} would have "
+                                f"{trigger['cumulative_good_quantity']} good, more than its predecessor's "
+                                f"{trigger['previous_operation_good']} plus the over-production allowance")]
         return []
 
     def deviations_for_block(self, blocked_flush, *, verdict) -> list[DeviationRequest]:

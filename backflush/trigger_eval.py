@@ -14,7 +14,7 @@ from backflush.arguments import choice_arg, decimal_arg, precise_arg, text_arg
 from backflush.audit import canonical, sha256
 from backflush.errors import DomainError
 from backflush.plan import (BlockReason, InvalidTrigger, SerialScan, TriggerFacts, TriggerPlan, TriggerRequest,
-                            plan_trigger)
+                            WorkOrderFacts, plan_trigger)
 from backflush.policy import FlushPolicy, FlushVerdict
 from backflush.trigger_facts import OrderFacts, load_order_facts
 from backflush.usage import MasterDataError
@@ -87,8 +87,21 @@ def _trigger_fact(work_order: WorkOrder, facts: OrderFacts, trigger: ParsedTrigg
             "operation_seq": seq, "is_last_operation": seq == last, "work_center": center,
             "good_quantity": trigger.good, "scrap_quantity": trigger.scrap, "planned_quantity": work_order.quantity,
             "device_id": trigger.device_id, "clock_skew_seconds": skew, "handling_unit": trigger.handling_unit,
-            "principal_kind": principal_kind}
+            "principal_kind": principal_kind, **_operation_sequence(facts.work_order, seq, trigger.good)}
     return {key: value for key, value in fact.items() if value is not None}
+
+
+def _operation_sequence(order: WorkOrderFacts, seq: int, good: Decimal) -> dict:
+    """How far this operation's cumulative good runs ahead of its predecessor's (rules cannot subtract)."""
+    done = order.posted_by_operation
+    cumulative = (done[seq].good if seq in done else Decimal(0)) + good
+    earlier = [s for s in order.operation_seqs if s < seq]
+    if not earlier:
+        return {"cumulative_good_quantity": cumulative}
+    previous = done[max(earlier)].good if max(earlier) in done else Decimal(0)
+    allowance = order.planned_quantity * order.tolerance_percent / 100
+    return {"cumulative_good_quantity": cumulative, "previous_operation_good": previous,
+            "good_ahead_of_previous_operation": cumulative - previous - allowance}
 
 
 @dataclass
