@@ -15,15 +15,18 @@ from tests.builders import Plant, line, qa_user, trigger
 POLICIES = {"QA's BLOCKING rule set": RulesFlushPolicy, "the planner's built-in limit": BuiltinPolicy}
 
 
-@pytest.mark.parametrize("judge", POLICIES)
-def test_a_retry_30_s_later_posts_a_trigger_whose_device_was_100_s_behind_when_it_reported(sessions, monkeypatch, judge):
-    # given a device 100 s behind the server, whose trigger blocks on stock
+def one_line_order(sessions):
     plant = Plant(sessions, qa_user(sessions))
     plant.item("C", "kg", 3)
     plant.item("FG", "ea", 0)
     plant.bom("FG", [line(1, "C", "1")])
-    lot = plant.receive("C", "C-1", "10.000")
-    order = plant.work_order("WO-1", "FG")
+    return plant, plant.receive("C", "C-1", "10.000"), plant.work_order("WO-1", "FG")
+
+
+@pytest.mark.parametrize("judge", POLICIES)
+def test_a_retry_30_s_later_posts_a_trigger_whose_device_was_100_s_behind_when_it_reported(sessions, monkeypatch, judge):
+    # given a device 100 s behind the server, whose trigger blocks on stock
+    plant, lot, order = one_line_order(sessions)
     request = trigger(order, "2", device_id="HMI-1", device_timestamp=utcnow() - timedelta(seconds=100))
     blocked = posting.submit_trigger(sessions, plant.principal, request, POLICIES[judge]()).trigger
     assert [r["code"] for r in blocked.block_reasons] == ["INSUFFICIENT_STAGED_STOCK"]
@@ -38,12 +41,7 @@ def test_a_retry_30_s_later_posts_a_trigger_whose_device_was_100_s_behind_when_i
 
 
 def test_a_device_already_off_by_more_than_120_s_when_it_reported_stays_blocked_on_retry(sessions, monkeypatch):
-    plant = Plant(sessions, qa_user(sessions))
-    plant.item("C", "kg", 3)
-    plant.item("FG", "ea", 0)
-    plant.bom("FG", [line(1, "C", "1")])
-    lot = plant.receive("C", "C-1", "10.000")
-    order = plant.work_order("WO-1", "FG")
+    plant, lot, order = one_line_order(sessions)
     plant.stage(order, lot, "5.000")
     request = trigger(order, "2", device_id="HMI-1", device_timestamp=utcnow() - timedelta(seconds=125))
     blocked = posting.submit_trigger(sessions, plant.principal, request).trigger
