@@ -38,7 +38,7 @@ def test_the_trigger_counts_scraped_equal_the_triggers_posted_by_outcome(api, se
     before = scrape(api)
 
     outcomes = [api(POST, wo=wo, key=key, good=good)["postTrigger"] for key, good in
-                [("a", "100"), ("b", "5000"), ("a", "100"), ("c", "100"), ("d", "9000")]]
+                [("a", "100"), ("b", "2000"), ("a", "100"), ("c", "100"), ("d", "2500")]]
 
     after = scrape(api)
     with sessions() as session:
@@ -94,7 +94,7 @@ def test_every_rule_decision_is_timed_by_kind(api, sessions):
     before = scrape(api)
 
     api(POST, wo=wo, key="posts", good="100")
-    api(POST, wo=wo, key="blocks", good="5000")
+    api(POST, wo=wo, key="blocks", good="2000")
 
     after = scrape(api)
     decided = {kind: delta(before, after, "backflush_rule_decision_duration_seconds_count", kind=kind, engine="durable")

@@ -86,5 +86,5 @@ def test_an_unexpected_error_is_logged_with_the_request_id_and_masked_for_the_cl
                            headers={"Authorization": "Bearer qa", "X-Request-ID": "req-boom"}).json()
 
     assert body["errors"][0]["message"] == "Unexpected error."
-    logged = [line for line in log_lines() if line.get("request_id") == "req-boom" and line["level"] == "error"]
-    assert len(logged) == 1 and "disk on fire" in logged[0]["exception"]
+    ours = [line for line in log_lines() if line["logger"] == "backflush.api" and line["level"] == "error"]
+    assert len(ours) == 1 and ours[0]["request_id"] == "req-boom" and "disk on fire" in ours[0]["exception"]
