@@ -102,7 +102,7 @@ def test_create_client_with_a_site_says_nothing_about_sites(database_url, monkey
 
 
 def test_every_create_client_example_in_the_readme_names_a_site():
-    commands = re.findall(r"create-client(?:[^`]|\n)*?`", README.read_text())
+    commands = re.findall(r"create-client --client-id[^`]*`", README.read_text())
     assert len(commands) >= 2
     assert all("--site" in command for command in commands), commands
 

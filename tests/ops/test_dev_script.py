@@ -42,24 +42,32 @@ def alive(pid: int) -> bool:
     return status != "Z"
 
 
+def start_server(command: list[str], tmp_path: Path) -> served.Served:
+    port = served.free_port()
+    tmp_path.mkdir()
+    return served.start([*command, "--port", str(port)], tmp_path=tmp_path, port=port,
+                        env=served.environment(f"sqlite:///{tmp_path}/demo.db"))
+
+
 @pytest.mark.skipif(not Path("/proc").exists(), reason="reads the process tree from /proc")
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_to_dev_py_serve_stops_the_server_and_dev_py_exits_with_its_status(tmp_path, signal_number):
-    port = served.free_port()
-    server = served.start([sys.executable, str(DEV), "serve", "--port", str(port)], tmp_path=tmp_path,
-                          env=served.environment(f"sqlite:///{tmp_path}/demo.db"), port=port)
-    server_processes = {server.process.pid} | descendants(server.process.pid)
+    via_dev = start_server([sys.executable, str(DEV), "serve"], tmp_path / "dev")
+    direct = start_server([str(served.BIN / "backflush"), "serve", "--demo"], tmp_path / "direct")
+    server_processes = {via_dev.process.pid} | descendants(via_dev.process.pid)
 
-    server.process.send_signal(signal_number)
-    status = server.process.wait(timeout=30)
+    for server in (via_dev, direct):
+        server.process.send_signal(signal_number)
+    statuses = [server.process.wait(timeout=30) for server in (via_dev, direct)]
 
-    assert status == 0, server.logs()[-2000:]  # uvicorn shuts down cleanly on either signal and exits 0
+    assert statuses[0] == statuses[1], via_dev.logs()[-2000:]  # whatever the server says, dev.py says
+    assert "Finished server process" in via_dev.logs()  # it shut down cleanly, not killed
     deadline = time.monotonic() + 10
     while any(alive(pid) for pid in server_processes) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert [pid for pid in server_processes if alive(pid)] == []
     with pytest.raises(httpx.ConnectError):
-        httpx.get(f"{server.base}/healthz", timeout=2)
+        httpx.get(f"{via_dev.base}/healthz", timeout=2)
 
 
 def test_dev_py_passes_a_command_to_backflush_and_exits_with_its_status(database_url):
