@@ -27,8 +27,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".backflush-installed"
 LOCK, TEST_LOCK = ROOT / "requirements.lock", ROOT / "requirements-test.lock"
 UV = "uv==0.13.9"  # resolves the locks; only `dev.py lock` installs it
-COMPILE = ["pip", "compile", "pyproject.toml", "--universal", "--python-version", "3.11", "--generate-hashes",
-           "--quiet"]
+COMPILE = ["pip", "compile", "--universal", "--python-version", "3.11", "--generate-hashes", "--quiet"]
 
 
 def ensure_environment() -> None:
@@ -50,12 +49,15 @@ def ensure_environment() -> None:
 
 def lock() -> int:
     """The image installs requirements.lock; dev.py and CI install requirements-test.lock (the same pins plus
-    the test tools). Both are universal: one file for every platform and Python from 3.11 on."""
+    the test tools); CI's own tools come from .ci/tools.lock. Each is universal: one file for every
+    platform and Python from 3.11 on."""
     python = str(BIN / "python")
     subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", UV], check=True)
-    uv = [python, "-m", "uv"]
-    subprocess.run(uv + COMPILE + ["-o", LOCK.name], check=True, cwd=ROOT)
-    subprocess.run(uv + COMPILE + ["--extra", "test", "-c", LOCK.name, "-o", TEST_LOCK.name], check=True, cwd=ROOT)
+    uv = [python, "-m", "uv", *COMPILE]
+    for arguments in (["pyproject.toml", "-o", LOCK.name],
+                      ["pyproject.toml", "--extra", "test", "-c", LOCK.name, "-o", TEST_LOCK.name],
+                      [".ci/tools.in", "-o", ".ci/tools.lock"]):
+        subprocess.run(uv + arguments, check=True, cwd=ROOT)
     return 0
 
 
