@@ -45,12 +45,18 @@ def decide(row: RuleSet | None, facts: dict, verdict: FlushVerdict | None) -> ru
     """Evaluate `facts` with an active rule set and remember the decision for the record."""
     if row is None:
         return None
+    decision = evaluate_version(row, facts)
+    if verdict is not None:
+        verdict.decisions.append(record_of(row, decision))
+    return decision
+
+
+def evaluate_version(row: RuleSet, facts: dict) -> rules.Decision:
+    """One evaluation of an approved version, timed for backflush_rule_decision_duration_seconds."""
     ruleset = loaded(row)
     started = time.perf_counter()
     decision = rules.evaluate(ruleset, facts)
     RULE_DECISION_SECONDS.labels(kind=row.kind, engine=decision.engine).observe(time.perf_counter() - started)
-    if verdict is not None:
-        verdict.decisions.append(record_of(row, decision))
     return decision
 
 
