@@ -21,8 +21,11 @@ from api.context import Context
 from api.http_limits import BodySizeLimit, RateLimit
 from api.loaders import Loaders
 from api.query_limits import within_deadline
+from api.metrics_route import metrics_routes
+from api.request_ids import RequestIds
 from api.schema import build_schema
 from auth.principal import Principal, Unauthenticated
+from backflush import instruments
 from backflush.database import build_engine, session_factory
 from backflush.settings import Settings
 
@@ -120,13 +123,17 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
     guarded = Guard(graphql_app, authenticate, RateLimit(settings.rate_limit, settings.rate_limit_storage))
     routes += [Route("/healthz", healthz), Route("/graphql", guarded, methods=["GET", "POST"]),
                WebSocketRoute("/graphql", guarded)]
+    routes += metrics_routes(settings.metrics_token, sessions)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app):
-        yield
+        with instruments.serving(engine):
+            yield
         engine.dispose()
 
     middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    app.add_middleware(RequestIds)  # outermost: every response, refusals included, carries its request id
     app.state.sessions, app.state.schema, app.state.engine = sessions, schema, engine
     return app
 

@@ -24,6 +24,10 @@ class Settings:
     max_body_bytes: int = 1_048_576
     rate_limit: str = "1200/minute"  # per token subject; the `limits` notation, e.g. "20/second;1000/hour"
     rate_limit_storage: str = "memory://"  # per process; redis://host:6379 shares the count between workers
+    # /metrics is served only when a scrape token is set, and then only to a request bearing it.
+    metrics_token: str | None = None
+    log_format: str = "json"  # or "console", for a human at a terminal
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -41,6 +45,9 @@ class Settings:
             max_body_bytes=int(env.get("BACKFLUSH_MAX_BODY_BYTES", cls.max_body_bytes)),
             rate_limit=env.get("BACKFLUSH_RATE_LIMIT", cls.rate_limit),
             rate_limit_storage=env.get("BACKFLUSH_RATE_LIMIT_STORAGE", cls.rate_limit_storage),
+            metrics_token=env.get("BACKFLUSH_METRICS_TOKEN") or None,
+            log_format=env.get("BACKFLUSH_LOG_FORMAT", "json").strip().lower(),
+            log_level=env.get("BACKFLUSH_LOG_LEVEL", "INFO").strip().upper(),
         )
 
 
