@@ -87,7 +87,7 @@ class Guard:
             wants_ide = request.method == "GET" and "text/html" in request.headers.get("accept", "")
             if not wants_ide:
                 try:
-                    # off the event loop: verifying may reload signing keys from the database
+                    # off the event loop: verifying reads signing keys and the user from the database
                     principal = await anyio.to_thread.run_sync(self.authenticate, request.headers.get("authorization"))
                 except Unauthenticated as refused:
                     await _unauthorized(refused.reason)(scope, receive, send)

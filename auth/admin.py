@@ -135,12 +135,12 @@ def reactivate_user(session: Session, *, username: str, reason: str, actor: Prin
 def unlock_user(session: Session, *, username: str, reason: str, actor: Principal = SYSTEM) -> User:
     """Lift the lock that repeated wrong passwords at the login form put on the account."""
     user = _existing_user(session, username)
-    if user.locked_at is None:
+    reason = _reason(reason)
+    lock = sign_in.unlock(session, user)
+    if lock is None:
         raise DomainError("USER_NOT_LOCKED", f"{username!r} is not locked", ["username"])
-    locked_at = user.locked_at
-    sign_in.unlock(session, user)
     audit.record(session, actor=actor.subject, action="user.unlocked", entity_type="user", entity_id=user.id,
-                 before={"locked_at": locked_at}, after={"locked_at": None}, reason=_reason(reason))
+                 before={"locked_at": lock.locked_at}, after={"locked_at": None}, reason=reason)
     return user
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from auth.passwords import hash_password, verify_password
 from backflush import audit
-from models import SignInFailure, User
+from models import AccountLock, SignInFailure, User
 
 ACCOUNT_FREE_FAILURES = 3
 ADDRESS_FREE_FAILURES = 20
@@ -47,7 +47,8 @@ def sign_in(session: Session, *, username: str, password: str, address: str, now
     """The user whose password this is, or SignInRefused. The caller commits either way."""
     user = session.scalars(select(User).where(User.username == username).with_for_update()).first()
     account = _failures(session, SignInFailure.username == username, now)
-    if (user is not None and user.locked_at is not None) or (user is None and account.count >= LOCK_AFTER_FAILURES):
+    locked = session.get(AccountLock, user.id) is not None if user is not None else account.count >= LOCK_AFTER_FAILURES
+    if locked:
         raise SignInRefused(Refusal.LOCKED)
     address_failures = _failures(session, SignInFailure.address == address, now)
     wait = max(account.wait(ACCOUNT_FREE_FAILURES, now), address_failures.wait(ADDRESS_FREE_FAILURES, now))
@@ -60,14 +61,17 @@ def sign_in(session: Session, *, username: str, password: str, address: str, now
     raise SignInRefused(Refusal.WRONG)
 
 
-def unlock(session: Session, user: User) -> None:
-    """Clear an account's lock and its failures (the caller audits who did it and why)."""
-    user.locked_at = None
+def unlock(session: Session, user: User) -> AccountLock | None:
+    """Lift an account's lock and forget its failures; the lock lifted, if any (the caller audits)."""
+    lock = session.get(AccountLock, user.id)
+    if lock is not None:
+        session.delete(lock)
     session.execute(delete(SignInFailure).where(SignInFailure.username == user.username))
+    return lock
 
 
 def purge_failures(session: Session, *, now: datetime) -> int:
-    """Failures no longer counted; a lock outlives them, being a column of the user."""
+    """Failures no longer counted; a lock outlives them (AccountLock)."""
     return session.execute(delete(SignInFailure).where(SignInFailure.at < now - FAILURE_WINDOW)).rowcount
 
 
@@ -110,6 +114,6 @@ def _remember_failure(session: Session, *, user: User | None, username: str, add
     audit.record(session, actor=actor, action="sign_in.failed", entity_type=entity[0], entity_id=entity[1],
                  after={"username": username, "address": address, "failures": failures})
     if user is not None and failures >= LOCK_AFTER_FAILURES:
-        user.locked_at = now
+        session.add(AccountLock(user_id=user.id, locked_at=now))
         audit.record(session, actor=actor, action="user.locked", entity_type="user", entity_id=user.id,
                      before={"locked": False}, after={"failures": failures, "address": address})

@@ -1,7 +1,7 @@
 """SQLModel tables and constraints only; importing this package registers every table."""
 from models.governance import AuditRecord, Deviation, ESignature, RuleDecision, RuleSet
 from models.identity import (
-    AuthorizationCode, OAuthClient, RefreshToken, SignatureFailure, SignInFailure, SigningKey, User,
+    AccountLock, AuthorizationCode, OAuthClient, RefreshToken, SignatureFailure, SignInFailure, SigningKey, User,
 )
 from models.inventory import Balance, LedgerEntry, Lot, Serial, StagedLot
 from models.masterdata import Bom, BomAlternate, BomLine, Item, Location, Site, UomConversion
@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AuditRecord", "AuthorizationCode", "Balance", "Bom", "BomAlternate", "BomLine", "ComponentVariance",
+    "AccountLock", "AuditRecord", "AuthorizationCode", "Balance", "Bom", "BomAlternate", "BomLine", "ComponentVariance",
     "Deviation", "ESignature", "GenealogyEdge", "Item", "LedgerEntry", "Location", "Lot", "OAuthClient",
     "RefreshToken", "Reversal", "RuleDecision", "RuleSet", "Serial", "SignatureFailure", "SignInFailure", "SigningKey",
     "Site", "StagedLot", "Trigger", "UomConversion", "User", "WorkOrder", "WorkOrderOperation", "metadata",

@@ -18,8 +18,13 @@ class User(SQLModel, table=True):
     sites: list = Field(default_factory=list, sa_type=JSON)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
-    # Set when repeated wrong passwords at the login form lock the account; only an administrator clears it.
-    locked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class AccountLock(SQLModel, table=True):
+    """An account locked by repeated wrong passwords at the login form; only an administrator lifts it."""
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    locked_at: datetime = Field(sa_type=UtcDateTime)
 
 
 class SignInFailure(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""identity hygiene: sign-in failures (throttling, lockout), refresh-token families
+"""identity hygiene: sign-in failures (throttling), account locks, refresh-token families
 
 Revision ID: 0007
 Revises: 0004
@@ -38,14 +38,16 @@ def upgrade() -> None:
         batch_op.alter_column('family_id', server_default=None)
         batch_op.create_index(batch_op.f('ix_refreshtoken_family_id'), ['family_id'], unique=False)
 
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('locked_at', models.types.UtcDateTime(timezone=True), nullable=True))
-
+    op.create_table('accountlock',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('locked_at', models.types.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_accountlock_user_id_user')),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_accountlock'))
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('locked_at')
+    op.drop_table('accountlock')
 
     with op.batch_alter_table('refreshtoken', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_refreshtoken_family_id'))
