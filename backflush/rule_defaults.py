@@ -16,8 +16,11 @@ from models import RuleSet
 SHIPPED_EFFECTIVE_FROM = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
-def install_defaults(session: Session) -> list[RuleSet]:
-    """Idempotent. Shipped defaults are approved by the vendor release, audited as the system."""
+def install_defaults(session: Session, append_audit=audit.record) -> list[RuleSet]:
+    """Idempotent. Shipped defaults are approved by the vendor release, audited as the system.
+
+    A migration passes an `append_audit` that writes the audit row in that migration's schema.
+    """
     installed = []
     for kind in sorted(rules.vocabulary.KINDS):
         name = f"default-{kind.lower().replace('_', '-')}"
@@ -28,7 +31,7 @@ def install_defaults(session: Session) -> list[RuleSet]:
                            created_by=SYSTEM.subject)
         session.add(rule_set)
         session.flush()
-        audit.record(session, actor=SYSTEM.subject, action="rule_set.shipped_default_installed",
+        append_audit(session, actor=SYSTEM.subject, action="rule_set.shipped_default_installed",
                      entity_type="rule_set", entity_id=rule_set.id,
                      after={"name": name, "kind": kind, "version": 1, "status": "ACTIVE"})
         installed.append(rule_set)
