@@ -1,11 +1,23 @@
-"""The audit trail through GraphQL: canonical UTC hashing, every break reported, the site wall, the new fields."""
+"""The audit trail through GraphQL: canonical UTC hashing, the site wall, the new fields, breaks and checkpoints."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select, text
+from starlette.testclient import TestClient
 
+from api import ids
+from api.app import create_app
+from backflush import receiving
+from backflush.audit.keys import generate_key_file
+from backflush.request_context import request_id
+from backflush.settings import Settings
+from models import Site, WorkOrder
+from tests.api.conftest import Api
 from tests.api.test_triggers_api import mass_plant, order_id
+from tests.builders import Plant, qa_user
+from tests.test_audit_trail import as_database_superuser, chain_rows, two_sites
 
 POST_WITH_DEVICE_TIME = """
 mutation ($wo: ID!, $key: String!, $at: DateTime!) {
@@ -40,16 +52,9 @@ VERIFY_ALL = """{ verifyAuditTrail { ok checked firstBrokenSeq breakCount chains
                                    checkpointsVerifiable breaks { kind siteCode chainSeq seq detail } } }"""
 
 
-def two_site_records(api, sessions):
-    """Sites A and B with a lot, an order and a posted trigger each; plus global master data."""
-    from tests.test_audit_trail import two_sites
-
-    return two_sites(sessions)
-
-
 def test_the_audit_trail_shows_a_site_user_only_the_records_of_their_sites(api, sessions):
     # given records at sites A and B, and global ones (items, BOM approval, shipped rule sets)
-    two_site_records(api, sessions)
+    two_sites(sessions)
     api.principals.add_user("ana", roles=("QA",), sites=("A",))
     # when a QA user of site A reads the trail
     rows = api.as_("ana")(AUDIT_TRAIL)["auditTrail"]
@@ -61,7 +66,7 @@ def test_the_audit_trail_shows_a_site_user_only_the_records_of_their_sites(api, 
 
 
 def test_an_administrator_also_sees_the_global_chain_but_still_not_other_sites(api, sessions):
-    two_site_records(api, sessions)
+    two_sites(sessions)
     api.principals.add_user("root-a", roles=("ADMIN",), sites=("A",))
     rows = api.as_("root-a")(AUDIT_TRAIL)["auditTrail"]
     assert {r["siteCode"] for r in rows} == {"A", None}
@@ -73,9 +78,7 @@ def test_an_administrator_also_sees_the_global_chain_but_still_not_other_sites(a
 
 
 def test_an_entity_of_another_site_has_no_audit_trail_for_a_site_user(api, sessions):
-    from api import ids
-
-    _, b = two_site_records(api, sessions)
+    two_sites(sessions)
     api.principals.add_user("ana", roles=("QA",), sites=("A",))
     api.principals.add_user("bo", roles=("QA",), sites=("B",))
     order_b = ids.encode("WorkOrder", _order_id(sessions, "WO-B"))
@@ -85,19 +88,11 @@ def test_an_entity_of_another_site_has_no_audit_trail_for_a_site_user(api, sessi
 
 
 def _order_id(sessions, number: str) -> int:
-    from sqlalchemy import select
-
-    from models import WorkOrder
-
     with sessions() as s:
         return s.scalar(select(WorkOrder.id).where(WorkOrder.number == number))
 
 
 def test_an_audit_record_serves_before_after_reason_and_request_id(api, sessions):
-    from backflush.request_context import request_id
-    from tests.builders import Plant, qa_user
-    from backflush import receiving
-
     # given a lot whose status a QA user changed, inside a request whose id was set
     plant = Plant(sessions, qa_user(sessions))
     plant.item("C", "kg", 3)
@@ -109,7 +104,6 @@ def test_an_audit_record_serves_before_after_reason_and_request_id(api, sessions
     finally:
         request_id.reset(token)
     # when the trail of that lot is read
-    from api import ids
     rows = api(AUDIT_TRAIL, entity=ids.encode("Lot", lot.id))["auditTrail"]
     # then the change shows what it was, why, and which request made it
     assert rows[0] == {"seq": rows[0]["seq"], "siteCode": "P1", "chainSeq": rows[0]["chainSeq"],
@@ -119,11 +113,7 @@ def test_an_audit_record_serves_before_after_reason_and_request_id(api, sessions
 
 
 def test_verification_lists_breaks_only_in_chains_the_caller_may_read_but_counts_them_all(api, sessions, engine):
-    from sqlalchemy import text
-
-    from tests.test_audit_trail import as_database_superuser, chain_rows
-
-    a, b = two_site_records(api, sessions)
+    a, b = two_sites(sessions)
     api.principals.add_user("ana", roles=("QA",), sites=("A",))
     second_rows = [chain_rows(sessions, site_id)[1].seq for site_id in (a.site_id, b.site_id)]
     with as_database_superuser(engine) as dba:  # the second row of each site's chain is edited
@@ -135,3 +125,38 @@ def test_verification_lists_breaks_only_in_chains_the_caller_may_read_but_counts
     as_qa = api(VERIFY_ALL)["verifyAuditTrail"]
     assert [(x["kind"], x["siteCode"], x["chainSeq"]) for x in as_qa["breaks"]] == [
         ("MODIFIED", "A", 2), ("MODIFIED", "B", 2)]
+
+
+def test_verify_audit_trail_checks_the_trail_against_the_service_checkpoints(api, sessions, engine, database_url,
+                                                                             tmp_path):
+    # given a service configured with an audit key and a checkpoint every 3 rows of a chain
+    generate_key_file(tmp_path / "audit-key.pem")
+    settings = Settings(database_url=database_url, audit_key_file=str(tmp_path / "audit-key.pem"),
+                        audit_checkpoint_every=3)
+    app = create_app(settings, authenticate=api.principals.authenticate)
+    with TestClient(app) as client:
+        served = Api(client, api.principals)
+        # when it builds a plant through the API (site P1's chain gets checkpoints at 3, 6, …)
+        plant_through_the_api(served)
+        verified = served(VERIFY_ALL)["verifyAuditTrail"]
+        assert verified["ok"] is True and verified["checkpointsVerifiable"] is True
+        assert verified["checkpointsChecked"] >= 2
+        with sessions() as s:
+            p1 = s.scalar(select(Site.id).where(Site.code == "P1"))
+        site_rows = chain_rows(sessions, p1)
+        # and a DBA cuts site P1's chain below its last checkpoint
+        with as_database_superuser(engine) as dba:
+            dba.execute(text("DELETE FROM auditrecord WHERE site_id = :p1 AND chain_seq > 1"), {"p1": p1})
+        # then verifyAuditTrail reports the cut
+        result = served(VERIFY_ALL)["verifyAuditTrail"]
+    assert result["ok"] is False
+    assert [(b["kind"], b["siteCode"], b["chainSeq"]) for b in result["breaks"]] == [
+        ("TRUNCATED", "P1", 2)] * (len(site_rows) // 3)
+
+
+def plant_through_the_api(api) -> None:
+    api('mutation { createSite(input: {code: "P1", name: "Plant 1"}) { userErrors { code } } }')
+    for kind in ("STOCK", "WIP", "FINISHED", "QUARANTINE", "SUPERMARKET"):
+        created = api('mutation ($k: LocationKind!, $c: String!) { createLocation(input: {siteCode: "P1", code: $c, '
+                      'kind: $k}) { userErrors { code } } }', k=kind, c=kind)
+        assert created["createLocation"]["userErrors"] == []
