@@ -66,6 +66,22 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_check_exclusions(args) -> int:
+    """Exit 1 when a posting drew from a binding its own ELIGIBILITY decision excluded."""
+    from backflush.database import build_engine, session_factory
+    from backflush.exclusion_breaches import exclusion_breaches
+
+    engine = build_engine(Settings.from_env().database_url)
+    with session_factory(engine)() as session:
+        breaches = exclusion_breaches(session)
+    engine.dispose()
+    for b in breaches:
+        print(f"trigger {b.trigger_id}: drew {b.quantity} of lot {b.lot_number} (binding {b.binding_id}) that decision "
+              f"{b.decision_id} excluded by {', '.join(b.rule_ids)} ({', '.join(b.codes)})")
+    print(f"{len(breaches)} draw(s) against a recorded exclusion")
+    return 1 if breaches else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="backflush", description="Backflush accounting service. The database is BACKFLUSH_DATABASE_URL "
@@ -81,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(BACKFLUSH_MIGRATION_DATABASE_URL when set)").set_defaults(func=cmd_migrate)
     commands.add_parser("seed-demo", help="create a small demo plant and its users (idempotent)").set_defaults(
         func=cmd_seed_demo)
+    commands.add_parser("check-exclusions", help="list draws of POSTED triggers that their ELIGIBILITY decision "
+                        "excluded (exit 1 when any)").set_defaults(func=cmd_check_exclusions)
     _register_identity_commands(commands)
     _register_audit_commands(commands)
     return parser

@@ -79,7 +79,8 @@ class RulesFlushPolicy:
         self.active = active_rule_sets(session, kinds=("ELIGIBILITY", "BLOCKING", "DEVIATION"),
                                        site_id=work_order.site_id, at=at)
 
-    def excluded_lots(self, bindings, *, verdict: FlushVerdict) -> set:
+    def excluded_bindings(self, bindings, *, verdict: FlushVerdict) -> set:
+        """Binding ids: each candidate_lot fact is one staged binding, keyed by `candidate_id`."""
         if self.active.get("ELIGIBILITY") is None or not bindings:
             return set()
         decision = decide(self.active["ELIGIBILITY"], {"candidate_lot": self._candidates(bindings)}, verdict)

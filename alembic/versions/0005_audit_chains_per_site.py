@@ -1,7 +1,7 @@
 """audit trail: one chain per site, request ids, signed checkpoints
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 
 Rows written so far form the global chain: their position is their seq, and their hash stays valid
 because the hashed form names a row's site and request id only when it has one.
@@ -13,7 +13,7 @@ import models.types
 
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

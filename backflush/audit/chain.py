@@ -21,6 +21,7 @@ from models.types import utcnow
 
 GENESIS = "0" * 64
 CHECKPOINTING = "backflush.audit.checkpointing"  # session.info key of the Checkpointing a service installed
+MIGRATION_APPENDER = "backflush.audit.migration_appender"  # session.info key: see before_chains.py
 _LOCK_CLASS = 727001  # first key of the chains' advisory locks; the second is the site id, 0 for the global chain
 _REQUEST_ID_LENGTH = 200
 
@@ -76,6 +77,10 @@ def record(
     device_id: str | None = None, device_time: datetime | None = None,
 ) -> AuditRecord:
     """Append one audit row to the chain of what it is about: the chain lock, the head, one INSERT."""
+    migrating = session.info.get(MIGRATION_APPENDER)
+    if migrating is not None:
+        return migrating(session, actor=actor, action=action, entity_type=entity_type, entity_id=entity_id,
+                         before=before, after=after, reason=reason, device_id=device_id, device_time=device_time)
     site_id = chain_of(session, entity_type, entity_id)
     lock_chain(session, site_id)
     head = chain_head(session, site_id)
