@@ -18,8 +18,11 @@ from strawberry.types.unset import UNSET
 
 from api.context import Context
 from api.loaders import Loaders
+from api.metrics_route import metrics_routes
+from api.request_ids import RequestIds
 from api.schema import build_schema
 from auth.principal import Principal, Unauthenticated
+from backflush import instruments
 from backflush.audit import checkpoints as audit_checkpoints
 from backflush.database import build_engine, session_factory
 from backflush.settings import Settings
@@ -110,12 +113,16 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
     guarded = Guard(graphql_app, authenticate)
     routes += [Route("/healthz", healthz), Route("/graphql", guarded, methods=["GET", "POST"]),
                WebSocketRoute("/graphql", guarded)]
+    routes += metrics_routes(settings.metrics_token, sessions)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app):
-        yield
+        with instruments.serving(engine):
+            yield
         engine.dispose()
 
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(RequestIds)  # outermost: every response, refusals included, carries its request id
     app.state.sessions, app.state.schema, app.state.engine = sessions, schema, engine
     return app
 

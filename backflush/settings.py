@@ -20,6 +20,10 @@ class Settings:
     audit_key: str | None = field(default=None, repr=False)  # Ed25519 PEM text; see backflush.audit.keys
     audit_key_file: str | None = None
     audit_checkpoint_every: int = 1000  # a signed checkpoint of a chain's head at least every N of its rows
+    # /metrics is served only when a scrape token is set, and then only to a request bearing it.
+    metrics_token: str | None = None
+    log_format: str = "json"  # or "console", for a human at a terminal
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -33,6 +37,9 @@ class Settings:
             audit_key=env.get("BACKFLUSH_AUDIT_KEY") or None,
             audit_key_file=env.get("BACKFLUSH_AUDIT_KEY_FILE") or None,
             audit_checkpoint_every=int(env.get("BACKFLUSH_AUDIT_CHECKPOINT_EVERY", "1000")),
+            metrics_token=env.get("BACKFLUSH_METRICS_TOKEN") or None,
+            log_format=env.get("BACKFLUSH_LOG_FORMAT", "json").strip().lower(),
+            log_level=env.get("BACKFLUSH_LOG_LEVEL", "INFO").strip().upper(),
         )
 
     @property

@@ -160,3 +160,17 @@ def plant_through_the_api(api) -> None:
         created = api('mutation ($k: LocationKind!, $c: String!) { createLocation(input: {siteCode: "P1", code: $c, '
                       'kind: $k}) { userErrors { code } } }', k=kind, c=kind)
         assert created["createLocation"]["userErrors"] == []
+
+
+def test_the_request_id_a_client_sends_is_on_the_audit_rows_its_mutation_wrote(api):
+    # given a client that names its request
+    response = api.client.post("/graphql", json={"query": 'mutation { createSite(input: {code: "P9", name: "P9"}) '
+                                                          '{ userErrors { code } } }'},
+                               headers={"Authorization": "Bearer qa", "X-Request-ID": "mes-20261130-0042"})
+    assert response.status_code == 200 and response.json()["data"]["createSite"]["userErrors"] == []
+    # when the trail of the site is read, then its creation carries that id, and verifies
+    api.principals.add_user("root", roles=("ADMIN",), sites=("*",))
+    rows = api.as_("root")(AUDIT_TRAIL)["auditTrail"]
+    assert [(r["action"], r["siteCode"], r["requestId"]) for r in rows if r["siteCode"] == "P9"] == [
+        ("site.created", "P9", "mes-20261130-0042")]
+    assert api(VERIFY)["verifyAuditTrail"]["ok"] is True
