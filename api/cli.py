@@ -50,7 +50,7 @@ def cmd_seed_demo(args) -> int:
     install_from(settings, sessions)
     created = seed_demo(sessions)
     print("demo plant created" if created else "demo plant already present")
-    for line in _demo_identities(session_factory(engine)):
+    for line in _demo_identities(sessions):
         print(line)
     engine.dispose()
     return 0
