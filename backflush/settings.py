@@ -15,6 +15,8 @@ class Settings:
     introspection: bool = True
     max_query_depth: int = 12
     clock_skew_limit_seconds: int = 120
+    # Diagnostics for the benchmark: each response reports the SQL its request sent (api/statement_counting.py).
+    count_statements: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -24,6 +26,7 @@ class Settings:
             graphiql=_flag(env.get("BACKFLUSH_GRAPHIQL", "true")),
             introspection=_flag(env.get("BACKFLUSH_INTROSPECTION", "true")),
             max_query_depth=int(env.get("BACKFLUSH_MAX_QUERY_DEPTH", "12")),
+            count_statements=_flag(env.get("BACKFLUSH_COUNT_STATEMENTS", "false")),
         )
 
 
