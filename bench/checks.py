@@ -15,10 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backflush import audit
 from backflush.ledger import check_consistency
 from bench.plant import POOLS
-
-
-class WrongRun(RuntimeError):
-    """The run did not do what its figures would claim; it prints none."""
+from bench.wrong_run import WrongRun
 
 
 def check_posted(connection: psycopg.Connection, numbers: list[str], expected: int) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from bench.server import backflush_command
+from bench.wrong_run import WrongRun
 
 ADMIN_USER, ADMIN_PASSWORD = "bench-admin", "bench-admin-password-1"
 APP_CLIENT, REDIRECT_URI = "bench-console", "http://127.0.0.1/bench-callback"
@@ -34,7 +35,7 @@ def create_identities(database_url: str) -> Identities:
     backflush_command("create-user", "--username", ADMIN_USER, "--display-name", "Bench Administrator",
                       "--role", "ADMIN", "--site", "*", "--password-stdin", database_url=database_url,
                       stdin=ADMIN_PASSWORD + "\n")
-    backflush_command("create-client", "--client-id", APP_CLIENT, "--name", "Bench console", "--public",
+    backflush_command("create-client", "--client-id", APP_CLIENT, "--name", "Bench console", "--public", "--site", "*",
                       "--grant-type", "authorization_code", "--redirect-uri", REDIRECT_URI,
                       *[arg for scope in APP_SCOPES for arg in ("--scope", scope)], database_url=database_url)
     printed = backflush_command("create-client", "--client-id", LINE_CLIENT, "--name", "Bench line", "--site", "*",
@@ -80,7 +81,7 @@ def _access_token(response: httpx.Response) -> str:
     return response.json()["access_token"]
 
 
-class GraphQLError(RuntimeError):
+class GraphQLError(WrongRun):
     """A request the bench expected to succeed did not: errors, userErrors or an HTTP failure."""
 
 
