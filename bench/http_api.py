@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from bench.server import backflush_command
+from bench.server import backflush_commands
 from bench.wrong_run import WrongRun
 
 ADMIN_USER, ADMIN_PASSWORD = "bench-admin", "bench-admin-password-1"
@@ -32,15 +32,15 @@ class Identities:
 
 def create_identities(database_url: str) -> Identities:
     """The bench's administrator, its console app and one line integration, made with `backflush create-…`."""
-    backflush_command("create-user", "--username", ADMIN_USER, "--display-name", "Bench Administrator",
-                      "--role", "ADMIN", "--site", "*", "--password-stdin", database_url=database_url,
-                      stdin=ADMIN_PASSWORD + "\n")
-    backflush_command("create-client", "--client-id", APP_CLIENT, "--name", "Bench console", "--public", "--site", "*",
-                      "--grant-type", "authorization_code", "--redirect-uri", REDIRECT_URI,
-                      *[arg for scope in APP_SCOPES for arg in ("--scope", scope)], database_url=database_url)
-    printed = backflush_command("create-client", "--client-id", LINE_CLIENT, "--name", "Bench line", "--site", "*",
-                                *[arg for scope in LINE_SCOPES for arg in ("--scope", scope)],
-                                database_url=database_url)
+    admin = ("create-user", "--username", ADMIN_USER, "--display-name", "Bench Administrator", "--role", "ADMIN",
+             "--site", "*", "--password-stdin")
+    console = ("create-client", "--client-id", APP_CLIENT, "--name", "Bench console", "--public", "--site", "*",
+               "--grant-type", "authorization_code", "--redirect-uri", REDIRECT_URI,
+               *[arg for scope in APP_SCOPES for arg in ("--scope", scope)])
+    line = ("create-client", "--client-id", LINE_CLIENT, "--name", "Bench line", "--site", "*",
+            *[arg for scope in LINE_SCOPES for arg in ("--scope", scope)])
+    *_, printed = backflush_commands((admin, ADMIN_PASSWORD + "\n"), (console, None), (line, None),
+                                     database_url=database_url)
     secret = re.search(r"client secret \(shown once[^)]*\): (\S+)", printed)
     if secret is None:
         raise RuntimeError(f"create-client printed no secret: {printed}")

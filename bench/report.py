@@ -81,10 +81,8 @@ def other_targets(rules: dict | None, genealogy: dict | None, peak_rss_mb: float
 
 
 def _statements(s: dict) -> str:
-    if "execute" not in s:
-        return f"{s['total']:g}"
     spread = "" if s["min"] == s["max"] else f" [{s['min']}–{s['max']}]"
-    return f"{s['total']:g} ({s['execute']:g}+{s['commit']:g}, +{s.get('checkout', 0):g} pings){spread}"
+    return f"{s['total']:g}{spread} in {s['calls'] + s['commits']:g} round trips, +{s['checkouts']:g} pings"
 
 
 def table(result: dict) -> str:
@@ -93,7 +91,7 @@ def table(result: dict) -> str:
         out += [f"TRIGGERS — one good unit each; served over HTTP by {result['settings']['workers']} worker(s); "
                 "floor = the 11-statement psycopg transaction, same database, same run",
                 f"{'lines':>5} {'clients':>7} │ {'served/s':>8} {'p50 ms':>7} {'p99 ms':>7} │ {'floor/s':>8} "
-                f"{'p50 ms':>7} {'p99 ms':>7} │ {'time ×floor':>11} {'p50 ×floor':>10} │ served stmt/trigger"]
+                f"{'p50 ms':>7} {'p99 ms':>7} │ {'time ×floor':>11} {'p50 ×floor':>10} │ served SQL statements per trigger"]
         for r in result["triggers"]:
             s, f = r["served"], r["floor"]
             out.append(f"{r['lines']:>5} {r['clients']:>7} │ {s['per_second']:>8.1f} {s['p50_ms']:>7.1f} {s['p99_ms']:>7.1f} │ "
@@ -112,13 +110,14 @@ def table(result: dict) -> str:
         for name in ("backward", "forward"):
             p = g[name]
             out.append(f"  {p['direction'].lower():<8} {p['lot']:<10} {p['lots']:>5} lots {p['edges']:>5} edges │ HTTP p50 "
-                       f"{p['http_p50_ms']:.1f} ms p99 {p['http_p99_ms']:.1f} ms │ in-process (SQL + shaping, no "
+                       f"{p['http_p50_ms']:.1f} ms, p99 {p['http_p99_ms']:.1f} ms │ in-process (SQL + shaping, no "
                        f"GraphQL) p50 {p['domain_p50_ms']:.1f} ms")
     if result.get("memory"):
         m = result["memory"]
         out.append(f"\nMEMORY — peak RSS per worker (MB): {m['peak_rss_mb_per_worker']}")
     out.append("\nTARGETS (issue 12)")
     for t in result["targets"]:
-        value = "—" if t["value"] is None else f"{t['value']:,.1f}" if isinstance(t["value"], float) else f"{t['value']:,}"
+        value = "—" if t["value"] is None else f"{t['value']:,.0f}" if float(t["value"]).is_integer() else \
+            f"{t['value']:,.1f}"
         out.append(f"  {t['name']:<62} {value:>10}  {t['target']:<16} {t['verdict']}")
     return "\n".join(out)

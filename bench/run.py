@@ -31,7 +31,7 @@ from bench.genealogy_probe import probe  # noqa: E402
 from bench.wrong_run import WrongRun  # noqa: E402
 from bench.http_api import GraphQL, create_identities, line_token, sign_in  # noqa: E402
 from bench.plant import build_site, build_size  # noqa: E402
-from bench.server import ScratchDatabase, Server, backflush_command, memory_mb  # noqa: E402
+from bench.server import ScratchDatabase, Server, backflush_commands, memory_mb  # noqa: E402
 from bench.triggers import Context, Settings, floor_phase, served_phase  # noqa: E402
 
 PARTS = ("triggers", "rules", "genealogy")
@@ -72,9 +72,10 @@ def run(args: argparse.Namespace) -> dict:
     say(f"database {database.name}; server log {log}")
     database.create()
     try:
-        backflush_command("migrate", database_url=database.url)
+        backflush_commands((("migrate",), None), database_url=database.url)
+        server.launch()  # it boots while the CLI makes the identities
         identities = create_identities(database.url)
-        server.start()
+        server.wait_until_healthy()
         engine = build_engine(database.url)
         api = GraphQL(server.base_url, sign_in(server.base_url))
         locations = build_site(api)

@@ -25,7 +25,7 @@ class ScratchDatabase:
 
     @property
     def url(self) -> str:
-        return f"{self.server_url}/{self.name}"
+        return f"{self.server_url.rstrip('/')}/{self.name}"
 
     def create(self) -> None:
         self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)', f'CREATE DATABASE "{self.name}"')
@@ -34,7 +34,7 @@ class ScratchDatabase:
         self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
     def _admin(self, *statements: str) -> None:
-        with psycopg.connect(f"{self.server_url}/postgres", autocommit=True) as connection:
+        with psycopg.connect(f"{self.server_url.rstrip('/')}/postgres", autocommit=True) as connection:
             for statement in statements:
                 connection.execute(statement)
 
@@ -42,13 +42,21 @@ class ScratchDatabase:
         return psycopg.connect(self.url, **kwargs)
 
 
-def backflush_command(*args: str, database_url: str, stdin: str | None = None) -> str:
-    """Run the real `backflush` CLI against the bench database; its stdout, or an error with its output."""
-    result = subprocess.run([str(BIN / "backflush"), *args], input=stdin, capture_output=True, text=True,
-                            env={**os.environ, "BACKFLUSH_DATABASE_URL": database_url})
-    if result.returncode != 0:
-        raise RuntimeError(f"backflush {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
+def backflush_commands(*commands: tuple[tuple[str, ...], str | None], database_url: str) -> list[str]:
+    """Run the real `backflush` CLI against the bench database, the commands side by side (each is a
+    second or more of imports); their stdouts, or an error with the failing one's output.
+
+    Each command is (arguments, stdin)."""
+    env = {**os.environ, "BACKFLUSH_DATABASE_URL": database_url}
+    running = [(args, subprocess.Popen([str(BIN / "backflush"), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True, env=env), stdin) for args, stdin in commands]
+    outputs = []
+    for args, process, stdin in running:
+        out, err = process.communicate(stdin)
+        if process.returncode != 0:
+            raise RuntimeError(f"backflush {' '.join(args)} failed:\n{out}{err}")
+        outputs.append(out)
+    return outputs
 
 
 def free_port() -> int:
@@ -71,13 +79,16 @@ class Server:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 90) -> None:
+    def launch(self) -> None:
+        """Start the server; `wait_until_healthy` before sending it anything."""
         env = {**os.environ, "BACKFLUSH_DATABASE_URL": self.database_url, "BACKFLUSH_AUTH_ISSUER": self.base_url,
                "BACKFLUSH_COUNT_STATEMENTS": "true", "BACKFLUSH_ACCESS_TOKEN_LIFETIME": str(ACCESS_TOKEN_LIFETIME)}
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(
                 [str(BIN / "backflush"), "serve", "--port", str(self.port), "--workers", str(self.workers)],
                 env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def wait_until_healthy(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

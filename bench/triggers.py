@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.checks import check_books, check_posted
+from api.statement_counting import KINDS
 from bench.floor import FloorClient
 from bench.floor_order import load_order
 from bench.wrong_run import WrongRun
@@ -35,13 +36,11 @@ class Phase:
     measurement: Measurement
 
     def statements(self) -> dict:
-        """Median per trigger: `total` = executes + COMMITs; `checkout` (a pre-ping each) beside it."""
+        """Medians per trigger; `total` = statements + COMMITs, what the targets count (see api/statement_counting.py)."""
         notes = self.measurement.notes
-        kinds = sorted({kind for note in notes for kind in note})
-        summary = {kind: statistics.median(note.get(kind, 0) for note in notes) for kind in kinds}
-        totals = [note.get("execute", 0) + note.get("commit", 0) for note in notes] if "execute" in kinds else \
-            [note["total"] for note in notes]
-        return {**summary, "total": statistics.median(totals), "min": min(totals), "max": max(totals)}
+        totals = [note["statements"] + note["commits"] for note in notes]
+        medians = {kind: statistics.median(note[kind] for note in notes) for kind in KINDS}
+        return {**medians, "total": statistics.median(totals), "min": min(totals), "max": max(totals)}
 
 
 @dataclass
@@ -104,10 +103,11 @@ def _served_post(api: GraphQL, order) -> Post:
 
 
 def parse_statement_header(value: str) -> dict:
-    """`execute=28 commit=1 checkout=3` → {"execute": 28, …}; the server must have been started to count."""
-    if not value:
-        raise WrongRun("the server sent no x-sql-statements header: start it with BACKFLUSH_COUNT_STATEMENTS=true")
-    return {kind: int(count) for kind, _, count in (part.partition("=") for part in value.split())}
+    """`statements=48 calls=30 commits=1 checkouts=1` → {"statements": 48, …}."""
+    counts = {kind: int(count) for kind, _, count in (part.partition("=") for part in value.split())}
+    if set(counts) != set(KINDS):
+        raise WrongRun(f"x-sql-statements is {value!r}: start the server with BACKFLUSH_COUNT_STATEMENTS=true")
+    return counts
 
 
 def _floor_post(connection, number: str) -> Post:
@@ -117,7 +117,8 @@ def _floor_post(connection, number: str) -> Post:
     def post(n: int) -> dict:
         before = client.statements
         client.post(f"{number}-{n}")
-        return {"total": client.statements - before}
+        sent = client.statements - before - 1  # all but the COMMIT; no executemany, no pool
+        return {"statements": sent, "calls": sent, "commits": 1, "checkouts": 0}
     return post
 
 
