@@ -9,7 +9,6 @@ All of a pool's orders stage to one WIP location, so concurrent clients share th
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -124,7 +123,3 @@ def _stage(api: GraphQL, locations: dict[str, str], orders: list[BenchOrder], lo
               for order in orders for first, second in lots
               for lot, quantity in ((first, FIRST_BINDING), (second, _second_binding(cap)))]
     batch(api, "stageLot", "StageLotInput", inputs, "stagedLot { remainingQuantity }")
-
-
-def describe(plant: SizePlant) -> str:
-    return json.dumps({f"{pool}/{n}": [o.number for o in group] for (pool, n), group in plant.orders.items()})

@@ -156,6 +156,7 @@ def _genealogy_part(args, api: GraphQL, context: Context) -> dict:
         forward = probe(api, context.sessions, connection, item=genealogy_data.RAW, lot_number=raw,
                         direction="FORWARD", expected_edges=recall_edges, **common)
     return {"ledger_rows": rows, "edges": edges, "generated_in_s": round(generated_in, 1),
+            "chain_lots": args.chain_lots, "chain_levels": args.chain_levels,
             "backward": backward, "forward": forward}
 
 
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     peak = max(result["memory"]["peak_rss_mb_per_worker"].values(), default=None)
     targets = report.trigger_targets(result.get("triggers", [])) + report.other_targets(
-        result.get("rules"), result.get("genealogy"), peak)
+        result.get("rules"), result.get("genealogy"), peak, under_load=bool(result.get("triggers")))
     result["targets"] = [t.as_json() for t in targets]
     path = args.json or Path(tempfile.gettempdir()) / f"backflush-bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(result, indent=2))
