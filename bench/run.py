@@ -32,7 +32,7 @@ from bench.wrong_run import WrongRun  # noqa: E402
 from bench.http_api import GraphQL, create_identities, line_token, sign_in  # noqa: E402
 from bench.plant import build_site, build_size  # noqa: E402
 from bench.server import ScratchDatabase, Server, backflush_commands, memory_mb  # noqa: E402
-from bench.triggers import Context, Settings, floor_phase, served_phase  # noqa: E402
+from bench.triggers import Context, LoadSettings, floor_phase, served_phase  # noqa: E402
 
 PARTS = ("triggers", "rules", "genealogy")
 SERVED_RATE_CEILING, FLOOR_RATE_CEILING = 400, 5000  # triggers/s one order is stocked for
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> dict:
         engine = build_engine(database.url)
         api = GraphQL(server.base_url, sign_in(server.base_url))
         locations = build_site(api)
-        settings = Settings(warm_up=args.warm_up, seconds=args.seconds, caps={
+        settings = LoadSettings(warm_up=args.warm_up, seconds=args.seconds, caps={
             "SRV": args.warm_up + math.ceil(args.seconds * SERVED_RATE_CEILING),
             "FLR": args.warm_up + math.ceil(args.seconds * FLOOR_RATE_CEILING)})
         context = Context(database, server, line_token(server.base_url, identities), session_factory(engine), settings)
@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> dict:
         if "genealogy" in args.only:
             result["genealogy"] = _genealogy_part(args, api, context)
         result["memory"] = _memory(context)
+        result["machine"]["load_average_at_end"] = os.getloadavg()
         api.close()
         return result
     finally:

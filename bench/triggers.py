@@ -23,7 +23,7 @@ FLOOR_SUBJECT = "client:bench-floor"
 
 
 @dataclass(frozen=True)
-class Settings:
+class LoadSettings:
     warm_up: int
     seconds: float
     caps: dict[str, int]  # triggers one order may post, per pool (SRV, FLR)
@@ -49,7 +49,7 @@ class Context:
     server: Server
     token: str
     sessions: sessionmaker[Session]
-    settings: Settings
+    settings: LoadSettings
     peak_rss_mb: dict[int, float] = field(default_factory=dict)  # per worker pid, sampled under load
 
 
