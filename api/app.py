@@ -18,8 +18,11 @@ from strawberry.types.unset import UNSET
 
 from api.context import Context
 from api.loaders import Loaders
+from api.metrics_route import metrics_routes
+from api.request_ids import RequestIds
 from api.schema import build_schema
 from auth.principal import Principal, Unauthenticated
+from backflush import instruments
 from backflush.database import build_engine, session_factory
 from backflush.settings import Settings
 
@@ -108,9 +111,12 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
     guarded = Guard(graphql_app, authenticate)
     routes += [Route("/healthz", healthz), Route("/graphql", guarded, methods=["GET", "POST"]),
                WebSocketRoute("/graphql", guarded)]
+    routes += metrics_routes(settings.metrics_token, sessions)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app):
-        yield
+        with instruments.serving(engine):
+            yield
         engine.dispose()
 
     app = Starlette(routes=routes, lifespan=lifespan)
@@ -118,6 +124,7 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
         from api.statement_counting import StatementCounting
 
         app.add_middleware(StatementCounting, engine=engine)
+    app.add_middleware(RequestIds)  # outermost: every response, refusals included, carries its request id
     app.state.sessions, app.state.schema, app.state.engine = sessions, schema, engine
     return app
 

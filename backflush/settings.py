@@ -15,6 +15,10 @@ class Settings:
     introspection: bool = True
     max_query_depth: int = 12
     clock_skew_limit_seconds: int = 120
+    # /metrics is served only when a scrape token is set, and then only to a request bearing it.
+    metrics_token: str | None = None
+    log_format: str = "json"  # or "console", for a human at a terminal
+    log_level: str = "INFO"
     # Diagnostics for the benchmark: each response reports the SQL its request sent (api/statement_counting.py).
     count_statements: bool = False
 
@@ -26,6 +30,9 @@ class Settings:
             graphiql=_flag(env.get("BACKFLUSH_GRAPHIQL", "true")),
             introspection=_flag(env.get("BACKFLUSH_INTROSPECTION", "true")),
             max_query_depth=int(env.get("BACKFLUSH_MAX_QUERY_DEPTH", "12")),
+            metrics_token=env.get("BACKFLUSH_METRICS_TOKEN") or None,
+            log_format=env.get("BACKFLUSH_LOG_FORMAT", "json").strip().lower(),
+            log_level=env.get("BACKFLUSH_LOG_LEVEL", "INFO").strip().upper(),
             count_statements=_flag(env.get("BACKFLUSH_COUNT_STATEMENTS", "false")),
         )
 
