@@ -122,6 +122,10 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
         engine.dispose()
 
     app = Starlette(routes=routes, lifespan=lifespan)
+    if settings.count_statements:
+        from api.statement_counting import StatementCounting
+
+        app.add_middleware(StatementCounting, engine=engine)
     app.add_middleware(RequestIds)  # outermost: every response, refusals included, carries its request id
     app.state.sessions, app.state.schema, app.state.engine = sessions, schema, engine
     return app

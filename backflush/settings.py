@@ -24,6 +24,8 @@ class Settings:
     metrics_token: str | None = None
     log_format: str = "json"  # or "console", for a human at a terminal
     log_level: str = "INFO"
+    # Diagnostics for the benchmark: each response reports the SQL its request sent (api/statement_counting.py).
+    count_statements: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -40,6 +42,7 @@ class Settings:
             metrics_token=env.get("BACKFLUSH_METRICS_TOKEN") or None,
             log_format=env.get("BACKFLUSH_LOG_FORMAT", "json").strip().lower(),
             log_level=env.get("BACKFLUSH_LOG_LEVEL", "INFO").strip().upper(),
+            count_statements=_flag(env.get("BACKFLUSH_COUNT_STATEMENTS", "false")),
         )
 
     @property
