@@ -85,8 +85,8 @@ def write_trigger(cursor: CountedCursor, order: FloorOrder, draws: list[FloorDra
                column="remaining_quantity")
     _insert_edges(cursor, order, draws, entry_ids, trigger_id=trigger_id)
     _receive_output(cursor, order, trigger_id=trigger_id, subject=subject, good=good, now=now)
-    append_audit(cursor, actor=subject, action="trigger.posted", entity_type="trigger", entity_id=str(trigger_id),
-                 before={"outcome": "PENDING"}, at=now,
+    append_audit(cursor, site_id=order.site_id, actor=subject, action="trigger.posted", entity_type="trigger",
+                 entity_id=str(trigger_id), before={"outcome": "PENDING"}, at=now,
                  after={"draws": len(draws), "operation_seq": order.operation_seq, "good": good, "scrap": Decimal(0)})
     return trigger_id
 
@@ -179,7 +179,7 @@ def _receive_output(cursor: CountedCursor, order: FloorOrder, *, trigger_id: int
         (order.site_id, order.output_lot_id, order.product_item_id, order.output_location_id, good, order.product_uom,
          order.work_order_id, trigger_id, subject, now))
     cursor.execute(
-        f"WITH {chain_lock_cte()} INSERT INTO balance (lot_id, location_id, quantity) "
+        f"WITH {chain_lock_cte(order.site_id)} INSERT INTO balance (lot_id, location_id, quantity) "
         "SELECT %s, %s, %s FROM audit_chain ON CONFLICT (lot_id, location_id) "
         "DO UPDATE SET quantity = balance.quantity + EXCLUDED.quantity",
         (order.output_lot_id, order.output_location_id, good))
@@ -187,37 +187,40 @@ def _receive_output(cursor: CountedCursor, order: FloorOrder, *, trigger_id: int
 
 # ---- the audit row: kept together, so a change to the audit table is adapted here and only here -----------
 
-def chain_lock_cte() -> str:
-    """The lock `backflush.audit` takes before appending (one chain, one advisory lock), as a CTE named audit_chain.
+def chain_lock_cte(site_id: int) -> str:
+    """The lock `backflush.audit` takes before appending to a site's chain (one advisory lock per chain), as a
+    CTE named audit_chain.
 
     It rides on the statement before the audit INSERT rather than inside it: a statement reads with the
     snapshot it started with, so an INSERT that waited for the lock itself would chain to a stale last row.
     """
-    return "audit_chain AS (SELECT pg_advisory_xact_lock(727001))"
+    return f"audit_chain AS (SELECT pg_advisory_xact_lock(727001, {int(site_id)}))"
 
 
-SEQ_SENTINEL = -727_001_727  # stands for the seq PostgreSQL assigns, inside the canonical text hashed
+SEQ_SENTINEL = -727_001_727  # stands for the chain_seq PostgreSQL assigns, inside the canonical text hashed
 
 
-def append_audit(cursor: CountedCursor, *, actor: str, action: str, entity_type: str, entity_id: str,
+def append_audit(cursor: CountedCursor, *, site_id: int, actor: str, action: str, entity_type: str, entity_id: str,
                  before: dict | None, after: dict | None, at: datetime) -> None:
-    """One INSERT: seq and prev_hash from the chain's last row, the hash over the same canonical text
-    `backflush.audit.verify` recomputes, with the new seq spliced in by PostgreSQL."""
+    """One INSERT into the site's chain: chain_seq and prev_hash from the chain's last row, the hash over the same
+    canonical text `backflush.audit.verify` recomputes, with the new chain_seq spliced in by PostgreSQL."""
     before_json, after_json = (None if v is None else json.loads(canonical(v)) for v in (before, after))
     content = {"seq": SEQ_SENTINEL, "at": at, "actor": actor, "device_id": None, "device_time": None,
                "action": action, "entity_type": entity_type, "entity_id": entity_id, "before": before_json,
-               "after": after_json, "reason": None}
+               "after": after_json, "reason": None, "site_id": site_id}
     prefix, sentinel, suffix = canonical(content).partition(f'"seq":{SEQ_SENTINEL}')
     if not sentinel or str(SEQ_SENTINEL) in suffix:
         raise RuntimeError("the audit content's canonical text must hold the seq exactly once")
     prefix += '"seq":'
     cursor.execute(
-        "INSERT INTO auditrecord (seq, at, actor, device_id, device_time, action, entity_type, entity_id, before, "
-        "after, reason, prev_hash, hash) "
-        "SELECT last.seq + 1, %s, %s, NULL, NULL, %s, %s, %s, %s::json, %s::json, NULL, last.hash, "
-        "encode(sha256(convert_to(last.hash || %s || (last.seq + 1)::text || %s, 'UTF8')), 'hex') "
-        "FROM (SELECT seq, hash FROM auditrecord UNION ALL SELECT 0, %s ORDER BY seq DESC LIMIT 1) AS last",
-        (at, actor, action, entity_type, entity_id, _json(before_json), _json(after_json), prefix, suffix, GENESIS))
+        "INSERT INTO auditrecord (site_id, chain_seq, at, actor, device_id, device_time, action, entity_type, "
+        "entity_id, before, after, reason, prev_hash, hash) "
+        "SELECT %s, last.chain_seq + 1, %s, %s, NULL, NULL, %s, %s, %s, %s::json, %s::json, NULL, last.hash, "
+        "encode(sha256(convert_to(last.hash || %s || (last.chain_seq + 1)::text || %s, 'UTF8')), 'hex') "
+        "FROM (SELECT chain_seq, hash FROM auditrecord WHERE site_id = %s "
+        "UNION ALL SELECT 0, %s ORDER BY chain_seq DESC LIMIT 1) AS last",
+        (site_id, at, actor, action, entity_type, entity_id, _json(before_json), _json(after_json), prefix, suffix,
+         site_id, GENESIS))
 
 
 def _json(value) -> str | None:
