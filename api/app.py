@@ -17,6 +17,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
 from api.context import Context
+from api.cors import open_to_browser_apps
 from api.loaders import Loaders
 from api.schema import build_schema
 from auth.principal import Principal, Unauthenticated
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.sessions, app.state.schema, app.state.engine = sessions, schema, engine
+    open_to_browser_apps(app, settings.cors_origins)
     return app
 
 

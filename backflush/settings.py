@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///backflush.db"
 
@@ -15,6 +16,8 @@ class Settings:
     introspection: bool = True
     max_query_depth: int = 12
     clock_skew_limit_seconds: int = 120
+    # Browser apps served from these exact origins may call the API (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -24,8 +27,30 @@ class Settings:
             graphiql=_flag(env.get("BACKFLUSH_GRAPHIQL", "true")),
             introspection=_flag(env.get("BACKFLUSH_INTROSPECTION", "true")),
             max_query_depth=int(env.get("BACKFLUSH_MAX_QUERY_DEPTH", "12")),
+            cors_origins=parse_origins(env.get("BACKFLUSH_CORS_ORIGINS", "")),
         )
 
 
 def _flag(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def parse_origins(text: str) -> tuple[str, ...]:
+    """Comma-separated exact origins, each spelled as a browser sends it in `Origin`, or the service stops.
+
+    A trailing slash, a path, upper case or a default port would never equal a browser's `Origin`
+    header, and a wildcard would open the API to every site: all are refused at start, not ignored.
+    """
+    origins = tuple(part.strip() for part in text.split(",") if part.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        spelled = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "") if parts.hostname else ""
+        if (parts.scheme not in DEFAULT_PORTS or origin != spelled or parts.username or
+                parts.port == DEFAULT_PORTS[parts.scheme]):
+            raise ValueError(f"BACKFLUSH_CORS_ORIGINS: {origin!r} is not an exact origin such as "
+                             "'https://ui.example' or 'http://localhost:5173' (scheme, lower-case host, "
+                             "non-default port; no path, no trailing slash, no wildcard)")
+    return origins
