@@ -18,6 +18,7 @@ from strawberry.types.unset import UNSET
 
 from api.context import Context
 from api.cors import open_to_browser_apps
+from api.graphiql import graphiql_assets, graphiql_page
 from api.loaders import Loaders
 from api.schema import build_schema
 from auth.principal import Principal, Unauthenticated
@@ -37,6 +38,10 @@ class BackflushGraphQL(GraphQL):
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         self.sessions, self.settings, self.authenticate = sessions, settings, authenticate
         self.policies = None
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_page()
 
     async def get_context(self, request: Any, response: Any) -> Context:
         principal = request.scope.get("state", {}).get("principal")
@@ -109,6 +114,8 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
     guarded = Guard(graphql_app, authenticate)
     routes += [Route("/healthz", healthz), Route("/graphql", guarded, methods=["GET", "POST"]),
                WebSocketRoute("/graphql", guarded)]
+    if settings.graphiql:
+        routes.append(graphiql_assets())
     @contextlib.asynccontextmanager
     async def lifespan(_app):
         yield
