@@ -34,8 +34,9 @@ class BackflushGraphQL(GraphQL):
     """Strawberry's ASGI app with our context; authentication happened in the route guard."""
 
     def __init__(self, schema, *, sessions, settings: Settings, authenticate: Authenticate):
+        # Browsers on other origins may open subscriptions only from the CORS list (strawberry checks `Origin`).
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=False,
-                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), allowed_origins=settings.cors_origins)
         self.sessions, self.settings, self.authenticate = sessions, settings, authenticate
         self.policies = None
 

@@ -3,7 +3,8 @@ its exact origin is listed in BACKFLUSH_CORS_ORIGINS. Everything else stays same
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
+from starlette.testclient import TestClient, WebSocketDenialResponse
+from starlette.websockets import WebSocketDisconnect
 
 from api.app import create_app
 from backflush.settings import Settings
@@ -116,3 +117,22 @@ def test_origins_are_read_as_a_comma_separated_list():
     settings = Settings.from_env({"BACKFLUSH_CORS_ORIGINS": " https://a.example ,http://localhost:5173,, "})
 
     assert settings.cors_origins == ("https://a.example", "http://localhost:5173")
+
+
+def open_subscription_socket(client, origin: str) -> str:
+    """ "accepted" when the socket opened (our own refusal, 4403 for the missing token, comes after), else "refused"."""
+    try:
+        with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"],
+                                      headers={"Origin": origin}) as socket:
+            socket.send_json({"type": "connection_init", "payload": {}})  # no token: refused after the handshake
+            socket.receive_json()
+    except WebSocketDisconnect as closed:
+        return "accepted" if closed.code == 4403 else "refused"
+    except WebSocketDenialResponse:
+        return "refused"
+    return "accepted"
+
+
+def test_a_listed_origin_may_open_a_subscription_socket_and_an_unlisted_one_may_not(client):
+    assert open_subscription_socket(client, UI) == "accepted"
+    assert open_subscription_socket(client, STRANGER) == "refused"
