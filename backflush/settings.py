@@ -46,11 +46,20 @@ def parse_origins(text: str) -> tuple[str, ...]:
     """
     origins = tuple(part.strip() for part in text.split(",") if part.strip())
     for origin in origins:
-        parts = urlsplit(origin)
-        spelled = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "") if parts.hostname else ""
-        if (parts.scheme not in DEFAULT_PORTS or origin != spelled or parts.username or
-                parts.port == DEFAULT_PORTS[parts.scheme]):
+        if origin != _as_browsers_send(origin):
             raise ValueError(f"BACKFLUSH_CORS_ORIGINS: {origin!r} is not an exact origin such as "
                              "'https://ui.example' or 'http://localhost:5173' (scheme, lower-case host, "
                              "non-default port; no path, no trailing slash, no wildcard)")
     return origins
+
+
+def _as_browsers_send(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname or parts.username is not None:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, DEFAULT_PORTS[parts.scheme]) else "")

@@ -107,16 +107,17 @@ def test_without_configured_origins_no_origin_is_answered(database_url):
 
 
 @pytest.mark.parametrize("bad", ["*", "https://ui.example/", "https://ui.example/app", "ui.example", "null",
-                                 "ftp://ui.example"])
+                                 "ftp://ui.example", "https://UI.example", "https://ui.example:443",
+                                 "https://user@ui.example", "https://ui.example:port"])
 def test_a_configured_origin_that_is_not_an_exact_origin_stops_the_service_at_start(bad):
     with pytest.raises(ValueError, match="BACKFLUSH_CORS_ORIGINS"):
         Settings.from_env({"BACKFLUSH_CORS_ORIGINS": f"https://ok.example,{bad}"})
 
 
 def test_origins_are_read_as_a_comma_separated_list():
-    settings = Settings.from_env({"BACKFLUSH_CORS_ORIGINS": " https://a.example ,http://localhost:5173,, "})
+    settings = Settings.from_env({"BACKFLUSH_CORS_ORIGINS": " https://a.example ,http://localhost:5173,, http://[::1]:8080"})
 
-    assert settings.cors_origins == ("https://a.example", "http://localhost:5173")
+    assert settings.cors_origins == ("https://a.example", "http://localhost:5173", "http://[::1]:8080")
 
 
 def open_subscription_socket(client, origin: str) -> str:
