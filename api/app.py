@@ -20,8 +20,11 @@ from api.context import Context
 from api.cors import open_to_browser_apps
 from api.graphiql import graphiql_assets, graphiql_page
 from api.loaders import Loaders
+from api.metrics_route import metrics_routes
+from api.request_ids import RequestIds
 from api.schema import build_schema
 from auth.principal import Principal, Unauthenticated
+from backflush import instruments
 from backflush.database import build_engine, session_factory
 from backflush.settings import Settings
 
@@ -117,12 +120,16 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
                WebSocketRoute("/graphql", guarded)]
     if settings.graphiql:
         routes.append(graphiql_assets())
+    routes += metrics_routes(settings.metrics_token, sessions)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app):
-        yield
+        with instruments.serving(engine):
+            yield
         engine.dispose()
 
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(RequestIds)  # outermost: every response, refusals included, carries its request id
     app.state.sessions, app.state.schema, app.state.engine = sessions, schema, engine
     open_to_browser_apps(app, settings.cors_origins)
     return app

@@ -2,10 +2,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
+from typing import Iterator
 
 from backflush.settings import Settings
+
+log = logging.getLogger("backflush.cli")
 
 
 def _migrate(settings: Settings) -> None:
@@ -48,13 +56,75 @@ def _demo_identities(sessions) -> list[str]:
 def cmd_serve(args) -> int:
     import uvicorn
 
+    from api.logs import logging_config
+
     settings = Settings.from_env()
     _migrate(settings)
     if args.demo:
         cmd_seed_demo(args)
-    uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level="info", proxy_headers=True)
+    _settle_issuer(args.host, args.port)
+    with _metrics_directory(args.workers):
+        uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                    log_config=logging_config(format=settings.log_format, level=settings.log_level),
+                    access_log=False, proxy_headers=True)
     return 0
+
+
+def cmd_check_exclusions(args) -> int:
+    """Exit 1 when a posting drew from a binding its own ELIGIBILITY decision excluded."""
+    from backflush.database import build_engine, session_factory
+    from backflush.exclusion_breaches import exclusion_breaches
+
+    engine = build_engine(Settings.from_env().database_url)
+    with session_factory(engine)() as session:
+        breaches = exclusion_breaches(session)
+    engine.dispose()
+    for b in breaches:
+        print(f"trigger {b.trigger_id}: drew {b.quantity} of lot {b.lot_number} (binding {b.binding_id}) that decision "
+              f"{b.decision_id} excluded by {', '.join(b.rule_ids)} ({', '.join(b.codes)})")
+    print(f"{len(breaches)} draw(s) against a recorded exclusion")
+    return 1 if breaches else 0
+
+
+def _settle_issuer(host: str, port: int) -> None:
+    """Tokens and discovery name the served address unless BACKFLUSH_AUTH_ISSUER says otherwise.
+
+    Handed on through the environment: uvicorn builds the app (in every worker) from it.
+    """
+    from auth.config import WILDCARD_HOSTS, issuer_port_warning, served_issuer
+
+    configured = os.environ.get("BACKFLUSH_AUTH_ISSUER")
+    if configured:
+        warning = issuer_port_warning(configured, port)
+        if warning:
+            log.warning(warning)
+        return
+    os.environ["BACKFLUSH_AUTH_ISSUER"] = issuer = served_issuer(host, port)
+    if host in WILDCARD_HOSTS:
+        log.warning(f"serving on every interface with token issuer {issuer}, which only this machine can reach: "
+                    "set BACKFLUSH_AUTH_ISSUER to the URL clients use")
+    else:
+        log.info(f"token issuer {issuer} (the served address; BACKFLUSH_AUTH_ISSUER overrides it)")
+
+
+@contextlib.contextmanager
+def _metrics_directory(workers: int) -> Iterator[None]:
+    """Several workers keep their metrics in files that a scrape sums (prometheus-client's multiprocess
+    mode); the directory must be set before a worker imports prometheus_client, and start empty."""
+    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if workers <= 1 and not configured:
+        yield
+        return
+    directory = Path(configured or tempfile.mkdtemp(prefix="backflush-metrics-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):  # a previous run's files would be summed in
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    try:
+        yield
+    finally:
+        if not configured:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database schema to the latest version").set_defaults(func=cmd_migrate)
     commands.add_parser("seed-demo", help="create a small demo plant and its users (idempotent)").set_defaults(
         func=cmd_seed_demo)
+    commands.add_parser("check-exclusions", help="list draws of POSTED triggers that their ELIGIBILITY decision "
+                        "excluded (exit 1 when any)").set_defaults(func=cmd_check_exclusions)
     _register_identity_commands(commands)
     return parser
 
@@ -82,7 +154,10 @@ def _register_identity_commands(commands) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from api.logs import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(format=settings.log_format, level=settings.log_level)
     args = build_parser().parse_args(argv)
     return args.func(args) or 0
 

@@ -7,6 +7,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from api.errors import should_mask
+from api.operation_timing import OperationTiming
 from api.mutations.inventory import InventoryMutations
 from api.mutations.exceptions import ExceptionMutations
 from api.mutations.masterdata import MasterDataMutations
@@ -31,7 +32,8 @@ NODE_TYPES = [masterdata.Site, masterdata.Location, masterdata.Item, masterdata.
 
 
 def build_schema(*, max_depth: int = 12, introspection: bool = True) -> strawberry.Schema:
-    extensions = [lambda: MaskErrors(should_mask_error=should_mask), lambda: QueryDepthLimiter(max_depth=max_depth)]
+    extensions = [lambda: MaskErrors(should_mask_error=should_mask), lambda: QueryDepthLimiter(max_depth=max_depth),
+                  OperationTiming]
     if not introspection:
         from strawberry.extensions import DisableIntrospection
         extensions.append(DisableIntrospection)

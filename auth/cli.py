@@ -54,6 +54,10 @@ def _create_user(args: argparse.Namespace) -> int:
 
 
 def _create_client(args: argparse.Namespace) -> int:
+    if not args.sites:
+        print(f"warning: client {args.client_id} has no --site: its tokens will see nothing (every query answers "
+              'null or an empty list). Name the sites it serves, e.g. --site PLANT-1, or "*" for all.', file=sys.stderr)
+
     def create(session):
         secret = admin.create_client(
             session, client_id=args.client_id, name=args.name, scopes=args.scopes, sites=args.sites,

@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 SIGNING_ALGORITHMS = ("RS256", "ES256")
 
@@ -99,3 +100,26 @@ def parse_trusted_issuers(text: str) -> tuple[TrustedIssuer, ...]:
     if not isinstance(entries, list):
         raise ValueError("BACKFLUSH_TRUSTED_ISSUERS must be a JSON list of issuer objects")
     return tuple(TrustedIssuer.from_dict(entry) for entry in entries)
+
+
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+
+
+def served_issuer(host: str, port: int) -> str:
+    """The issuer a server bound to host:port names when BACKFLUSH_AUTH_ISSUER is not set.
+
+    A wildcard bind has no address of its own to name: localhost is right only for this machine,
+    which is why the serve command says so and asks for BACKFLUSH_AUTH_ISSUER.
+    """
+    name = "localhost" if host in WILDCARD_HOSTS else host
+    return f"http://[{name}]:{port}" if ":" in name else f"http://{name}:{port}"
+
+
+def issuer_port_warning(issuer: str, port: int) -> str | None:
+    """Said at start when the configured issuer names another port than the served one."""
+    parsed = urlsplit(issuer)
+    named = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme)
+    if named == port:
+        return None
+    return (f"BACKFLUSH_AUTH_ISSUER {issuer} names port {named} but this server listens on port {port}: tokens and "
+            f"discovery send clients to port {named}, which is right only behind a proxy forwarding it here")

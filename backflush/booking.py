@@ -116,7 +116,7 @@ def _store_decisions(session: Session, trigger: Trigger, evaluation: Evaluation)
             continue
         session.add(RuleDecision(rule_set_id=decision.rule_set_id, version=decision.version, engine=decision.engine,
                                  fired=decision.fired, input_hash=decision.input_hash, facts=decision.facts,
-                                 trigger_id=trigger.id, work_order_id=trigger.work_order_id))
+                                 trigger_id=trigger.id, work_order_id=trigger.work_order_id, outcome=trigger.outcome))
     evaluation.verdict.decisions.clear()  # a retry must not store the same decisions twice
     session.flush()
 

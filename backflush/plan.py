@@ -103,7 +103,7 @@ class TriggerFacts:
     bindings: tuple[Binding, ...] = ()  # this work order's staged bindings, all locations and statuses
     conversions: tuple[Conversion, ...] = ()
     phantom_boms: Mapping[str, Bom] = field(default_factory=dict)
-    excluded_lot_ids: frozenset[Hashable] = frozenset()  # decided by the ELIGIBILITY rule set
+    excluded_binding_ids: frozenset[Hashable] = frozenset()  # staged bindings the ELIGIBILITY rule set excluded
     extra_block_reasons: tuple[BlockReason, ...] = ()
     clock_skew_limit_seconds: Decimal = Decimal(120)
     ordering: str = "FEFO"
@@ -206,7 +206,7 @@ def _eligibility(facts: TriggerFacts, operation_seq: int, exclude_lot: Callable[
     order = facts.work_order
 
     def excluded(binding: Binding) -> bool:
-        return binding.lot_id in facts.excluded_lot_ids or (exclude_lot is not None and exclude_lot(binding))
+        return binding.binding_id in facts.excluded_binding_ids or (exclude_lot is not None and exclude_lot(binding))
 
     return Eligibility(location_id=order.input_locations.get(operation_seq, order.wip_location_id),
                        posted_on=facts.posted_at.date(), excluded=excluded, ordering=facts.ordering)

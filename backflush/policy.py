@@ -44,8 +44,8 @@ class FlushPolicy(Protocol):
     def prepare(self, session, *, work_order, at) -> None:
         """Called once per evaluation, inside the command's transaction."""
 
-    def excluded_lots(self, bindings: tuple[Binding, ...], *, verdict: FlushVerdict) -> set:
-        """Binding ids the ELIGIBILITY rules exclude."""
+    def excluded_bindings(self, bindings: tuple[Binding, ...], *, verdict: FlushVerdict) -> set:
+        """Ids of the staged bindings (`Binding.binding_id`, never lot ids) the ELIGIBILITY rules exclude."""
 
     def block_reasons(self, trigger: dict, requirements: tuple[Requirement, ...], *,
                       verdict: FlushVerdict) -> list[BlockReason]:
@@ -55,19 +55,27 @@ class FlushPolicy(Protocol):
         """What the DEVIATION rules open for a blocked flush."""
 
 
+OPERATION_AHEAD = "OPERATION_AHEAD"
+
+
 class BuiltinPolicy:
-    """SPEC §6 defaults as code, for when no rule set is in force: the planner already excludes
-    expired and unreleased lots, clock skew over 120 s blocks, every block opens a deviation."""
+    """The shipped defaults as code, for when no rule set is in force: the planner already excludes
+    expired and unreleased lots, clock skew over 120 s blocks, an operation running ahead of its
+    predecessor blocks, every block opens a deviation."""
 
     clock_skew_limit = 120
 
     def prepare(self, session, *, work_order, at) -> None:
         return None
 
-    def excluded_lots(self, bindings, *, verdict) -> set:
+    def excluded_bindings(self, bindings, *, verdict) -> set:
         return set()
 
     def block_reasons(self, trigger, requirements, *, verdict) -> list[BlockReason]:
+        if trigger.get("good_ahead_of_previous_operation", 0) > 0:
+            return [BlockReason(OPERATION_AHEAD, f"operation {trigger['operation_seq']} would have "
+                                f"{trigger['cumulative_good_quantity']} good, more than its predecessor's "
+                                f"{trigger['previous_operation_good']} plus the over-production allowance")]
         return []
 
     def deviations_for_block(self, blocked_flush, *, verdict) -> list[DeviationRequest]:

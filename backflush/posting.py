@@ -85,6 +85,11 @@ def _kind(principal: Principal) -> str:
     return "USER" if principal.is_user else "CLIENT"
 
 
+def _reporter_kind(trigger: Trigger) -> str:
+    """Who reported the trigger (not who retries it), from the subject it was stored under."""
+    return "USER" if trigger.client_id.startswith("user:") else "CLIENT"
+
+
 def default_policy() -> FlushPolicy:
     """QA's rule sets decide; the shipped defaults are installed by migration as version 1."""
     return RulesFlushPolicy()
@@ -117,8 +122,9 @@ def retry_trigger(session: Session, principal: Principal, *, trigger_id: int | N
                            device_timestamp=trigger.device_timestamp, handling_unit=trigger.handling_unit,
                            serials=tuple(tuple(s) for s in trigger.serials or ()))
     parsed = parse_trigger(request, session.get(Item, work_order.item_id))
-    evaluation = evaluate(session, work_order=work_order, trigger=parsed, policy=policy, at=utcnow(), lock=True)
-    evaluation.skew = trigger.clock_skew_seconds  # the device's clock was judged when it reported
+    # The device's clock is judged against when it reported (received_at), by the planner and the rules alike.
+    evaluation = evaluate(session, work_order=work_order, trigger=parsed, policy=policy, at=utcnow(), lock=True,
+                          reported_at=trigger.received_at, principal_kind=_reporter_kind(trigger))
     _write_outcome(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation, policy=policy)
     return TriggerResult(trigger=trigger, replayed=False)
 

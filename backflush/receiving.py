@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from auth.principal import Principal
 from auth.signatures import SignatureRequest, sign
-from backflush import audit, usage
+from backflush import audit, lot_disposition, usage
 from backflush.arguments import choice_arg, decimal_arg, precise_arg, text_arg
 from backflush.conversions import conversions_in_force, planner_conversions
 from backflush.errors import DomainError, NotFound
@@ -18,7 +18,7 @@ from backflush.masterdata import item_by_code, location_in_sites
 from models import Item, Lot, Serial, Site, UomConversion
 from models.types import utcnow
 
-LOT_STATUSES = frozenset({"RELEASED", "QUARANTINE", "ON_HOLD", "REJECTED"})
+LOT_STATUSES = frozenset(lot_disposition.LOT_STATUSES)
 RECEIVABLE_KINDS = frozenset({"STOCK", "QUARANTINE"})
 
 
@@ -135,17 +135,17 @@ def lot_in_sites(session: Session, principal: Principal, lot_id: int | None, fie
 
 def set_lot_status(session: Session, principal: Principal, *, lot_id: int, status: str, reason: str,
                    signature: SignatureRequest | None) -> Lot:
+    """Move a lot along `lot_disposition.TRANSITIONS`: QA signs every way into RELEASED and out of REJECTED."""
     lot = lot_in_sites(session, principal, lot_id, lock=True)
     choice_arg(status, "status", LOT_STATUSES)
     reason = text_arg(reason, "reason", max_length=500)
-    if status == lot.status:
-        raise DomainError("STATUS_UNCHANGED", f"lot is already {status}", ["input", "status"])
+    transition = lot_disposition.authorize(lot.status, status, principal_kind=principal.kind, roles=principal.roles,
+                                           meaning=signature.meaning if signature else None)
     before = {"status": lot.status}
-    if lot.status == "QUARANTINE" and status == "RELEASED":
-        if signature is None:
-            raise DomainError("SIGNATURE_REQUIRED", "release from QUARANTINE needs an e-signature", ["input", "signature"])
+    if signature is not None:
         sign(session, principal=principal, request=signature, record_type="lot", record_id=lot.id,
-             content={"lot_id": lot.id, "lot_number": lot.lot_number, "from": lot.status, "to": status, "reason": reason})
+             content={"lot_id": lot.id, "lot_number": lot.lot_number, "from": lot.status, "to": status,
+                      "reason": reason, "meaning": transition.meaning})
     lot.status = status
     audit.record(session, actor=principal.subject, action="lot.status_changed", entity_type="lot", entity_id=lot.id,
                  before=before, after={"status": status}, reason=reason)

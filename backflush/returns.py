@@ -122,8 +122,9 @@ def book_residual(session: Session, principal: Principal, *, kind: str, work_ord
 
 
 def quarantine(session: Session, principal: Principal, lot: Lot, reason_code: str) -> None:
-    """An exposed residual puts the whole lot on QUARANTINE: QA releases it, with a signature, before reuse."""
-    if lot.status == "QUARANTINE":
+    """An exposed residual puts the whole lot on QUARANTINE: QA releases it, with a signature, before reuse.
+    A REJECTED lot stays REJECTED: only QA re-dispositions it (lot_disposition.TRANSITIONS)."""
+    if lot.status in ("QUARANTINE", "REJECTED"):
         return
     before = {"status": lot.status}
     lot.status = "QUARANTINE"

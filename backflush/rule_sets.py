@@ -139,3 +139,8 @@ def rule_sets(session: Session, principal: Principal, *, kind: str | None) -> li
     return list(session.scalars(query))
 
 
+def versions_in_force(session: Session, *, at: datetime | None = None) -> list[tuple[str, str, int | None]]:
+    """(site code, kind, version or None) for every site and kind: what decides a trigger there now."""
+    return [(site.code, kind, row.version if row is not None else None)
+            for site in session.scalars(select(Site).order_by(Site.code))
+            for kind, row in sorted(active_rule_sets(session, kinds=tuple(sorted(KINDS)), site_id=site.id, at=at).items())]

@@ -13,7 +13,7 @@ from backflush.policy import DecisionRecord, DeviationRequest
 from backflush.reversal_policy import (REASON_CODE_LENGTH, BuiltinClosePolicy, BuiltinReversalPolicy,
                                        SignatureRequirement)
 from backflush.rule_sets import active_rule_set
-from backflush.rules_policy import loaded, record_of
+from backflush.rules_policy import evaluate_version, record_of
 from models import WorkOrder
 
 import rules
@@ -30,7 +30,7 @@ class _RuleBacked:
         self.rule_set = active_rule_set(session, kind=self.kind, site_id=work_order.site_id, at=at)
 
     def _decide(self, facts: dict) -> rules.Decision:
-        decision = rules.evaluate(loaded(self.rule_set), facts)
+        decision = evaluate_version(self.rule_set, facts)
         self.decisions.append(record_of(self.rule_set, decision))
         return decision
 

@@ -7,6 +7,7 @@ on the next request in every server process without a restart.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 import rules
 from backflush.audit import canonical, sha256
+from backflush.instruments import RULE_DECISION_SECONDS
 from rules.facts import to_wire
 from backflush.plan import BlockReason
 from backflush.policy import BuiltinPolicy, DecisionRecord, DeviationRequest, FlushVerdict
@@ -43,9 +45,18 @@ def decide(row: RuleSet | None, facts: dict, verdict: FlushVerdict | None) -> ru
     """Evaluate `facts` with an active rule set and remember the decision for the record."""
     if row is None:
         return None
-    decision = rules.evaluate(loaded(row), facts)
+    decision = evaluate_version(row, facts)
     if verdict is not None:
         verdict.decisions.append(record_of(row, decision))
+    return decision
+
+
+def evaluate_version(row: RuleSet, facts: dict) -> rules.Decision:
+    """One evaluation of an approved version, timed for backflush_rule_decision_duration_seconds."""
+    ruleset = loaded(row)
+    started = time.perf_counter()
+    decision = rules.evaluate(ruleset, facts)
+    RULE_DECISION_SECONDS.labels(kind=row.kind, engine=decision.engine).observe(time.perf_counter() - started)
     return decision
 
 
@@ -79,7 +90,8 @@ class RulesFlushPolicy:
         self.active = active_rule_sets(session, kinds=("ELIGIBILITY", "BLOCKING", "DEVIATION"),
                                        site_id=work_order.site_id, at=at)
 
-    def excluded_lots(self, bindings, *, verdict: FlushVerdict) -> set:
+    def excluded_bindings(self, bindings, *, verdict: FlushVerdict) -> set:
+        """Binding ids: each candidate_lot fact is one staged binding, keyed by `candidate_id`."""
         if self.active.get("ELIGIBILITY") is None or not bindings:
             return set()
         decision = decide(self.active["ELIGIBILITY"], {"candidate_lot": self._candidates(bindings)}, verdict)

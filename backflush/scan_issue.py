@@ -8,12 +8,16 @@ from sqlalchemy.orm import Session
 
 from auth.principal import Principal
 from backflush import audit
+from backflush.allocation import Binding
 from backflush.arguments import decimal_arg, precise_arg
 from backflush.errors import DomainError
 from backflush.ledger import Movement, lock_balances, move
 from backflush.receiving import lot_in_sites
 from backflush.work_orders import require_open, work_order_in_sites
-from models import BomAlternate, BomLine, GenealogyEdge, Item, LedgerEntry, StagedLot
+from backflush.policy import FlushVerdict
+from backflush.rules_policy import RulesFlushPolicy
+from models import BomAlternate, BomLine, GenealogyEdge, Item, LedgerEntry, Lot, StagedLot
+from models.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -41,12 +45,11 @@ def scan_issue(session: Session, principal: Principal, request: ScanIssueRequest
     item = session.get(Item, lot.item_id)
     substitutes = _substitution(session, line, item)
     reworked = work_order.is_rework and lot.item_id == work_order.item_id  # the nonconforming lot itself
-    if lot.status != "RELEASED" and not reworked:
-        raise DomainError("LOT_NOT_RELEASED", f"lot {lot.lot_number} is {lot.status}", ["input", "lotId"])
     if request.uom not in (None, item.base_uom):
         raise DomainError("UOM_NOT_BASE", f"weigh {item.code} in {item.base_uom}", ["input", "uom"])
     quantity = precise_arg(decimal_arg(request.quantity, "quantity", positive=True), item.precision, "quantity", item.base_uom)
-    binding = _binding_with(session, work_order.id, lot.id, quantity)
+    bindings = _usable_bindings(session, work_order=work_order, lot=lot, item=item, reworked=reworked, at=utcnow())
+    binding = _binding_with(bindings, quantity)
     lock_balances(session, [(lot.id, binding.location_id)])
     binding.remaining_quantity = binding.remaining_quantity - quantity
     entry = move(session, Movement(kind="SCAN_ISSUE", lot_id=lot.id, item_id=item.id, site_id=work_order.site_id,
@@ -75,13 +78,46 @@ def _substitution(session: Session, line: BomLine, item: Item) -> int | None:
     return line.component_id
 
 
-def _binding_with(session: Session, work_order_id: int, lot_id: int, quantity) -> StagedLot:
-    """No stage, no issue: the first binding of this lot to this order that still holds the quantity."""
-    bindings = list(session.scalars(select(StagedLot).where(StagedLot.work_order_id == work_order_id,
-                                                           StagedLot.lot_id == lot_id).order_by(StagedLot.id)
+def _usable_bindings(session: Session, *, work_order, lot: Lot, item: Item, reworked: bool, at) -> list[StagedLot]:
+    """This lot's bindings to the order that a backflush could draw (SPEC §4.2), locked, or the broken rule.
+
+    The nonconforming lot a rework order consumes is exempt from its status and from QA's lot rules:
+    consuming it is what the rework is for. It is still staged and still within its expiry.
+    """
+    if lot.status != "RELEASED" and not reworked:
+        raise DomainError("LOT_NOT_RELEASED", f"lot {lot.lot_number} is {lot.status}", ["input", "lotId"])
+    if lot.expires_on is not None and lot.expires_on < at.date():
+        raise DomainError("LOT_EXPIRED", f"lot {lot.lot_number} expired on {lot.expires_on}", ["input", "lotId"])
+    bindings = list(session.scalars(select(StagedLot).where(StagedLot.work_order_id == work_order.id,
+                                                           StagedLot.lot_id == lot.id).order_by(StagedLot.id)
                                     .with_for_update()))
     if not bindings:
-        raise DomainError("LOT_NOT_STAGED", "the lot is not staged to this work order", ["input", "lotId"])
+        raise DomainError("LOT_NOT_STAGED", "the lot is not staged to this work order: no stage, no issue",
+                          ["input", "lotId"])
+    if reworked:
+        return bindings
+    excluded, codes = _excluded_by_qa(session, work_order=work_order, lot=lot, item=item, bindings=bindings, at=at)
+    usable = [b for b in bindings if b.id not in excluded]
+    if not usable:
+        raise DomainError("LOT_EXCLUDED", f"lot {lot.lot_number} is excluded by QA's ELIGIBILITY rules "
+                          f"({', '.join(codes)})", ["input", "lotId"])
+    return usable
+
+
+def _excluded_by_qa(session: Session, *, work_order, lot: Lot, item: Item, bindings: list[StagedLot], at):
+    """The binding ids the ELIGIBILITY rule set in force excludes, and its codes, as a backflush would ask."""
+    policy, verdict = RulesFlushPolicy(), FlushVerdict()
+    policy.prepare(session, work_order=work_order, at=at)
+    candidates = tuple(Binding(binding_id=b.id, lot_id=lot.id, lot_number=lot.lot_number, item_code=item.code,
+                               status=lot.status, expires_on=lot.expires_on, received_at=lot.received_at,
+                               location_id=b.location_id, remaining=b.remaining_quantity) for b in bindings)
+    excluded = policy.excluded_bindings(candidates, verdict=verdict)
+    codes = sorted({f["params"]["code"] for d in verdict.decisions for f in d.fired if f["action"] == "exclude"})
+    return excluded, codes
+
+
+def _binding_with(bindings: list[StagedLot], quantity) -> StagedLot:
+    """The first usable binding of the lot that still holds the quantity."""
     for binding in bindings:
         if binding.remaining_quantity >= quantity:
             return binding

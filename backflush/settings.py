@@ -18,6 +18,10 @@ class Settings:
     clock_skew_limit_seconds: int = 120
     # Browser apps served from these exact origins may call the API (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
+    # /metrics is served only when a scrape token is set, and then only to a request bearing it.
+    metrics_token: str | None = None
+    log_format: str = "json"  # or "console", for a human at a terminal
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -28,6 +32,9 @@ class Settings:
             introspection=_flag(env.get("BACKFLUSH_INTROSPECTION", "true")),
             max_query_depth=int(env.get("BACKFLUSH_MAX_QUERY_DEPTH", "12")),
             cors_origins=parse_origins(env.get("BACKFLUSH_CORS_ORIGINS", "")),
+            metrics_token=env.get("BACKFLUSH_METRICS_TOKEN") or None,
+            log_format=env.get("BACKFLUSH_LOG_FORMAT", "json").strip().lower(),
+            log_level=env.get("BACKFLUSH_LOG_LEVEL", "INFO").strip().upper(),
         )
 
 

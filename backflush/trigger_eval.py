@@ -14,7 +14,7 @@ from backflush.arguments import choice_arg, decimal_arg, precise_arg, text_arg
 from backflush.audit import canonical, sha256
 from backflush.errors import DomainError
 from backflush.plan import (BlockReason, InvalidTrigger, SerialScan, TriggerFacts, TriggerPlan, TriggerRequest,
-                            plan_trigger)
+                            WorkOrderFacts, plan_trigger)
 from backflush.policy import FlushPolicy, FlushVerdict
 from backflush.trigger_facts import OrderFacts, load_order_facts
 from backflush.usage import MasterDataError
@@ -87,8 +87,21 @@ def _trigger_fact(work_order: WorkOrder, facts: OrderFacts, trigger: ParsedTrigg
             "operation_seq": seq, "is_last_operation": seq == last, "work_center": center,
             "good_quantity": trigger.good, "scrap_quantity": trigger.scrap, "planned_quantity": work_order.quantity,
             "device_id": trigger.device_id, "clock_skew_seconds": skew, "handling_unit": trigger.handling_unit,
-            "principal_kind": principal_kind}
+            "principal_kind": principal_kind, **_operation_sequence(facts.work_order, seq, trigger.good)}
     return {key: value for key, value in fact.items() if value is not None}
+
+
+def _operation_sequence(order: WorkOrderFacts, seq: int, good: Decimal) -> dict:
+    """How far this operation's cumulative good runs ahead of its predecessor's (rules cannot subtract)."""
+    done = order.posted_by_operation
+    cumulative = (done[seq].good if seq in done else Decimal(0)) + good
+    earlier = [s for s in order.operation_seqs if s < seq]
+    if not earlier:
+        return {"cumulative_good_quantity": cumulative}
+    previous = done[max(earlier)].good if max(earlier) in done else Decimal(0)
+    allowance = order.planned_quantity * order.tolerance_percent / 100
+    return {"cumulative_good_quantity": cumulative, "previous_operation_good": previous,
+            "good_ahead_of_previous_operation": cumulative - previous - allowance}
 
 
 @dataclass
@@ -104,18 +117,20 @@ NO_LIMIT = Decimal(10) ** 12
 
 
 def evaluate(session: Session, *, work_order: WorkOrder, trigger: ParsedTrigger, policy: FlushPolicy,
-             at: datetime, lock: bool, principal_kind: str = "USER") -> Evaluation:
+             at: datetime, lock: bool, principal_kind: str = "USER", reported_at: datetime | None = None) -> Evaluation:
+    """`at` is the server time the plan is made at (expiry, rules in force); `reported_at` is when the
+    trigger was received, against which the device clock is judged (a retry passes the original)."""
     facts = load_order_facts(session, work_order, at=at, lock=lock)
     policy.prepare(session, work_order=work_order, at=at)
-    verdict, skew = FlushVerdict(), clock_skew(trigger.device_timestamp, at)
-    excluded = policy.excluded_lots(facts.bindings, verdict=verdict)
+    verdict, skew = FlushVerdict(), clock_skew(trigger.device_timestamp, reported_at or at)
+    excluded = policy.excluded_bindings(facts.bindings, verdict=verdict)
     trigger_fact = _trigger_fact(work_order, facts, trigger, skew=skew, principal_kind=principal_kind)
     request = TriggerRequest(good=trigger.good, scrap=trigger.scrap, operation_seq=trigger.operation_seq,
                              serials=tuple(SerialScan(line_no, serial) for line_no, serial in trigger.serials),
                              clock_skew_seconds=skew)
     planner_facts = TriggerFacts(
         trigger=request, work_order=facts.work_order, bom=facts.bom, posted_at=at, bindings=facts.bindings,
-        conversions=facts.conversions, phantom_boms=facts.phantom_boms, excluded_lot_ids=frozenset(excluded),
+        conversions=facts.conversions, phantom_boms=facts.phantom_boms, excluded_binding_ids=frozenset(excluded),
         clock_skew_limit_seconds=NO_LIMIT if policy.clock_skew_limit is None else Decimal(policy.clock_skew_limit))
     try:
         plan = plan_trigger(planner_facts, blocking_policy=lambda requirements: policy.block_reasons(

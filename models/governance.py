@@ -69,6 +69,9 @@ class RuleDecision(SQLModel, table=True):
     reversal_id: int | None = Field(default=None, foreign_key="reversal.id", index=True)
     work_order_id: int | None = Field(default=None, foreign_key="workorder.id")
     decided_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # The outcome of the evaluation this decision took part in (POSTED or BLOCKED; None for reversals and
+    # for decisions recorded before migration 0004): a retried trigger keeps its blocked decisions too.
+    outcome: str | None = Field(default=None, max_length=12)
 
 
 class Deviation(SQLModel, table=True):

@@ -91,6 +91,11 @@ FACT_TYPES: dict[str, FactType] = {t.name: t for t in (
         ("scrap_quantity", NUMBER, 2, "Scrapped parent units reported"),
         ("planned_quantity", NUMBER, 500, "Work order planned quantity"),
         ("cumulative_good_quantity", NUMBER, 300, "Good units at this operation, this trigger included"),
+        ("previous_operation_good", NUMBER, 310,
+         "Good units posted at the previous operation of the routing (absent at the first operation)"),
+        ("good_ahead_of_previous_operation", NUMBER, -10,
+         "cumulative_good_quantity − previous_operation_good − the order's over-production allowance "
+         "(planned × tolerance %); above 0 the operation runs ahead (absent at the first operation)"),
         ("device_id", STRING, "LINE3-HMI", "Reporting device"),
         ("clock_skew_seconds", NUMBER, 4, "Device timestamp minus server time, in seconds"),
         ("handling_unit", STRING, "HU-000123", "Handling unit, when the trigger closes one"),

@@ -98,7 +98,7 @@ def test_an_exposed_return_goes_to_quarantine_and_the_lot_waits_for_a_signed_qa_
     assert [r["code"] for r in blocked.block_reasons] == ["LOT_NOT_RELEASED"]
     release = {"lot_id": lot.id, "status": "RELEASED", "reason": "QA checked the exposed lot"}
     assert refused(plant, receiving.set_lot_status, signature=None, **release).code == "SIGNATURE_REQUIRED"
-    plant.run(receiving.set_lot_status, signature=signed(), **release)
+    plant.run(receiving.set_lot_status, signature=signed("Released"), **release)
     assert plant.run(retry_trigger, trigger_id=blocked.id).trigger.outcome == "POSTED"
     assert remaining(plant, order) == [D("4.000")]
     assert_books_balance(plant)

@@ -109,7 +109,7 @@ def test_a_quarantined_output_needs_one_signature_and_the_reversal_restores_each
 def test_a_released_output_needs_two_distinct_signers_one_of_them_qa(plant, people):
     order, l1, l2, posted = fefo_order(plant)
     plant.run(receiving.set_lot_status, lot_id=order.output_lot_id, status="RELEASED", reason="QA release",
-              signature=signed())
+              signature=signed("Released"))
     pending = request(plant, posted, people["operator"])
     assert [SignatureRequirement.from_json(r) for r in pending.required] == [
         SignatureRequirement(2, ("QA", "SUPERVISOR"), "Reversal approved"),

@@ -14,7 +14,7 @@ from api.types.enums import TriggerOutcome
 from api.types.inventory import LotAtLocation
 from api.types.masterdata import Item
 from api.types.triggers import BlockReason, FlushPosting, Trigger, load_item_by_code
-from backflush import posting
+from backflush import instruments, posting
 from backflush.scan_issue import ScanIssueRequest, scan_issue
 from backflush.trigger_eval import TriggerInput
 
@@ -77,6 +77,8 @@ class TriggerMutations:
         ctx, request = info.context, trigger_input(input)
         result, errors = await ctx.run(lambda: posting.submit_trigger(ctx.sessions, ctx.principal, request,
                                                                       ctx.flush_policy()))
+        if result is not None:  # committed: now it counts
+            instruments.count_trigger(result.trigger.outcome, replayed=result.replayed)
         return _payload(result, errors)
 
     @strawberry.mutation(**guarded("triggers:write"))
@@ -84,6 +86,8 @@ class TriggerMutations:
         policy = info.context.flush_policy()
         result, errors = await info.context.execute(lambda s, p: posting.retry_trigger(
             s, p, trigger_id=pk_of(input.trigger_id, "Trigger"), policy=policy))
+        if result is not None:
+            instruments.count_trigger(result.trigger.outcome, replayed=False, retry=True)
         return _payload(result, errors)
 
     @strawberry.mutation(**guarded("signatures:sign"))

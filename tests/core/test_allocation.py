@@ -168,11 +168,20 @@ def test_lots_excluded_by_the_eligibility_rule_set_are_not_drawn() -> None:
         lot(RESIN, "100", lot_number="R1", expires_in_days=5), lot(RESIN, "100", lot_number="R2", expires_in_days=9),
         lot(RESIN, "100", lot_number="R3", expires_in_days=20)))
 
-    by_rule_set = work_order.post("10", excluded_lot_ids=frozenset({"L-R1"}))
+    by_rule_set = work_order.post("10", excluded_binding_ids=frozenset({"B-R1"}))
     by_hook = plan_trigger(work_order.facts("10"), exclude_lot=lambda binding: binding.lot_number != "R3")
 
     assert drawn(by_rule_set) == [("R2", "10.000")]
     assert drawn(by_hook) == [("R3", "10.000")]
+
+
+def test_eligibility_exclusions_name_staged_bindings_never_lots() -> None:
+    work_order = InMemoryWorkOrder(bom(line(RESIN, "1")), bindings=(
+        lot(RESIN, "100", lot_number="R1", expires_in_days=5), lot(RESIN, "100", lot_number="R2", expires_in_days=9)))
+
+    by_a_lot_id = work_order.post("10", excluded_binding_ids=frozenset({"L-R1"}))
+
+    assert drawn(by_a_lot_id) == [("R1", "10.000")]
 
 
 def test_a_lot_without_its_own_density_falls_back_to_the_item_conversion() -> None:

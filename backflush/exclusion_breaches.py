@@ -1,0 +1,81 @@
+"""A recorded decision never claims an effect its posting did not have: the exclusion check.
+
+For every POSTED trigger, the staged bindings that the ELIGIBILITY decision of its posting excluded
+must not appear among its BACKFLUSH_ISSUE draws. Tests call it, and so can an auditor
+(`backflush check-exclusions`). Decisions recorded before migration 0004 carry no outcome; for those
+the trigger's last ELIGIBILITY decision is taken as its posting's (a retried trigger decided last when
+it posted).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from models import LedgerEntry, Lot, RuleDecision, RuleSet, Trigger
+from rules.facts import parse_ref
+
+
+@dataclass(frozen=True)
+class ExclusionBreach:
+    trigger_id: int
+    decision_id: int
+    binding_id: int
+    lot_number: str
+    quantity: Decimal  # drawn from the excluded binding, component base uom
+    rule_ids: tuple[str, ...]
+    codes: tuple[str, ...]
+
+
+def exclusion_breaches(session: Session, *, trigger_ids: Iterable[int] | None = None) -> list[ExclusionBreach]:
+    """Every draw of a POSTED trigger from a binding its posting's ELIGIBILITY decision excluded."""
+    claims: dict[int, dict[int, tuple[int, set[str], set[str]]]] = defaultdict(dict)
+    for decision in _posting_decisions(session, trigger_ids):
+        for binding_id, (rule_ids, codes) in _excluded_bindings(decision).items():
+            claims[decision.trigger_id][binding_id] = (decision.id, rule_ids, codes)
+    if not claims:
+        return []
+    draws = session.execute(
+        select(LedgerEntry.trigger_id, LedgerEntry.staged_lot_id, Lot.lot_number, LedgerEntry.quantity)
+        .join(Lot, Lot.id == LedgerEntry.lot_id)
+        .where(LedgerEntry.kind == "BACKFLUSH_ISSUE", LedgerEntry.trigger_id.in_(list(claims)))
+        .order_by(LedgerEntry.trigger_id, LedgerEntry.id))
+    return [ExclusionBreach(trigger_id, claim[0], binding_id, lot_number, quantity,
+                            tuple(sorted(claim[1])), tuple(sorted(claim[2])))
+            for trigger_id, binding_id, lot_number, quantity in draws
+            if (claim := claims[trigger_id].get(binding_id)) is not None]
+
+
+def _posting_decisions(session: Session, trigger_ids: Iterable[int] | None) -> list[RuleDecision]:
+    query = (select(RuleDecision).join(RuleSet, RuleSet.id == RuleDecision.rule_set_id)
+             .join(Trigger, Trigger.id == RuleDecision.trigger_id)
+             .where(RuleSet.kind == "ELIGIBILITY", Trigger.outcome == "POSTED",
+                    or_(RuleDecision.outcome == "POSTED", RuleDecision.outcome.is_(None)))
+             .order_by(RuleDecision.trigger_id, RuleDecision.id))
+    if trigger_ids is not None:
+        query = query.where(RuleDecision.trigger_id.in_(list(trigger_ids)))
+    by_trigger: dict[int, list[RuleDecision]] = defaultdict(list)
+    for decision in session.scalars(query):
+        by_trigger[decision.trigger_id].append(decision)
+    return [d for decisions in by_trigger.values()
+            for d in ([d for d in decisions if d.outcome == "POSTED"] or decisions[-1:])]
+
+
+def _excluded_bindings(decision: RuleDecision) -> dict[int, tuple[set[str], set[str]]]:
+    """Binding id → (rules, codes) of every candidate the decision's `exclude` firings named."""
+    candidates = (decision.facts or {}).get("candidate_lot", [])
+    excluded: dict[int, tuple[set[str], set[str]]] = {}
+    for firing in decision.fired or ():
+        if firing.get("action") != "exclude":
+            continue
+        for ref in firing.get("facts", ()):
+            fact_type, index = parse_ref(ref)
+            if fact_type == "candidate_lot" and candidates[index].get("candidate_id") is not None:
+                rule_ids, codes = excluded.setdefault(int(candidates[index]["candidate_id"]), (set(), set()))
+                rule_ids.add(firing["rule_id"])
+                codes.add(firing["params"]["code"])
+    return excluded
