@@ -25,6 +25,7 @@ from api.request_ids import RequestIds
 from api.schema import build_schema
 from auth.principal import Principal, Unauthenticated
 from backflush import instruments
+from backflush.audit import checkpoints as audit_checkpoints
 from backflush.database import build_engine, session_factory
 from backflush.settings import Settings
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
     settings = settings or Settings.from_env()
     engine = build_engine(settings.database_url)
     sessions = session_factory(engine)
+    audit_checkpoints.install_from(settings, sessions)
     routes = list(extra_routes or [])
     if authenticate is None:
         authenticate, auth_routes = _embedded_identity(sessions)

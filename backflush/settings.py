@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///backflush.db"
@@ -18,6 +18,11 @@ class Settings:
     clock_skew_limit_seconds: int = 120
     # Browser apps served from these exact origins may call the API (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
+    # Migrations run as the schema owner; the service may run as a role that cannot alter the audit trail.
+    migration_database_url: str | None = None
+    audit_key: str | None = field(default=None, repr=False)  # Ed25519 PEM text; see backflush.audit.keys
+    audit_key_file: str | None = None
+    audit_checkpoint_every: int = 1000  # a signed checkpoint of a chain's head at least every N of its rows
     # /metrics is served only when a scrape token is set, and then only to a request bearing it.
     metrics_token: str | None = None
     log_format: str = "json"  # or "console", for a human at a terminal
@@ -32,10 +37,19 @@ class Settings:
             introspection=_flag(env.get("BACKFLUSH_INTROSPECTION", "true")),
             max_query_depth=int(env.get("BACKFLUSH_MAX_QUERY_DEPTH", "12")),
             cors_origins=parse_origins(env.get("BACKFLUSH_CORS_ORIGINS", "")),
+            migration_database_url=env.get("BACKFLUSH_MIGRATION_DATABASE_URL") or None,
+            audit_key=env.get("BACKFLUSH_AUDIT_KEY") or None,
+            audit_key_file=env.get("BACKFLUSH_AUDIT_KEY_FILE") or None,
+            audit_checkpoint_every=int(env.get("BACKFLUSH_AUDIT_CHECKPOINT_EVERY", "1000")),
             metrics_token=env.get("BACKFLUSH_METRICS_TOKEN") or None,
             log_format=env.get("BACKFLUSH_LOG_FORMAT", "json").strip().lower(),
             log_level=env.get("BACKFLUSH_LOG_LEVEL", "INFO").strip().upper(),
         )
+
+    @property
+    def schema_owner_url(self) -> str:
+        """The database URL migrations run with."""
+        return self.migration_database_url or self.database_url
 
 
 def _flag(text: str) -> bool:

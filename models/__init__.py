@@ -1,5 +1,5 @@
 """SQLModel tables and constraints only; importing this package registers every table."""
-from models.governance import AuditRecord, Deviation, ESignature, RuleDecision, RuleSet
+from models.governance import AuditCheckpoint, AuditRecord, Deviation, ESignature, RuleDecision, RuleSet
 from models.identity import AuthorizationCode, OAuthClient, RefreshToken, SignatureFailure, SigningKey, User
 from models.inventory import Balance, LedgerEntry, Lot, Serial, StagedLot
 from models.masterdata import Bom, BomAlternate, BomLine, Item, Location, Site, UomConversion
@@ -9,7 +9,7 @@ from sqlmodel import SQLModel
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AuditRecord", "AuthorizationCode", "Balance", "Bom", "BomAlternate", "BomLine", "ComponentVariance",
+    "AuditCheckpoint", "AuditRecord", "AuthorizationCode", "Balance", "Bom", "BomAlternate", "BomLine", "ComponentVariance",
     "Deviation", "ESignature", "GenealogyEdge", "Item", "LedgerEntry", "Location", "Lot", "OAuthClient",
     "RefreshToken", "Reversal", "RuleDecision", "RuleSet", "Serial", "SignatureFailure", "SigningKey",
     "Site", "StagedLot", "Trigger", "UomConversion", "User", "WorkOrder", "WorkOrderOperation", "metadata",
