@@ -17,6 +17,8 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
 from api.context import Context
+from api.cors import open_to_browser_apps
+from api.graphiql import graphiql_assets, graphiql_page
 from api.loaders import Loaders
 from api.metrics_route import metrics_routes
 from api.request_ids import RequestIds
@@ -36,10 +38,15 @@ class BackflushGraphQL(GraphQL):
     """Strawberry's ASGI app with our context; authentication happened in the route guard."""
 
     def __init__(self, schema, *, sessions, settings: Settings, authenticate: Authenticate):
+        # Browsers on other origins may open subscriptions only from the CORS list (strawberry checks `Origin`).
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=False,
-                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), allowed_origins=settings.cors_origins)
         self.sessions, self.settings, self.authenticate = sessions, settings, authenticate
         self.policies = None
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_page()
 
     async def get_context(self, request: Any, response: Any) -> Context:
         principal = request.scope.get("state", {}).get("principal")
@@ -113,6 +120,8 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
     guarded = Guard(graphql_app, authenticate)
     routes += [Route("/healthz", healthz), Route("/graphql", guarded, methods=["GET", "POST"]),
                WebSocketRoute("/graphql", guarded)]
+    if settings.graphiql:
+        routes.append(graphiql_assets())
     routes += metrics_routes(settings.metrics_token, sessions)
 
     @contextlib.asynccontextmanager
@@ -128,6 +137,7 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
         app.add_middleware(StatementCounting, engine=engine)
     app.add_middleware(RequestIds)  # outermost: every response, refusals included, carries its request id
     app.state.sessions, app.state.schema, app.state.engine = sessions, schema, engine
+    open_to_browser_apps(app, settings.cors_origins)
     return app
 
 

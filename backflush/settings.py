@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///backflush.db"
 
@@ -15,6 +16,8 @@ class Settings:
     introspection: bool = True
     max_query_depth: int = 12
     clock_skew_limit_seconds: int = 120
+    # Browser apps served from these exact origins may call the API (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
     # Migrations run as the schema owner; the service may run as a role that cannot alter the audit trail.
     migration_database_url: str | None = None
     audit_key: str | None = field(default=None, repr=False)  # Ed25519 PEM text; see backflush.audit.keys
@@ -35,6 +38,7 @@ class Settings:
             graphiql=_flag(env.get("BACKFLUSH_GRAPHIQL", "true")),
             introspection=_flag(env.get("BACKFLUSH_INTROSPECTION", "true")),
             max_query_depth=int(env.get("BACKFLUSH_MAX_QUERY_DEPTH", "12")),
+            cors_origins=parse_origins(env.get("BACKFLUSH_CORS_ORIGINS", "")),
             migration_database_url=env.get("BACKFLUSH_MIGRATION_DATABASE_URL") or None,
             audit_key=env.get("BACKFLUSH_AUDIT_KEY") or None,
             audit_key_file=env.get("BACKFLUSH_AUDIT_KEY_FILE") or None,
@@ -53,3 +57,33 @@ class Settings:
 
 def _flag(text: str) -> bool:
     return text.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def parse_origins(text: str) -> tuple[str, ...]:
+    """Comma-separated exact origins, each spelled as a browser sends it in `Origin`, or the service stops.
+
+    A trailing slash, a path, upper case or a default port would never equal a browser's `Origin`
+    header, and a wildcard would open the API to every site: all are refused at start, not ignored.
+    """
+    origins = tuple(part.strip() for part in text.split(",") if part.strip())
+    for origin in origins:
+        if origin != _as_browsers_send(origin):
+            raise ValueError(f"BACKFLUSH_CORS_ORIGINS: {origin!r} is not an exact origin such as "
+                             "'https://ui.example' or 'http://localhost:5173' (scheme, lower-case host, "
+                             "non-default port; no path, no trailing slash, no wildcard)")
+    return origins
+
+
+def _as_browsers_send(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname or parts.username is not None:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, DEFAULT_PORTS[parts.scheme]) else "")
