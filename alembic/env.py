@@ -1,4 +1,5 @@
-"""Alembic runs against BACKFLUSH_DATABASE_URL, or the connection a caller hands it."""
+"""Alembic runs as the schema owner (BACKFLUSH_MIGRATION_DATABASE_URL, else BACKFLUSH_DATABASE_URL), or on the
+connection a caller hands it."""
 from alembic import context
 
 import models
@@ -13,7 +14,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = build_engine(Settings.from_env().database_url)
+    engine = build_engine(Settings.from_env().schema_owner_url)
     with engine.connect() as connection:
         _run(connection)
     engine.dispose()

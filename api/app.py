@@ -18,6 +18,8 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
 from api.context import Context
+from api.cors import open_to_browser_apps
+from api.graphiql import graphiql_assets, graphiql_page
 from api.http_limits import BodySizeLimit, RateLimit
 from api.loaders import Loaders
 from api.query_limits import within_deadline
@@ -26,6 +28,7 @@ from api.request_ids import RequestIds
 from api.schema import build_schema
 from auth.principal import Principal, Unauthenticated
 from backflush import instruments
+from backflush.audit import checkpoints as audit_checkpoints
 from backflush.database import build_engine, session_factory
 from backflush.settings import Settings
 
@@ -38,10 +41,15 @@ class BackflushGraphQL(GraphQL):
     """Strawberry's ASGI app with our context; authentication happened in the route guard."""
 
     def __init__(self, schema, *, sessions, settings: Settings, authenticate: Authenticate):
+        # Browsers on other origins may open subscriptions only from the CORS list (strawberry checks `Origin`).
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=False,
-                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), allowed_origins=settings.cors_origins)
         self.sessions, self.settings, self.authenticate = sessions, settings, authenticate
         self.policies = None
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_page()
 
     async def get_context(self, request: Any, response: Any) -> Context:
         principal = request.scope.get("state", {}).get("principal")
@@ -104,6 +112,7 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
     settings = settings or Settings.from_env()
     engine = build_engine(settings.database_url)
     sessions = session_factory(engine)
+    audit_checkpoints.install_from(settings, sessions)
     routes = list(extra_routes or [])
     if authenticate is None:
         authenticate, auth_routes = _embedded_identity(sessions)
@@ -123,6 +132,8 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
     guarded = Guard(graphql_app, authenticate, RateLimit(settings.rate_limit, settings.rate_limit_storage))
     routes += [Route("/healthz", healthz), Route("/graphql", guarded, methods=["GET", "POST"]),
                WebSocketRoute("/graphql", guarded)]
+    if settings.graphiql:
+        routes.append(graphiql_assets())
     routes += metrics_routes(settings.metrics_token, sessions)
 
     @contextlib.asynccontextmanager
@@ -133,8 +144,13 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
 
     middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    if settings.count_statements:
+        from api.statement_counting import StatementCounting
+
+        app.add_middleware(StatementCounting, engine=engine)
     app.add_middleware(RequestIds)  # outermost: every response, refusals included, carries its request id
     app.state.sessions, app.state.schema, app.state.engine = sessions, schema, engine
+    open_to_browser_apps(app, settings.cors_origins)
     return app
 
 

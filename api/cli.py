@@ -20,7 +20,7 @@ def _migrate(settings: Settings) -> None:
     from backflush.database import build_engine
     from backflush.migrations import upgrade
 
-    engine = build_engine(settings.database_url)
+    engine = build_engine(settings.schema_owner_url)
     upgrade(engine)
     engine.dispose()
 
@@ -28,20 +28,29 @@ def _migrate(settings: Settings) -> None:
 def cmd_migrate(args) -> int:
     settings = Settings.from_env()
     _migrate(settings)
-    print(f"database at head: {settings.database_url}")
+    print(f"database at head: {_without_password(settings.schema_owner_url)}")
     return 0
 
 
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def cmd_seed_demo(args) -> int:
+    from backflush.audit.checkpoints import install_from
     from backflush.database import build_engine, session_factory
     from backflush.demo import seed_demo
 
     settings = Settings.from_env()
     _migrate(settings)
     engine = build_engine(settings.database_url)
-    created = seed_demo(session_factory(engine))
+    sessions = session_factory(engine)
+    install_from(settings, sessions)
+    created = seed_demo(sessions)
     print("demo plant created" if created else "demo plant already present")
-    for line in _demo_identities(session_factory(engine)):
+    for line in _demo_identities(sessions):
         print(line)
     engine.dispose()
     return 0
@@ -138,12 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL for more than one)")
     serve.add_argument("--demo", action="store_true", help="seed the demo plant first (idempotent)")
     serve.set_defaults(func=cmd_serve)
-    commands.add_parser("migrate", help="bring the database schema to the latest version").set_defaults(func=cmd_migrate)
+    commands.add_parser("migrate", help="bring the database schema to the latest version, as the schema owner "
+                        "(BACKFLUSH_MIGRATION_DATABASE_URL when set)").set_defaults(func=cmd_migrate)
     commands.add_parser("seed-demo", help="create a small demo plant and its users (idempotent)").set_defaults(
         func=cmd_seed_demo)
     commands.add_parser("check-exclusions", help="list draws of POSTED triggers that their ELIGIBILITY decision "
                         "excluded (exit 1 when any)").set_defaults(func=cmd_check_exclusions)
     _register_identity_commands(commands)
+    _register_audit_commands(commands)
     return parser
 
 
@@ -151,6 +162,12 @@ def _register_identity_commands(commands) -> None:
     from auth.cli import register
 
     register(commands)
+
+
+def _register_audit_commands(commands) -> None:
+    from api import cli_audit
+
+    cli_audit.register(commands)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,10 +68,11 @@ class _TooLarge(Exception):
 
 
 class RateLimit:
-    """Requests per token subject, in a moving window: "1200/minute", or several, "20/second;1000/hour"."""
+    """Requests per token subject, in a moving window: "1200/minute", or several, "20/second;1000/hour";
+    "off" where something in front (an API gateway) limits already, or to measure capacity."""
 
     def __init__(self, rates: str, storage_uri: str = "memory://"):
-        self.rates = limits.parse_many(rates)
+        self.rates = [] if rates.strip().lower() == "off" else limits.parse_many(rates)
         uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
         self.limiter = MovingWindowRateLimiter(limits.storage.storage_from_string(uri))
 

@@ -12,7 +12,7 @@ from api.types.masterdata import Item
 from api.types.node import Node, after_pk, cursor_of, page_info
 from api.types.enums import WorkOrderStatus
 from api.types.work_orders import WorkOrder, WorkOrderConnection, WorkOrderEdge
-from backflush import audit, reads
+from backflush import reads
 
 
 @strawberry.type
@@ -57,10 +57,11 @@ class CoreQueries:
         if entity_id and (decoded is None or decoded[0] not in AUDIT_ENTITY):
             return []
         entity = (AUDIT_ENTITY[decoded[0]], decoded[1]) if decoded else None
-        rows = await info.context.read(lambda s: reads.audit_records(s, entity=entity, first=first))
-        return [AuditRecord.from_row(r) for r in rows]
+        rows = await info.context.read(lambda s: reads.audit_records(s, info.context.principal, entity=entity,
+                                                                     first=first))
+        return [AuditRecord.from_row(row, site_code) for row, site_code in rows]
 
     @strawberry.field(**guarded("audit:read"))
     async def verify_audit_trail(self, info: strawberry.Info) -> AuditVerification:
-        result = await info.context.read(audit.verify)
-        return AuditVerification(ok=result.ok, checked=result.checked, first_broken_seq=result.first_broken_seq)
+        result = await info.context.read(lambda s: reads.audit_verification(s, info.context.principal))
+        return AuditVerification.from_result(result)

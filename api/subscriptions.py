@@ -24,10 +24,10 @@ class Subscription:
         order_pk = pk_of(work_order_id, "WorkOrder") if work_order_id else None
         if work_order_id and order_pk is None:
             return
-        cursor = await ctx.read(reads.last_audit_seq)
+        position = await ctx.read(reads.audit_position)
         while True:
-            cursor, triggers = await ctx.read(lambda s: reads.trigger_outcomes_after(
-                s, ctx.principal, after_seq=cursor, work_order_id=order_pk))
+            position, triggers = await ctx.read(lambda s: reads.trigger_outcomes_after(
+                s, ctx.principal, after=position, work_order_id=order_pk))
             for trigger in triggers:
                 yield Trigger.from_row(trigger)
             await anyio.sleep(POLL_SECONDS)

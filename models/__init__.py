@@ -1,5 +1,5 @@
 """SQLModel tables and constraints only; importing this package registers every table."""
-from models.governance import AuditRecord, Deviation, ESignature, RuleDecision, RuleSet
+from models.governance import AuditCheckpoint, AuditRecord, Deviation, ESignature, RuleDecision, RuleSet
 from models.identity import (
     AccountLock, AuthorizationCode, OAuthClient, RefreshToken, SignatureFailure, SignInFailure, SigningKey, User,
 )
@@ -11,7 +11,8 @@ from sqlmodel import SQLModel
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AccountLock", "AuditRecord", "AuthorizationCode", "Balance", "Bom", "BomAlternate", "BomLine", "ComponentVariance",
+    "AccountLock", "AuditCheckpoint", "AuditRecord", "AuthorizationCode", "Balance", "Bom", "BomAlternate", "BomLine",
+    "ComponentVariance",
     "Deviation", "ESignature", "GenealogyEdge", "Item", "LedgerEntry", "Location", "Lot", "OAuthClient",
     "RefreshToken", "Reversal", "RuleDecision", "RuleSet", "Serial", "SignatureFailure", "SignInFailure", "SigningKey",
     "Site", "StagedLot", "Trigger", "UomConversion", "User", "WorkOrder", "WorkOrderOperation", "metadata",

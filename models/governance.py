@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.types import UtcDateTime, utcnow
@@ -26,9 +26,23 @@ class ESignature(SQLModel, table=True):
 
 
 class AuditRecord(SQLModel, table=True):
-    """Append-only and hash-chained; PostgreSQL refuses UPDATE and DELETE on it (migration trigger)."""
+    """Append-only and hash-chained, one chain per site plus one global chain (site_id NULL).
+
+    `seq` is the global append number (assigned by the database, the order rows were written in);
+    `chain_seq` is the row's place in its chain and is what the hash covers. PostgreSQL refuses
+    UPDATE, DELETE and TRUNCATE on it (migration triggers) and the service role may only INSERT and SELECT.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("site_id", "chain_seq"),
+        # NULL is distinct from NULL in a unique constraint: the global chain needs its own.
+        Index("uq_auditrecord_global_chain_seq", "chain_seq", unique=True,
+              sqlite_where=text("site_id IS NULL"), postgresql_where=text("site_id IS NULL")),
+    )
 
     seq: int | None = Field(default=None, primary_key=True)
+    site_id: int | None = Field(default=None, foreign_key="site.id")
+    chain_seq: int
     at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     actor: str = Field(max_length=120)
     device_id: str | None = Field(default=None, max_length=80)
@@ -39,8 +53,21 @@ class AuditRecord(SQLModel, table=True):
     before: dict | None = Field(default=None, sa_type=JSON)
     after: dict | None = Field(default=None, sa_type=JSON)
     reason: str | None = None
+    request_id: str | None = Field(default=None, max_length=200)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed statement "chain `site_id` had `hash` at `chain_seq`", by a key the database does not hold."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int | None = Field(default=None, foreign_key="site.id", index=True)
+    chain_seq: int
+    hash: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    key_id: str = Field(max_length=64)
+    signature: str = Field(max_length=200)
 
 
 class RuleSet(SQLModel, table=True):

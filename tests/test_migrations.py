@@ -31,11 +31,15 @@ def test_migrations_downgrade_to_nothing_and_back(database_url):
 
 
 @pytest.mark.skipif(not on_postgres(), reason="SQLite relies on the hash chain alone (test_audit_trail)")
-def test_postgresql_refuses_to_update_or_delete_audit_rows(engine):
+@pytest.mark.parametrize("table, row", [
+    ("auditrecord", "(seq, chain_seq, at, actor, action, entity_type, entity_id, prev_hash, hash) "
+                    "VALUES (100000, 100000, now(), 'x', 'a', 'e', '1', 'p', 'h')"),
+    ("auditcheckpoint", "(chain_seq, hash, at, key_id, signature) VALUES (1, 'h', now(), 'k', 's')"),
+])
+def test_postgresql_refuses_to_update_or_delete_audit_rows(engine, table, row):
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO auditrecord (seq, at, actor, action, entity_type, entity_id, prev_hash, hash) "
-                                "VALUES (100000, now(), 'x', 'a', 'e', '1', 'p', 'h')"))
-    for statement in ("UPDATE auditrecord SET actor = 'y'", "DELETE FROM auditrecord", "TRUNCATE auditrecord"):
+        connection.execute(text(f"INSERT INTO {table} {row}"))
+    for statement in (f"UPDATE {table} SET hash = 'y'", f"DELETE FROM {table}", f"TRUNCATE {table}"):
         with engine.connect() as connection:
             try:
                 connection.execute(text(statement))

@@ -7,7 +7,10 @@ from sqlalchemy import select
 
 import rules
 from backflush import rule_sets
+from backflush.audit import before_chains
+from backflush.audit.chain import MIGRATION_APPENDER
 from backflush.commands import command as unit
+from backflush.database import session_factory
 from backflush.migrations import alembic_config, upgrade
 from backflush.rule_defaults import ship_changed_default
 from backflush.rule_sets import active_rule_set
@@ -35,6 +38,11 @@ def as_migrated_by_an_earlier_release(engine, sessions) -> None:
     with sessions() as s:
         s.scalar(select(RuleSet).where(RuleSet.name == "default-blocking")).document = blocking_before_0004()
         s.commit()
+
+
+def earlier_release_sessions(engine):
+    """Sessions writing audit rows as the earlier release did: one chain, in the shape of revision 0001."""
+    return session_factory(engine, info={MIGRATION_APPENDER: before_chains.append})
 
 
 def blocking_versions(sessions) -> list[tuple[str, int, str, list[str]]]:
@@ -71,7 +79,7 @@ def test_a_plant_whose_qa_approved_its_own_blocking_version_keeps_it_and_is_offe
     # given a database an earlier release migrated, where QA approved a BLOCKING version of their own
     as_migrated_by_an_earlier_release(engine, sessions)
     qa = qa_user(sessions)
-    with unit(sessions, qa) as s:
+    with unit(earlier_release_sessions(engine), qa) as s:
         draft = rule_sets.create_draft(s, qa, name="plant-blocking", kind="BLOCKING", document=blocking_before_0004(),
                                        site_code=None)
         rule_sets.approve_rule_set(s, qa, rule_set_id=draft.id, signature=signed(), effective_from=None)

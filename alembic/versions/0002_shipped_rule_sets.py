@@ -4,7 +4,6 @@ Revision ID: 0002
 Revises: 0001
 """
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision = "0002"
 down_revision = "0001"
@@ -13,9 +12,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    from backflush.audit.before_chains import migration_session
     from backflush.rule_defaults import install_defaults
 
-    session = Session(bind=op.get_bind())
+    session = migration_session(op.get_bind())  # audit rows in this revision's shape, not today's model's
     install_defaults(session)
     session.flush()
 

@@ -22,7 +22,6 @@ docs/controls.md ("Operations follow their routing") says the same to the plant.
 """
 from alembic import op
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 revision = "0004"
 down_revision = "0003"
@@ -36,9 +35,10 @@ def upgrade() -> None:
     with op.batch_alter_table("ruledecision", schema=None) as batch_op:
         batch_op.add_column(sa.Column("outcome", sa.String(length=12), nullable=True))
 
+    from backflush.audit.before_chains import migration_session
     from backflush.rule_defaults import ship_changed_default
 
-    session = Session(bind=op.get_bind())
+    session = migration_session(op.get_bind())  # audit rows in this revision's shape, not today's model's
     ship_changed_default(session, "BLOCKING")
     session.flush()
 

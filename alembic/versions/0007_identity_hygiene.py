@@ -1,7 +1,7 @@
 """identity hygiene: sign-in failures (throttling), account locks, refresh-token families
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-30 06:08:36.389677
 """
 from alembic import op
@@ -11,7 +11,7 @@ import models.types
 
 
 revision = '0007'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

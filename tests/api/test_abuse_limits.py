@@ -266,6 +266,14 @@ async def test_a_caller_over_its_rate_gets_429_with_retry_after_and_others_are_s
     assert someone_else.status_code == 200
 
 
+@pytest.mark.anyio
+async def test_a_rate_limit_switched_off_counts_nothing(plant, engine, database_url):
+    async with client_for(build_app(engine, database_url, rate_limit="off")) as client:
+        statuses = {(await timed(client, PROBE))[1].status_code for _ in range(5)}
+
+    assert statuses == {200}
+
+
 def test_the_limits_come_from_the_environment():
     settings = Settings.from_env({
         "BACKFLUSH_MAX_ALIASES": "10", "BACKFLUSH_MAX_TOKENS": "800", "BACKFLUSH_MAX_QUERY_DEPTH": "6",
