@@ -8,6 +8,7 @@ from typing import Any, Callable
 import anyio.to_thread
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -19,7 +20,9 @@ from strawberry.types.unset import UNSET
 from api.context import Context
 from api.cors import open_to_browser_apps
 from api.graphiql import graphiql_assets, graphiql_page
+from api.http_limits import BodySizeLimit, RateLimit
 from api.loaders import Loaders
+from api.query_limits import within_deadline
 from api.metrics_route import metrics_routes
 from api.request_ids import RequestIds
 from api.schema import build_schema
@@ -53,6 +56,11 @@ class BackflushGraphQL(GraphQL):
         return Context(sessions=self.sessions, principal=principal, settings=self.settings,
                        loaders=Loaders(self.sessions), request=request, response=response, policies=self.policies)
 
+    async def execute_single(self, **operation):
+        run = super().execute_single  # bound here: a bare super() cannot be called from the lambda
+        return await within_deadline(self.settings.query_timeout_seconds, operation["context"],
+                                     lambda: run(**operation), operation["request_data"].query)
+
     async def on_ws_connect(self, context: Context):
         """Websockets carry the token in connection_init: {"Authorization": "Bearer …"}."""
         params = context.connection_params or {}
@@ -72,13 +80,14 @@ def _unauthorized(reason: str) -> Response:
 
 
 class Guard:
-    """Every GraphQL request needs a valid token, except fetching the GraphiQL page itself.
+    """Every GraphQL request needs a valid token, except fetching the GraphiQL page itself, and its
+    subject must be within its rate.
 
     Websocket connections authenticate in `connection_init` instead (see the subscriptions module).
     """
 
-    def __init__(self, graphql_app: BackflushGraphQL, authenticate: Authenticate):
-        self.graphql_app, self.authenticate = graphql_app, authenticate
+    def __init__(self, graphql_app: BackflushGraphQL, authenticate: Authenticate, rate_limit: RateLimit):
+        self.graphql_app, self.authenticate, self.rate_limit = graphql_app, authenticate, rate_limit
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
@@ -86,10 +95,13 @@ class Guard:
             wants_ide = request.method == "GET" and "text/html" in request.headers.get("accept", "")
             if not wants_ide:
                 try:
-                    # off the event loop: verifying may reload signing keys from the database
+                    # off the event loop: verifying reads signing keys and the user from the database
                     principal = await anyio.to_thread.run_sync(self.authenticate, request.headers.get("authorization"))
                 except Unauthenticated as refused:
                     await _unauthorized(refused.reason)(scope, receive, send)
+                    return
+                if (wait := await self.rate_limit.retry_after(principal.subject)) is not None:
+                    await RateLimit.refusal(wait)(scope, receive, send)
                     return
                 scope.setdefault("state", {})["principal"] = principal
         await self.graphql_app(scope, receive, send)
@@ -105,7 +117,7 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
     if authenticate is None:
         authenticate, auth_routes = _embedded_identity(sessions)
         routes += auth_routes
-    schema = build_schema(max_depth=settings.max_query_depth, introspection=settings.introspection)
+    schema = build_schema(settings)
     graphql_app = BackflushGraphQL(schema, sessions=sessions, settings=settings, authenticate=authenticate)
 
     async def healthz(_: Request) -> Response:
@@ -117,7 +129,7 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "reachable"})
 
-    guarded = Guard(graphql_app, authenticate)
+    guarded = Guard(graphql_app, authenticate, RateLimit(settings.rate_limit, settings.rate_limit_storage))
     routes += [Route("/healthz", healthz), Route("/graphql", guarded, methods=["GET", "POST"]),
                WebSocketRoute("/graphql", guarded)]
     if settings.graphiql:
@@ -130,7 +142,8 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
             yield
         engine.dispose()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     if settings.count_statements:
         from api.statement_counting import StatementCounting
 

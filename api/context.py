@@ -38,11 +38,13 @@ class Context:
             return None, list(getattr(error, "errors", [error]))
 
     async def read(self, query: Callable[[Session], Any]) -> Any:
-        """Run a read in a worker thread with a session of its own."""
+        """Run a read in a worker thread with a session of its own.
+
+        A read left behind by a stopped query (QUERY_TIMEOUT) finishes on its own and is discarded."""
         def run():
             with self.sessions() as session:
                 return query(session)
-        return await anyio.to_thread.run_sync(run)
+        return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
 
     async def execute(self, action: Callable[[Session, Principal], Any]) -> tuple[Any, list[DomainError]]:
         """Run one domain command in one transaction; expected refusals come back as data."""

@@ -35,7 +35,7 @@ class Loaders:
             def run():
                 with self._sessions() as session:
                     return query(session, list(keys))
-            return await anyio.to_thread.run_sync(run)
+            return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)  # reads: see Context.read
         return load
 
 

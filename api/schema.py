@@ -1,8 +1,10 @@
 """The schema: root types merged from one class per family, with guards and limits."""
 from __future__ import annotations
 
+import logging
+
 import strawberry
-from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -14,12 +16,14 @@ from api.mutations.masterdata import MasterDataMutations
 from api.mutations.rules import RuleMutations, RuleQueries
 from api.mutations.triggers import TriggerMutations, TriggerQueries
 from api.permissions import assert_every_root_field_guarded
+from api.query_limits import limit_code, limit_extensions
 from api.queries import CoreQueries
 from api.queries_genealogy import GenealogyQueries
 from api.queries_metrics import MetricsQueries
 from api.subscriptions import Subscription
 from api.scalars import SCALAR_MAP
 from api.types import exceptions, governance, inventory, masterdata, triggers, work_orders
+from backflush.settings import Settings
 
 Query = merge_types("Query", (CoreQueries, TriggerQueries, GenealogyQueries, MetricsQueries, RuleQueries))
 Mutation = merge_types("Mutation", (MasterDataMutations, InventoryMutations, TriggerMutations, RuleMutations,
@@ -31,13 +35,25 @@ NODE_TYPES = [masterdata.Site, masterdata.Location, masterdata.Item, masterdata.
               governance.RuleSet, exceptions.Reversal]
 
 
-def build_schema(*, max_depth: int = 12, introspection: bool = True) -> strawberry.Schema:
-    extensions = [lambda: MaskErrors(should_mask_error=should_mask), lambda: QueryDepthLimiter(max_depth=max_depth),
-                  OperationTiming]
-    if not introspection:
+log = logging.getLogger("backflush.api")
+
+
+class BackflushSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        # A refused document is the client's doing: one line in the log, not the document echoed back.
+        for error in errors:
+            if code := limit_code(error):
+                log.info("request refused, %s: %.200s", code, error.message)
+        super().process_errors([error for error in errors if not limit_code(error)], execution_context)
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
+    extensions = [lambda: MaskErrors(should_mask_error=should_mask), *limit_extensions(settings), OperationTiming]
+    if not settings.introspection:
         from strawberry.extensions import DisableIntrospection
         extensions.append(DisableIntrospection)
-    schema = strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription, types=NODE_TYPES, extensions=extensions,
+    schema = BackflushSchema(query=Query, mutation=Mutation, subscription=Subscription, types=NODE_TYPES, extensions=extensions,
                                config=StrawberryConfig(scalar_map=SCALAR_MAP))
     assert_every_root_field_guarded(schema)
     return schema

@@ -3,17 +3,17 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from auth import keys
+from auth import keys, sign_in
 from auth.config import AuthConfig
 from auth.passwords import hash_password
 from auth.principal import SYSTEM, Principal
 from auth.scopes import ROLES, SCOPES, USER_ONLY_SCOPES
 from backflush import audit
 from backflush.errors import DomainError
-from models import OAuthClient, SigningKey, User
+from models import AuthorizationCode, OAuthClient, RefreshToken, SigningKey, User
 
 MIN_PASSWORD_LENGTH = 12
 GRANT_TYPES = frozenset({"client_credentials", "authorization_code", "refresh_token"})
@@ -89,6 +89,81 @@ def rotate_keys(session: Session, config: AuthConfig, *, alg: str | None = None,
     audit.record(session, actor=actor.subject, action="signing_key.rotated", entity_type="signing_key",
                  entity_id=row.kid, after={"alg": row.private_jwk["alg"]})
     return row
+
+
+# Changes of access are recorded with who, when, before, after and why (EU GMP Annex 11 §12.3).
+
+def change_access(session: Session, *, username: str, reason: str, roles: list[str] | None = None,
+                  sites: list[str] | None = None, actor: Principal = SYSTEM) -> User:
+    """New roles and/or sites; tokens already issued are narrowed to them on their next use."""
+    user = _existing_user(session, username)
+    _require_known(roles or [], ROLES, "UNKNOWN_ROLE")
+    before = {"roles": list(user.roles), "sites": list(user.sites)}
+    user.roles = sorted(set(roles)) if roles is not None else user.roles
+    user.sites = sorted(set(sites)) if sites is not None else user.sites
+    audit.record(session, actor=actor.subject, action="user.access_changed", entity_type="user", entity_id=user.id,
+                 before=before, after={"roles": user.roles, "sites": user.sites}, reason=_reason(reason))
+    return user
+
+
+def deactivate_user(session: Session, *, username: str, reason: str, actor: Principal = SYSTEM) -> User:
+    """No more sign-ins; the user's refresh tokens and unused codes die now, access tokens on their next use."""
+    user = _existing_user(session, username)
+    if not user.active:
+        raise DomainError("USER_ALREADY_INACTIVE", f"{username!r} is already deactivated", ["username"])
+    user.active = False
+    revoked = session.execute(update(RefreshToken).where(
+        RefreshToken.user_id == user.id, RefreshToken.revoked.is_(False)).values(revoked=True)).rowcount
+    session.execute(update(AuthorizationCode).where(
+        AuthorizationCode.user_id == user.id, AuthorizationCode.used.is_(False)).values(used=True))
+    audit.record(session, actor=actor.subject, action="user.deactivated", entity_type="user", entity_id=user.id,
+                 before={"active": True}, after={"active": False, "refresh_tokens_revoked": revoked},
+                 reason=_reason(reason))
+    return user
+
+
+def reactivate_user(session: Session, *, username: str, reason: str, actor: Principal = SYSTEM) -> User:
+    user = _existing_user(session, username)
+    if user.active:
+        raise DomainError("USER_ALREADY_ACTIVE", f"{username!r} is active", ["username"])
+    user.active = True
+    audit.record(session, actor=actor.subject, action="user.reactivated", entity_type="user", entity_id=user.id,
+                 before={"active": False}, after={"active": True}, reason=_reason(reason))
+    return user
+
+
+def unlock_user(session: Session, *, username: str, reason: str, actor: Principal = SYSTEM) -> User:
+    """Lift the lock that repeated wrong passwords at the login form put on the account."""
+    user = _existing_user(session, username)
+    reason = _reason(reason)
+    lock = sign_in.unlock(session, user)
+    if lock is None:
+        raise DomainError("USER_NOT_LOCKED", f"{username!r} is not locked", ["username"])
+    audit.record(session, actor=actor.subject, action="user.unlocked", entity_type="user", entity_id=user.id,
+                 before={"locked_at": lock.locked_at}, after={"locked_at": None}, reason=reason)
+    return user
+
+
+def _existing_user(session: Session, username: str) -> User:
+    user = session.scalars(select(User).where(User.username == username).with_for_update()).first()
+    if user is None:
+        raise DomainError("USER_NOT_FOUND", f"no user {username!r}", ["username"])
+    return user
+
+
+def _reason(reason: str) -> str:
+    if not reason or not reason.strip():
+        raise DomainError("REASON_REQUIRED", "say why access changes (Annex 11 §12.3)", ["reason"])
+    return reason.strip()
+
+
+def encrypt_keys(session: Session, config: AuthConfig, *, actor: Principal = SYSTEM) -> list[str]:
+    """Seal plain-text signing keys (and reseal under a new encryption key); the kids changed."""
+    rows = keys.seal_stored_keys(session, config)
+    for row in rows:
+        audit.record(session, actor=actor.subject, action="signing_key.encrypted", entity_type="signing_key",
+                     entity_id=row.kid, after={"sealed": True})
+    return [row.kid for row in rows]
 
 
 def _require_unknown(session: Session, model, column, value: str, code: str) -> None:

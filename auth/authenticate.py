@@ -6,6 +6,7 @@ external issuer against that issuer's JWKS. Anything else is refused with a stab
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 from joserfc.jwk import KeySet
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,8 +15,9 @@ from auth import keys
 from auth.config import AuthConfig
 from auth.external import ExternalIssuers
 from auth.principal import Principal
-from auth.scopes import USER_ONLY_SCOPES, known_roles, parse_scope, scopes_for_roles
+from auth.scopes import USER_ONLY_SCOPES, known_roles, narrow_sites, parse_scope, scopes_for_roles
 from auth.tokens import Unauthenticated, unverified_parts, verify_access_token
+from models import User
 
 __all__ = ["Authenticator", "Unauthenticated", "principal_from_access_token"]
 
@@ -38,11 +40,23 @@ class Authenticator:
         issuer = claims.get("iss")
         if issuer == self._config.issuer:
             verified = verify_access_token(token, keys=self._embedded_keys(header.get("kid")), config=self._config)
-            return principal_from_access_token(dict(verified))
+            principal = principal_from_access_token(dict(verified))
+            return self._as_the_user_is_now(principal) if principal.is_user else principal
         trusted = self._config.trusted_issuer(issuer) if isinstance(issuer, str) else None
         if trusted is None:
             raise Unauthenticated("wrong_issuer")
         return self._external.authenticate(token, kid=header.get("kid"), trusted=trusted)
+
+    def _as_the_user_is_now(self, principal: Principal) -> Principal:
+        """A deactivated user's tokens stop at once; a token never grants more than the user holds now
+        (roles and sites changed since it was issued narrow it until the next refresh)."""
+        with self._sessions() as session:
+            user = session.get(User, principal.user_id) if isinstance(principal.user_id, int) else None
+            if user is None or not user.active:
+                raise Unauthenticated("user_inactive")
+            roles = principal.roles & known_roles(user.roles or ())
+            return replace(principal, roles=roles, scopes=principal.scopes & scopes_for_roles(roles),
+                           sites=narrow_sites(principal.sites, user.sites or ()))
 
     def _embedded_keys(self, kid: str | None) -> KeySet:
         if not isinstance(kid, str):

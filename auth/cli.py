@@ -1,4 +1,4 @@
-"""`backflush create-user | create-client | rotate-keys`: identity administration from a shell on the server.
+"""Identity administration from a shell on the server: people, their access, clients, keys, expired grants.
 
 Each subcommand sets `func(args) -> exit code`; the `backflush` console command dispatches to it.
 """
@@ -8,10 +8,13 @@ import argparse
 import getpass
 import os
 import sys
+from datetime import datetime, timezone
 
 from auth import admin
 from auth.config import SIGNING_ALGORITHMS, AuthConfig
+from auth.keys import KeyEncryptionError
 from auth.principal import Principal
+from auth.purge import purge_expired
 from auth.scopes import ROLES, SCOPES
 from backflush.database import build_engine, session_factory, unit_of_work
 from backflush.errors import DomainError
@@ -41,6 +44,28 @@ def register(subparsers) -> None:
     rotate = subparsers.add_parser("rotate-keys", help="start signing with a new key; the old one stays valid")
     rotate.add_argument("--alg", choices=SIGNING_ALGORITHMS, help="default: BACKFLUSH_SIGNING_ALG")
     rotate.set_defaults(func=_rotate_keys)
+
+    seal = subparsers.add_parser("encrypt-keys", help="seal private signing keys with BACKFLUSH_KEY_ENCRYPTION_KEY")
+    seal.set_defaults(func=_encrypt_keys)
+
+    purge = subparsers.add_parser("purge-expired", help="delete expired codes and refresh tokens, old failure counts")
+    purge.set_defaults(func=_purge_expired)
+
+    access = _user_change(subparsers, "change-access", "give a user new roles and/or sites (audited)",
+                          lambda session, args, actor: admin.change_access(
+                              session, username=args.username, reason=args.reason, roles=args.roles or None,
+                              sites=args.sites or None, actor=actor))
+    access.add_argument("--role", action="append", default=[], choices=sorted(ROLES), dest="roles")
+    access.add_argument("--site", action="append", default=[], dest="sites", help='site code, or "*" for all')
+    _user_change(subparsers, "deactivate-user", "stop a user: no sign-in, tokens refused (audited)",
+                 lambda session, args, actor: admin.deactivate_user(
+                     session, username=args.username, reason=args.reason, actor=actor))
+    _user_change(subparsers, "reactivate-user", "let a deactivated user sign in again (audited)",
+                 lambda session, args, actor: admin.reactivate_user(
+                     session, username=args.username, reason=args.reason, actor=actor))
+    _user_change(subparsers, "unlock-user", "lift the lock of repeated wrong passwords (audited)",
+                 lambda session, args, actor: admin.unlock_user(
+                     session, username=args.username, reason=args.reason, actor=actor))
 
 
 def _create_user(args: argparse.Namespace) -> int:
@@ -79,6 +104,40 @@ def _rotate_keys(args: argparse.Namespace) -> int:
     return _run(rotate)
 
 
+def _encrypt_keys(args: argparse.Namespace) -> int:
+    config = AuthConfig.from_env()
+
+    def seal(session):
+        kids = admin.encrypt_keys(session, config, actor=_operator())
+        print(f"sealed {len(kids)} signing key(s){': ' + ', '.join(kids) if kids else ''}")
+    return _run(seal)
+
+
+def _purge_expired(args: argparse.Namespace) -> int:
+    config = AuthConfig.from_env()
+
+    def purge(session):
+        counts = purge_expired(session, now=datetime.fromtimestamp(config.now(), tz=timezone.utc), actor=_operator())
+        print(f"purged: {counts['authorization_codes']} authorization codes, {counts['refresh_tokens']} refresh tokens, "
+              f"{counts['sign_in_failures']} sign-in failures, {counts['signature_failures']} signature failures")
+    return _run(purge)
+
+
+def _user_change(subparsers, name: str, help_text: str, change) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(name, help=help_text)
+    parser.add_argument("--username", required=True)
+    parser.add_argument("--reason", required=True, help="why, for the audit trail")
+
+    def run(args: argparse.Namespace) -> int:
+        def apply(session):
+            user = change(session, args, _operator())
+            print(f"{name}: {user.username} (active: {user.active}, roles: {', '.join(user.roles) or '-'}, "
+                  f"sites: {', '.join(user.sites) or '-'})")
+        return _run(apply)
+    parser.set_defaults(func=run)
+    return parser
+
+
 def _run(action) -> int:
     engine = build_engine(Settings.from_env().database_url)
     try:
@@ -88,6 +147,9 @@ def _run(action) -> int:
         return 0
     except DomainError as error:
         print(f"{error.code}: {error.message}", file=sys.stderr)
+        return 2
+    except KeyEncryptionError as error:
+        print(f"KEY_ENCRYPTION: {error}", file=sys.stderr)
         return 2
     finally:
         engine.dispose()

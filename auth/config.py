@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
+
 SIGNING_ALGORITHMS = ("RS256", "ES256")
 
 JwksFetcher = Callable[[str], dict]
@@ -56,6 +58,8 @@ class AuthConfig:
     signing_alg: str = "RS256"
     leeway: int = 30  # clock skew tolerated on exp/iat
     trusted_issuers: tuple[TrustedIssuer, ...] = ()
+    # Fernet keys sealing private signing keys at rest; the first seals, all open (rotation).
+    key_encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     jwks_refetch_interval: int = 60  # at most one fetch per issuer this often, even for unknown key ids
     jwks_cache_lifetime: int = 3600
     # Injected so tests (and air-gapped plants) never touch the network, and can move time.
@@ -67,6 +71,8 @@ class AuthConfig:
             raise ValueError(f"signing algorithm must be one of {SIGNING_ALGORITHMS}, got {self.signing_alg!r}")
         if self.access_token_lifetime <= 0 or self.refresh_token_lifetime <= 0:
             raise ValueError("token lifetimes must be positive")
+        for key in self.key_encryption_keys:
+            Fernet(key)  # a malformed key stops the start: ValueError
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, *, fetch_jwks: JwksFetcher | None = None) -> "AuthConfig":
@@ -80,6 +86,7 @@ class AuthConfig:
             signing_alg=env.get("BACKFLUSH_SIGNING_ALG", cls.signing_alg),
             leeway=int(env.get("BACKFLUSH_TOKEN_LEEWAY", cls.leeway)),
             trusted_issuers=parse_trusted_issuers(env.get("BACKFLUSH_TRUSTED_ISSUERS", "")),
+            key_encryption_keys=key_encryption_keys(env),
             **extra,
         )
 
@@ -91,6 +98,15 @@ class AuthConfig:
 
     def endpoint(self, path: str) -> str:
         return self.issuer.rstrip("/") + path
+
+
+def key_encryption_keys(env) -> tuple[str, ...]:
+    """BACKFLUSH_KEY_ENCRYPTION_KEY (comma-separated) or BACKFLUSH_KEY_ENCRYPTION_KEY_FILE (one a line)."""
+    text = env.get("BACKFLUSH_KEY_ENCRYPTION_KEY", "")
+    if not text and env.get("BACKFLUSH_KEY_ENCRYPTION_KEY_FILE"):
+        with open(env["BACKFLUSH_KEY_ENCRYPTION_KEY_FILE"], encoding="ascii") as file:
+            text = ",".join(file.read().split())
+    return tuple(key.strip() for key in text.split(",") if key.strip())
 
 
 def parse_trusted_issuers(text: str) -> tuple[TrustedIssuer, ...]:

@@ -2,11 +2,19 @@
 
 The newest unretired key signs. Rotation retires it but keeps it published (JWKS) and trusted until
 every token it signed has expired, so nobody is logged out by a rotation.
+
+At rest the private half is sealed (Fernet: AES-128-CBC + HMAC-SHA256) with the key encryption key of
+BACKFLUSH_KEY_ENCRYPTION_KEY(_FILE); the public half stays readable, so verifying tokens never needs
+that key. A key stored before encryption was configured keeps working, in plain text, until
+`backflush encrypt-keys` seals it.
 """
 from __future__ import annotations
 
+import json
+import logging
 from datetime import datetime, timedelta, timezone
 
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from joserfc.jwk import ECKey, KeySet, RSAKey
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -15,6 +23,13 @@ from auth.config import AuthConfig
 from models import SigningKey
 
 AnyKey = ECKey | RSAKey
+SEALED = "sealed"
+
+log = logging.getLogger(__name__)
+
+
+class KeyEncryptionError(RuntimeError):
+    """A sealed signing key cannot be opened with the configured key encryption keys."""
 
 
 def generate_key(alg: str) -> AnyKey:
@@ -26,9 +41,9 @@ def generate_key(alg: str) -> AnyKey:
     raise ValueError(f"unsupported signing algorithm {alg!r}")
 
 
-def create_signing_key(session: Session, *, alg: str, now: datetime) -> SigningKey:
+def create_signing_key(session: Session, config: AuthConfig, *, alg: str, now: datetime) -> SigningKey:
     key = generate_key(alg)
-    row = SigningKey(kid=key.kid, private_jwk=key.as_dict(private=True), created_at=now)
+    row = SigningKey(kid=key.kid, private_jwk=_stored(key, config), created_at=now)
     session.add(row)
     session.flush()
     return row
@@ -39,14 +54,14 @@ def active_signing_key(session: Session, config: AuthConfig) -> SigningKey:
     query = select(SigningKey).where(SigningKey.retired_at.is_(None)).order_by(
         SigningKey.created_at.desc(), SigningKey.id.desc()).limit(1)
     row = session.scalars(query).first()
-    return row or create_signing_key(session, alg=config.signing_alg, now=_now(config))
+    return row or create_signing_key(session, config, alg=config.signing_alg, now=_now(config))
 
 
 def rotate(session: Session, config: AuthConfig, *, alg: str | None = None) -> SigningKey:
     now = _now(config)
     for row in session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))):
         row.retired_at = now
-    return create_signing_key(session, alg=alg or config.signing_alg, now=now)
+    return create_signing_key(session, config, alg=alg or config.signing_alg, now=now)
 
 
 def published_keys(session: Session, config: AuthConfig) -> list[SigningKey]:
@@ -64,8 +79,29 @@ def _still_trusted(config: AuthConfig):
     return or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > horizon)
 
 
-def private_key(row: SigningKey) -> AnyKey:
-    return KeySet.import_key_set({"keys": [row.private_jwk]}).keys[0]
+def private_key(row: SigningKey, config: AuthConfig) -> AnyKey:
+    stored = row.private_jwk
+    if SEALED not in stored:
+        return _imported(stored)
+    if not config.key_encryption_keys:
+        raise KeyEncryptionError(f"signing key {row.kid} is encrypted: set BACKFLUSH_KEY_ENCRYPTION_KEY(_FILE)")
+    try:
+        return _imported(json.loads(_cipher(config).decrypt(stored[SEALED].encode())))
+    except InvalidToken:
+        raise KeyEncryptionError(f"signing key {row.kid} does not open with BACKFLUSH_KEY_ENCRYPTION_KEY "
+                                 "(list the key it was sealed with after the new one)") from None
+
+
+def seal_stored_keys(session: Session, config: AuthConfig) -> list[SigningKey]:
+    """Seal keys stored in plain text, and reseal the others under the first encryption key; the changed rows."""
+    if not config.key_encryption_keys:
+        raise KeyEncryptionError("nothing to seal with: set BACKFLUSH_KEY_ENCRYPTION_KEY(_FILE)")
+    changed = []
+    for row in session.scalars(select(SigningKey).order_by(SigningKey.id)):
+        if SEALED not in row.private_jwk or not _opens_with(config.key_encryption_keys[0], row.private_jwk):
+            row.private_jwk = _stored(private_key(row, config), config)
+            changed.append(row)
+    return changed
 
 
 def public_key_set(rows: list[SigningKey]) -> KeySet:
@@ -77,8 +113,33 @@ def jwks_document(rows: list[SigningKey]) -> dict:
 
 
 def _public(row: SigningKey) -> AnyKey:
-    public = private_key(row).as_dict(private=False)
-    return KeySet.import_key_set({"keys": [public]}).keys[0]
+    stored = row.private_jwk
+    return _imported(stored["public"] if SEALED in stored else _imported(stored).as_dict(private=False))
+
+
+def _stored(key: AnyKey, config: AuthConfig) -> dict:
+    if not config.key_encryption_keys:
+        log.warning("signing key %s is stored in plain text: set BACKFLUSH_KEY_ENCRYPTION_KEY", key.kid)
+        return key.as_dict(private=True)
+    public = key.as_dict(private=False)
+    sealed = _cipher(config).encrypt(json.dumps(key.as_dict(private=True)).encode()).decode()
+    return {"kid": key.kid, "alg": public["alg"], "public": public, SEALED: sealed}
+
+
+def _opens_with(key: str, stored: dict) -> bool:
+    try:
+        Fernet(key).decrypt(stored[SEALED].encode())
+    except InvalidToken:
+        return False
+    return True
+
+
+def _cipher(config: AuthConfig) -> MultiFernet:
+    return MultiFernet([Fernet(key) for key in config.key_encryption_keys])
+
+
+def _imported(jwk: dict) -> AnyKey:
+    return KeySet.import_key_set({"keys": [jwk]}).keys[0]
 
 
 def _now(config: AuthConfig) -> datetime:

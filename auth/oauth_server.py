@@ -3,11 +3,13 @@
 authlib has no Starlette integration, so routes snapshot the HTTP request (Starlette reads forms
 asynchronously, authlib is synchronous) and build one server per request around that request's
 session. Grants: client_credentials (secret via HTTP Basic or form post), authorization_code with
-PKCE S256 always required, refresh_token with rotation.
+PKCE S256 always required, refresh_token with rotation: every token rotated from one sign-in is of
+one family, and a spent token presented again revokes its whole family (RFC 9700 §4.14.2).
 """
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from authlib.oauth2.rfc6749 import (
     ClientMixin, InvalidRequestError, InvalidScopeError, OAuth2Payload, OAuth2Request, grants,
 )
 from authlib.oauth2.rfc7636 import CodeChallenge
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
 
@@ -27,6 +29,7 @@ from auth.config import AuthConfig
 from auth.passwords import verify_password
 from auth.scopes import SCOPES, format_scope, parse_scope
 from auth.tokens import AccessTokenGenerator, ResourceOwner
+from backflush import audit
 from models import AuthorizationCode, OAuthClient, RefreshToken, User
 
 SECRET_METHODS = ["client_secret_basic", "client_secret_post"]
@@ -195,9 +198,23 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     def authenticate_refresh_token(self, refresh_token):
         query = select(RefreshToken).where(RefreshToken.token_hash == secret_digest(refresh_token)).with_for_update()
         row = self.server.session.scalars(query).first()
-        if row is None or row.revoked or row.expires_at <= self.server.now():
+        if row is not None and row.revoked:
+            self._revoke_family(row)  # a spent token came back: either its holder or a thief has a copy
+            return None
+        if row is None or row.expires_at <= self.server.now():
             return None
         return IssuedRefreshToken(row)
+
+    def _revoke_family(self, row: RefreshToken) -> None:
+        session = self.server.session
+        revoked = session.execute(update(RefreshToken).where(
+            RefreshToken.family_id == row.family_id, RefreshToken.revoked.is_(False)).values(revoked=True)).rowcount
+        if not revoked:
+            return  # the family is dead already
+        audit.record(session, actor=f"client:{self.request.client.get_client_id()}", action="refresh_token.reused",
+                     entity_type="refresh_token_family", entity_id=row.family_id,
+                     after={"user_id": row.user_id, "client_id": row.client_id, "revoked": revoked})
+        self.server.commit_despite_refusal = True
 
     def authenticate_user(self, refresh_token):
         row = refresh_token.row
@@ -231,6 +248,7 @@ class BackflushAuthorizationServer(AuthorizationServer):
         super().__init__(scopes_supported=sorted(SCOPES))
         self.session = session
         self.config = config
+        self.commit_despite_refusal = False  # a refusal that revoked something must still be committed
         self.register_grant(ClientCredentialsGrant)
         self.register_grant(AuthorizationCodeGrant, [RequireS256(required=True)])
         self.register_grant(RefreshTokenGrant)
@@ -251,8 +269,11 @@ class BackflushAuthorizationServer(AuthorizationServer):
         # Access tokens are self-contained JWTs; only refresh tokens need remembering.
         if "refresh_token" not in token:
             return
+        rotated = getattr(request, "refresh_token", None)
         self.session.add(RefreshToken(
-            token_hash=secret_digest(token["refresh_token"]), client_id=request.client.get_client_id(),
+            token_hash=secret_digest(token["refresh_token"]),
+            family_id=rotated.row.family_id if rotated else secrets.token_hex(16),
+            client_id=request.client.get_client_id(),
             user_id=request.user.user.id if request.user else None, scope=token.get("scope", ""),
             auth_time=_at(request.user.auth_time) if request.user else self.now(),
             expires_at=self.now() + timedelta(seconds=self.config.refresh_token_lifetime),

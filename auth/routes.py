@@ -5,10 +5,8 @@ import hmac
 import html
 import logging
 import secrets
-from functools import lru_cache
 
 from authlib.oauth2.rfc6749 import OAuth2Error
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -18,11 +16,10 @@ from starlette.routing import Route
 from auth import keys
 from auth.config import AuthConfig
 from auth.oauth_server import BackflushAuthorizationServer, HttpRequestData
-from auth.passwords import hash_password, verify_password
 from auth.scopes import SCOPES
+from auth.sign_in import Refusal, SignInRefused, sign_in
 from auth.tokens import ResourceOwner
 from backflush.database import unit_of_work
-from models import User
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +70,8 @@ class _Endpoints:
         if request.method == "GET":
             return await run_in_threadpool(self._show_login, snapshot)
         form = dict(_text_items(await request.form(max_files=0, max_fields=10)))
-        return await run_in_threadpool(self._sign_in, snapshot, form, request.cookies.get(CSRF_COOKIE, ""))
+        address = request.client.host if request.client else "unknown"
+        return await run_in_threadpool(self._sign_in, snapshot, form, request.cookies.get(CSRF_COOKIE, ""), address)
 
     async def jwks(self, request: Request) -> Response:
         document = await run_in_threadpool(self._jwks_document)
@@ -89,7 +87,7 @@ class _Endpoints:
                 response = server.create_token_response(snapshot)
             except OAuth2Error as error:  # authlib refuses plain http before its own error handling
                 return server.handle_error_response(None, error)
-            if response.status_code < 400:
+            if response.status_code < 400 or server.commit_despite_refusal:
                 session.commit()
             return response
 
@@ -102,7 +100,7 @@ class _Endpoints:
                 return _refusal(server, error)
             return _login_page(snapshot, grant)
 
-    def _sign_in(self, snapshot: HttpRequestData, form: dict[str, str], csrf_cookie: str) -> Response:
+    def _sign_in(self, snapshot: HttpRequestData, form: dict[str, str], csrf_cookie: str, address: str) -> Response:
         with unit_of_work(self.sessions) as session:
             server = BackflushAuthorizationServer(session, self.config)
             try:
@@ -111,10 +109,13 @@ class _Endpoints:
                 return _refusal(server, error)
             if not csrf_cookie or not hmac.compare_digest(form.get("csrf", ""), csrf_cookie):
                 return _login_page(snapshot, grant, error="The sign-in form expired; please try again.")
-            user = check_password(session, form.get("username", ""), form.get("password", ""))
-            if user is None:
-                log.info("sign-in refused for %r", form.get("username", "")[:120])
-                return _login_page(snapshot, grant, error="Wrong user name or password.")
+            try:
+                user = sign_in(session, username=form.get("username", "")[:120], password=form.get("password", ""),
+                               address=address, now=server.now())
+            except SignInRefused as refused:
+                session.commit()  # the failure is remembered, the command refused
+                log.info("sign-in refused (%s) for %r from %s", refused.refusal, form.get("username", "")[:120], address)
+                return _refused_sign_in(snapshot, grant, refused)
             owner = ResourceOwner(user=user, auth_time=self.config.now())
             response = server.create_authorization_response(grant.request, grant_user=owner, grant=grant)
             session.commit()
@@ -126,17 +127,20 @@ class _Endpoints:
             return keys.jwks_document(keys.published_keys(session, self.config))
 
 
-def check_password(session: Session, username: str, password: str) -> User | None:
-    user = session.scalars(select(User).where(User.username == username)).first()
-    if user is None or not user.active:
-        verify_password(_decoy_hash(), password)  # same work either way: timing does not reveal user names
-        return None
-    return user if verify_password(user.password_hash, password) else None
+SIGN_IN_REFUSALS = {
+    Refusal.WRONG: (200, "Wrong user name or password."),
+    Refusal.TOO_EARLY: (429, "Too many failed sign-ins: wait {retry_after} s, then try again."),
+    Refusal.LOCKED: (403, "This account is locked after repeated failed sign-ins; an administrator can unlock it."),
+}
 
 
-@lru_cache(maxsize=1)
-def _decoy_hash() -> str:
-    return hash_password(secrets.token_urlsafe(16))
+def _refused_sign_in(snapshot: HttpRequestData, grant, refused: SignInRefused) -> Response:
+    status, message = SIGN_IN_REFUSALS[refused.refusal]
+    response = _login_page(snapshot, grant, error=message.format(retry_after=refused.retry_after))
+    response.status_code = status
+    if refused.retry_after:
+        response.headers["Retry-After"] = str(refused.retry_after)
+    return response
 
 
 def server_metadata(config: AuthConfig) -> dict:

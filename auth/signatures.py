@@ -8,18 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from auth.passwords import verify_password
 from auth.principal import Principal
+from auth.signature_attempts import LOCKOUT_FAILURES, LOCKOUT_WINDOW, SignatureRejected, check_password, store_failure
 from backflush import audit
 from backflush.errors import DomainError
-from models import ESignature, SignatureFailure, User
+from models import ESignature, User
 from models.types import utcnow
 
-LOCKOUT_FAILURES = 5
-LOCKOUT_WINDOW = timedelta(minutes=15)
+__all__ = ["SignatureRejected", "SignatureRequest", "distinct_signers", "record_failure", "record_hash", "sign"]
+
 EXTERNAL_AUTH_MAX_AGE = timedelta(minutes=5)
 
 
@@ -62,10 +61,7 @@ def _reauthenticate(session: Session, principal: Principal, password: str | None
     user = session.get(User, principal.user_id) if principal.user_id else None
     if user is None or not user.active:
         raise DomainError("SIGNATURE_INVALID", "signer is not an active user", ["signature"])
-    if _recent_failures(session, user.id) >= LOCKOUT_FAILURES:
-        raise DomainError("SIGNATURE_LOCKED", "signing is locked after repeated failures; try later", ["signature"])
-    if not password or not verify_password(user.password_hash, password):
-        raise SignatureRejected(user.id)
+    check_password(session, user_id=user.id, password_hash=user.password_hash, password=password)
 
 
 def _require_recent_external_login(principal: Principal) -> None:
@@ -75,31 +71,15 @@ def _require_recent_external_login(principal: Principal) -> None:
                           "sign in again at your identity provider (within 5 minutes) to sign", ["signature"])
 
 
-def _recent_failures(session: Session, user_id: int) -> int:
-    since = utcnow() - LOCKOUT_WINDOW
-    query = select(func.count()).select_from(SignatureFailure).where(
-        SignatureFailure.user_id == user_id, SignatureFailure.at >= since)
-    return session.scalar(query) or 0
-
-
-class SignatureRejected(DomainError):
-    """Wrong password. The command is refused, yet the failure itself must be remembered:
-    the service layer records it in its own transaction (see `record_failure`)."""
-
-    def __init__(self, user_id: int):
-        super().__init__("SIGNATURE_INVALID", "re-authentication failed: wrong password", ["signature", "password"])
-        self.user_id = user_id
-
-
-def record_failure(session: Session, *, principal: Principal, user_id: int) -> None:
-    # Counted before adding: the session autoflushes, so counting after would include this failure twice.
-    failures = _recent_failures(session, user_id) + 1
-    session.add(SignatureFailure(user_id=user_id))
+def record_failure(session: Session, *, principal: Principal, rejected: SignatureRejected) -> None:
+    """In a transaction of its own, after the command was rolled back; the fifth failure locks signing."""
+    failures = store_failure(session, rejected)
     audit.record(session, actor=principal.subject, action="esignature.failed", entity_type="user",
-                 entity_id=user_id, after={"recent_failures": failures})
-    if failures >= LOCKOUT_FAILURES:
+                 entity_id=rejected.user_id, after={"recent_failures": failures})
+    if failures == LOCKOUT_FAILURES:
         audit.record(session, actor=principal.subject, action="esignature.locked", entity_type="user",
-                     entity_id=user_id, after={"locked_for_minutes": int(LOCKOUT_WINDOW.total_seconds() // 60)})
+                     entity_id=rejected.user_id,
+                     after={"locked_for_minutes": int(LOCKOUT_WINDOW.total_seconds() // 60)})
     session.commit()
 
 

@@ -56,7 +56,7 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
 
     def get_jwks(self) -> KeySet:
         # A key set (not a bare key) makes joserfc write the `kid` header that rotation relies on.
-        return KeySet([private_key(self._signing_key)])
+        return KeySet([private_key(self._signing_key, self._config)])
 
     def get_audiences(self, client, user, scope) -> str:
         return self._config.audience

@@ -24,5 +24,5 @@ def command(sessions: sessionmaker[Session], principal: Principal) -> Iterator[S
         except SignatureRejected as rejected:
             session.rollback()
             with unit_of_work(sessions) as failure_session:
-                record_failure(failure_session, principal=principal, user_id=rejected.user_id)
+                record_failure(failure_session, principal=principal, rejected=rejected)
             raise

@@ -16,6 +16,15 @@ class Settings:
     introspection: bool = True
     max_query_depth: int = 12
     clock_skew_limit_seconds: int = 120
+    # Abuse limits (docs/security.md): what one request may ask, and how often one caller may ask.
+    max_aliases: int = 50
+    max_tokens: int = 1000  # GraphQL Armor's default; GraphiQL's introspection query has 183
+    max_query_cost: int = 10_000
+    default_first: int = 100  # what the cost budget assumes a list field returns when `first` is not given
+    query_timeout_seconds: float = 30.0
+    max_body_bytes: int = 1_048_576
+    rate_limit: str = "1200/minute"  # per token subject; the `limits` notation, e.g. "20/second;1000/hour"
+    rate_limit_storage: str = "memory://"  # per process; redis://host:6379 shares the count between workers
     # Browser apps served from these exact origins may call the API (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
     # Migrations run as the schema owner; the service may run as a role that cannot alter the audit trail.
@@ -37,7 +46,15 @@ class Settings:
             database_url=env.get("BACKFLUSH_DATABASE_URL", DEFAULT_DATABASE_URL),
             graphiql=_flag(env.get("BACKFLUSH_GRAPHIQL", "true")),
             introspection=_flag(env.get("BACKFLUSH_INTROSPECTION", "true")),
-            max_query_depth=int(env.get("BACKFLUSH_MAX_QUERY_DEPTH", "12")),
+            max_query_depth=int(env.get("BACKFLUSH_MAX_QUERY_DEPTH", cls.max_query_depth)),
+            max_aliases=int(env.get("BACKFLUSH_MAX_ALIASES", cls.max_aliases)),
+            max_tokens=int(env.get("BACKFLUSH_MAX_TOKENS", cls.max_tokens)),
+            max_query_cost=int(env.get("BACKFLUSH_MAX_QUERY_COST", cls.max_query_cost)),
+            default_first=int(env.get("BACKFLUSH_DEFAULT_FIRST", cls.default_first)),
+            query_timeout_seconds=float(env.get("BACKFLUSH_QUERY_TIMEOUT", cls.query_timeout_seconds)),
+            max_body_bytes=int(env.get("BACKFLUSH_MAX_BODY_BYTES", cls.max_body_bytes)),
+            rate_limit=env.get("BACKFLUSH_RATE_LIMIT", cls.rate_limit),
+            rate_limit_storage=env.get("BACKFLUSH_RATE_LIMIT_STORAGE", cls.rate_limit_storage),
             cors_origins=parse_origins(env.get("BACKFLUSH_CORS_ORIGINS", "")),
             migration_database_url=env.get("BACKFLUSH_MIGRATION_DATABASE_URL") or None,
             audit_key=env.get("BACKFLUSH_AUDIT_KEY") or None,

@@ -1,6 +1,8 @@
 """SQLModel tables and constraints only; importing this package registers every table."""
 from models.governance import AuditCheckpoint, AuditRecord, Deviation, ESignature, RuleDecision, RuleSet
-from models.identity import AuthorizationCode, OAuthClient, RefreshToken, SignatureFailure, SigningKey, User
+from models.identity import (
+    AccountLock, AuthorizationCode, OAuthClient, RefreshToken, SignatureFailure, SignInFailure, SigningKey, User,
+)
 from models.inventory import Balance, LedgerEntry, Lot, Serial, StagedLot
 from models.masterdata import Bom, BomAlternate, BomLine, Item, Location, Site, UomConversion
 from models.production import ComponentVariance, GenealogyEdge, Reversal, Trigger, WorkOrder, WorkOrderOperation
@@ -9,8 +11,9 @@ from sqlmodel import SQLModel
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AuditCheckpoint", "AuditRecord", "AuthorizationCode", "Balance", "Bom", "BomAlternate", "BomLine", "ComponentVariance",
+    "AccountLock", "AuditCheckpoint", "AuditRecord", "AuthorizationCode", "Balance", "Bom", "BomAlternate", "BomLine",
+    "ComponentVariance",
     "Deviation", "ESignature", "GenealogyEdge", "Item", "LedgerEntry", "Location", "Lot", "OAuthClient",
-    "RefreshToken", "Reversal", "RuleDecision", "RuleSet", "Serial", "SignatureFailure", "SigningKey",
+    "RefreshToken", "Reversal", "RuleDecision", "RuleSet", "Serial", "SignatureFailure", "SignInFailure", "SigningKey",
     "Site", "StagedLot", "Trigger", "UomConversion", "User", "WorkOrder", "WorkOrderOperation", "metadata",
 ]

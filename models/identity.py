@@ -20,6 +20,22 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
+class AccountLock(SQLModel, table=True):
+    """An account locked by repeated wrong passwords at the login form; only an administrator lifts it."""
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    locked_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class SignInFailure(SQLModel, table=True):
+    """A wrong password at the login form, by the user name typed (known or not) and the client address."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=120, index=True)
+    address: str = Field(max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
+
+
 class SignatureFailure(SQLModel, table=True):
     """Failed re-authentications at signing: five in fifteen minutes lock signing for the user."""
 
@@ -58,6 +74,8 @@ class AuthorizationCode(SQLModel, table=True):
 class RefreshToken(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
+    # Every token rotated from one sign-in shares its family: replaying a spent one revokes them all.
+    family_id: str = Field(max_length=64, index=True)
     client_id: str = Field(max_length=120)
     user_id: int | None = Field(default=None, foreign_key="user.id")
     scope: str = Field(max_length=500)

@@ -35,7 +35,7 @@ def sign_with_our_key(sessions, config, **overrides) -> str:
     claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "client:line-scanner", "client_id": "line-scanner",
               "iat": now, "exp": now + 300, "jti": "j1", "scope": "triggers:write", **overrides}
     with unit_of_work(sessions) as session:
-        key = keys.private_key(keys.active_signing_key(session, config))
+        key = keys.private_key(keys.active_signing_key(session, config), config)
         session.commit()
     return jwt.encode({"alg": "ES256", "typ": "at+jwt"}, claims, KeySet([key]))
 

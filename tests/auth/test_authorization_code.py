@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from backflush.database import unit_of_work
-from models import User
+from models import AuditRecord, User
 from tests.auth.conftest import PASSWORD, REDIRECT_URI, bearer, given_client, given_user, pkce_pair
 
 pytestmark = pytest.mark.anyio
@@ -81,6 +81,38 @@ async def test_a_refresh_token_works_only_once(http, sessions):
     second = await http.post("/oauth/token", data=form, auth=("shopfloor-app", secret))
 
     assert first.status_code == 200 and second.json()["error"] == "invalid_grant"
+
+
+async def signed_in_tokens(http, secret) -> dict:
+    verifier, challenge = pkce_pair()
+    code = redirect_query(await sign_in(http, authorize_params(challenge)))["code"]
+    return (await exchange(http, code, verifier, auth=("shopfloor-app", secret))).json()
+
+
+async def refresh(http, secret, refresh_token):
+    return await http.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+                           auth=("shopfloor-app", secret))
+
+
+async def test_replaying_a_spent_refresh_token_revokes_every_token_of_its_family(http, sessions):
+    """Given two sign-ins, when a stolen, already rotated refresh token is replayed, then its whole
+    family dies (the thief's and the user's current token alike) and the other sign-in lives on."""
+    secret = given_app(sessions)
+    given_user(sessions)
+    stolen = (await signed_in_tokens(http, secret))["refresh_token"]
+    elsewhere = (await signed_in_tokens(http, secret))["refresh_token"]
+    current = (await refresh(http, secret, stolen)).json()["refresh_token"]
+
+    replay = await refresh(http, secret, stolen)
+    after_replay = await refresh(http, secret, current)
+    other_sign_in = await refresh(http, secret, elsewhere)
+
+    assert replay.json()["error"] == "invalid_grant"
+    assert after_replay.json()["error"] == "invalid_grant"
+    assert other_sign_in.status_code == 200, other_sign_in.text
+    with unit_of_work(sessions) as session:
+        reused = session.scalars(select(AuditRecord).where(AuditRecord.action == "refresh_token.reused")).one()
+        assert reused.actor == "client:shopfloor-app" and reused.after["revoked"] == 1
 
 
 async def test_a_refreshed_token_carries_the_roles_the_user_holds_now(http, sessions, authenticator):

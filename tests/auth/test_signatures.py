@@ -117,3 +117,36 @@ def test_an_external_user_signs_only_within_five_minutes_of_signing_in_at_their_
 
     assert attempt_signature(sessions, external(minutes_ago=6), password=None) == "SIGNATURE_REAUTH_REQUIRED"
     assert attempt_signature(sessions, external(minutes_ago=1), password=None) == "SIGNED"
+
+
+def test_twelve_concurrent_wrong_attempts_check_exactly_five_passwords(sessions, signer, monkeypatch):
+    """Given 12 wrong signatures at once, when they race, then 5 passwords are checked and 7 are locked out."""
+    import threading
+    import time
+
+    import auth.signature_attempts
+
+    checks, real_verify = [], auth.signature_attempts.verify_password
+
+    def slow_verify(password_hash, password):
+        checks.append(password)
+        time.sleep(0.05)  # a slow hash widens the window in which a racing attempt could slip through
+        return real_verify(password_hash, password)
+    monkeypatch.setattr(auth.signature_attempts, "verify_password", slow_verify)
+    start, results = threading.Barrier(12), []
+
+    def attempt(n: int) -> None:
+        start.wait()
+        results.append(attempt_signature(sessions, signer, password=f"guess {n}"))
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(checks) == 5
+    assert sorted(results) == ["SIGNATURE_INVALID"] * 5 + ["SIGNATURE_LOCKED"] * 7
+    with unit_of_work(sessions) as session:
+        assert len(session.scalars(select(SignatureFailure)).all()) == 5
+    actions = audit_actions(sessions)
+    assert (actions.count("esignature.failed"), actions.count("esignature.locked")) == (5, 1)
