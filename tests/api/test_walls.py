@@ -176,3 +176,18 @@ def test_a_site_code_of_the_grammar_is_accepted(api, code):
     answer = api("mutation ($code: String!) { createSite(input: {code: $code, name: \"x\"}) { site { code } "
                  "userErrors { code } } }", code=code)["createSite"]
     assert answer == {"site": {"code": code}, "userErrors": []}
+
+
+def test_a_genealogy_walk_stops_at_the_wall_of_the_callers_sites(api, walled, sessions):
+    """A site-1 lot consumed into a lot now held at site 2 (as the old main allowed): site 2 sees its own lot only."""
+    with sessions() as s:
+        s.get(Lot, walled.lot_pks["OUT"]).site_id = walled.p2.site_id
+        s.commit()
+    ask = "query ($lot: ID!) { genealogy(lotId: $lot, direction: BACKWARD) { lots { lotNumber } edges { from { lotNumber } } } }"
+
+    tree = api.as_("p2.qa")(ask, lot=ids.encode("Lot", walled.lot_pks["OUT"]))["genealogy"]
+
+    # before: NOT_FOUND below the edge nulled the whole tree; the lot's number never shows either way
+    assert tree == {"lots": [{"lotNumber": "WO-1-OUT"}], "edges": []}
+    everyone = api(ask, lot=ids.encode("Lot", walled.lot_pks["OUT"]))["genealogy"]
+    assert {"from": {"lotNumber": "C-1"}} in everyone["edges"]
