@@ -191,3 +191,35 @@ def test_a_genealogy_walk_stops_at_the_wall_of_the_callers_sites(api, walled, se
     assert tree == {"lots": [{"lotNumber": "WO-1-OUT"}], "edges": []}
     everyone = api(ask, lot=ids.encode("Lot", walled.lot_pks["OUT"]))["genealogy"]
     assert {"from": {"lotNumber": "C-1"}} in everyone["edges"]
+
+
+def test_a_site_bound_subscriber_gets_its_sites_outcomes_through_the_walls(walled, sessions):
+    import asyncio
+
+    from api.context import Context
+    from api.loaders import Loaders
+    from api.schema import build_schema
+    from auth.principal import Principal
+    from backflush.settings import Settings
+    from tests.builders import post, trigger
+
+    schema = build_schema()
+    line = Principal(subject="client:line", name="line", kind="client", scopes=frozenset({"triggers:write"}),
+                     sites=frozenset({"P1"}))
+    context = Context(sessions=sessions, principal=line, settings=Settings(), loaders=Loaders(sessions))
+    with sessions() as s:
+        order = s.query(WorkOrder).filter_by(number="WO-1").one()
+
+    async def first_event():
+        stream = await schema.subscribe("subscription { triggerOutcomes { outcome goodQuantity "
+                                        "workOrder { number site { code } } } }", context_value=context)
+        pending = asyncio.ensure_future(stream.__anext__())
+        await asyncio.sleep(0.6)
+        await asyncio.to_thread(post, walled.p1, trigger(order, "1", key="seen-by-line"))
+        return await asyncio.wait_for(pending, 10)
+
+    event = asyncio.run(first_event())
+
+    assert event.errors is None
+    assert event.data["triggerOutcomes"] == {"outcome": "POSTED", "goodQuantity": "1",
+                                             "workOrder": {"number": "WO-1", "site": {"code": "P1"}}}
