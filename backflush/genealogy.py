@@ -13,7 +13,7 @@ from typing import Iterable, Mapping
 from sqlalchemy import Integer, func, literal_column, select
 from sqlalchemy.orm import Session, aliased
 
-from models import BomLine, GenealogyEdge, LedgerEntry, Trigger, WorkOrder
+from models import BomLine, GenealogyEdge, LedgerEntry, Lot, Trigger, WorkOrder
 
 BACKWARD, FORWARD = "BACKWARD", "FORWARD"
 DEFAULT_DEPTH = 10
@@ -165,7 +165,6 @@ def completeness_percent(orders: Iterable[tuple[int, int, int]], required: Mappi
 
 def within_sites(session: Session, tree: Tree, site_ids: Iterable[int]) -> Tree:
     """The tree without the lots of other sites and the edges touching them: a wall is not crossed by walking."""
-    from models import Lot
     sites = set(site_ids)
     kept = {lot_id for lot_id, site_id in session.execute(select(Lot.id, Lot.site_id).where(Lot.id.in_(tree.lot_ids)))
             if site_id in sites}
