@@ -111,7 +111,7 @@ async def _visible_site_ids(context) -> frozenset[int]:
     if "visible_site_ids" in extras:
         return extras["visible_site_ids"]
     if "visible_site_ids_read" not in extras:
-        from backflush.reads import visible_site_ids
+        from backflush.reads.records import visible_site_ids
         extras["visible_site_ids_read"] = asyncio.ensure_future(
             context.read(lambda s: frozenset(visible_site_ids(s, context.principal))))
     extras["visible_site_ids"] = await extras["visible_site_ids_read"]

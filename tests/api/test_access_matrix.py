@@ -19,7 +19,7 @@ from api.schema import NODE_TYPES, build_schema
 from api.walls import object_types, unlisted_fields
 from auth.principal import Principal
 from auth.scopes import ROLE_SCOPES
-from backflush.settings import Settings
+from kernel.settings import Settings
 from tests.api.walls_plant import build
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -200,7 +200,7 @@ def test_a_site_bound_subscriber_gets_its_sites_outcomes_through_the_walls(walle
     from api.loaders import Loaders
     from api.schema import build_schema
     from auth.principal import Principal
-    from backflush.settings import Settings
+    from kernel.settings import Settings
     from tests.builders import post, trigger
 
     schema = build_schema()

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from api import ids
-from backflush import boms, closing, reversals, rule_sets, staging
-from backflush.commands import command
+from backflush.services import boms, closing, reversals, rule_sets, staging
+from backflush.services.commands import command
 from models import Deviation, LedgerEntry, RuleSet, Trigger
 from tests.builders import Plant, line, post, qa_user, signed, trigger
 from tests.rules.builders import a_document, a_rule
