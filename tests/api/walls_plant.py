@@ -4,9 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from api import ids
-from backflush.services import boms, closing, reversals, rule_sets, staging
-from backflush.services.commands import command
-from models import Deviation, LedgerEntry, RuleSet, Trigger
+from backflush.services import boms, closing, reversals, rule_sets
+from models import Deviation, Item, LedgerEntry, RuleSet, Trigger, WorkOrder
 from tests.builders import Plant, line, post, qa_user, signed, trigger
 from tests.rules.builders import a_document, a_rule
 
@@ -69,20 +68,11 @@ def _lab_devices_blocked(plant: Plant) -> RuleSet:
 
 
 def _item_id(sessions, code: str) -> int:
-    from models import Item
     with sessions() as s:
         return s.query(Item).filter_by(code=code).one().id
 
 
 def _output_lot(sessions, work_order_id: int) -> int:
-    from models import WorkOrder
     with sessions() as s:
         return s.get(WorkOrder, work_order_id).output_lot_id
 
-
-def stage_request(work_order_id: int, lot_id: int, from_location_id: int, lot_number: str):
-    return staging.StageRequest(work_order_id=work_order_id, lot_id=lot_id, from_location_id=from_location_id,
-                                quantity="1.000", scanned_lot_number=lot_number)
-
-
-__all__ = ["Walled", "build", "command", "stage_request"]
