@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from backflush.errors import DomainError
-from backflush.quantity import InvalidQuantity, parse_decimal
+from backflush.quantity import InvalidQuantity, parse_wire_decimal
 
 
 def decimal_arg(value, field: str, *, positive: bool = False, non_negative: bool = False,
@@ -14,9 +14,9 @@ def decimal_arg(value, field: str, *, positive: bool = False, non_negative: bool
             raise DomainError("REQUIRED", f"{field} is required", ["input", field])
         return default
     try:
-        number = parse_decimal(value)
+        number = parse_wire_decimal(value)
     except InvalidQuantity as error:
-        raise DomainError("INVALID_DECIMAL", f"{field}: {error}", ["input", field]) from None
+        raise DomainError(error.code, f"{field}: {error}", ["input", field]) from None
     if positive and number <= 0:
         raise DomainError("QUANTITY_NOT_POSITIVE", f"{field} must be greater than zero", ["input", field])
     if non_negative and number < 0:
