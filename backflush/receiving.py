@@ -13,6 +13,7 @@ from backflush import audit, lot_disposition, usage
 from backflush.arguments import choice_arg, decimal_arg, precise_arg, text_arg
 from backflush.conversions import conversions_in_force, planner_conversions
 from backflush.errors import DomainError, NotFound
+from backflush.input_rules import expiry_refusal
 from backflush.ledger import Movement, move
 from backflush.masterdata import item_by_code, location_in_sites
 from models import Item, Lot, Serial, Site, UomConversion
@@ -51,6 +52,9 @@ def receive_goods(session: Session, principal: Principal, receipt: Receipt) -> L
         raise DomainError("LOCATION_NOT_RECEIVABLE", f"goods are received into a STOCK bin, not {location.kind}",
                           ["input", "locationId"])
     quantity = decimal_arg(receipt.quantity, "quantity", positive=True)
+    if receipt.expires_on is not None and (refused := expiry_refusal(receipt.expires_on, utcnow().date(),
+                                                                     ["input", "expiresOn"])):
+        raise refused
     lot = _find_or_create_lot(session, item, location.site_id, receipt)
     lot_factors = _record_lot_conversions(session, item, lot, receipt.conversions)
     base_quantity = _to_base(session, item, lot_factors, quantity, receipt.uom or item.base_uom)
