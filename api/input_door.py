@@ -9,6 +9,7 @@ are not ones, or carry no UTC offset, or lie outside a sane window. A field whos
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from decimal import Decimal
 from typing import Any
 
@@ -125,4 +126,5 @@ class InputDoor(FieldExtension):
         errors = refusals(self.field, kwargs)
         if errors:
             return _refused(self.field, errors)
-        return await next_(source, info, **kwargs)
+        result = next_(source, info, **kwargs)
+        return await result if inspect.isawaitable(result) else result  # a subscription's generator as it is
