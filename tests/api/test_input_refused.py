@@ -7,12 +7,15 @@ of 32 bits, an unknown enum value, an object for a String) as a GraphQL error co
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select
 
 import models
 from api.ids import encode
+from api.input_limits import TEXT_LIMITS
+from api.schema import build_schema
 from backflush.demo import seed_demo
 from models import Location, Lot, RuleSet, WorkOrder
 
@@ -261,3 +264,19 @@ def test_a_good_receipt_and_trigger_with_offsets_and_plain_decimals_still_pass(a
     posted = api(POST, input=trigger(plant, goodQuantity="0", scrapQuantity="12.",
                                      deviceTimestamp="2026-01-01T09:00:00+01:00"))["postTrigger"]
     assert posted["userErrors"] == []
+
+
+def test_every_string_input_field_has_its_declared_limit_and_no_limit_is_stale():
+    schema = build_schema().as_str()
+    declared = set()
+    for block in re.finditer(r"^input (\w+) \{(.*?)^\}", schema, re.S | re.M):
+        for name, kind in re.findall(r"^  (\w+): \[?(\w+)", block.group(2), re.M):
+            if kind == "String":
+                declared.add(f"{block.group(1)}.{name}")
+    assert declared == set(TEXT_LIMITS)
+
+
+def test_each_limit_fits_the_column_it_is_stored_in():
+    assert TEXT_LIMITS["ReceiveGoodsInput.supplier"].max_length == Lot.__table__.c.supplier.type.length == 120
+    assert TEXT_LIMITS["PostTriggerInput.deviceId"].max_length == 80
+    assert not TEXT_LIMITS["CreateSiteInput.code"].multiline and TEXT_LIMITS["RequestReversalInput.comment"].multiline
