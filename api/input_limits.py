@@ -73,7 +73,7 @@ TEXT_LIMITS: dict[str, Text] = {
     "ScanIssueInput.deviceId": column(models.LedgerEntry, "device_id"),
     "RuleSetDraftInput.name": column(models.RuleSet, "name"),
     "RuleSetDraftInput.siteCode": column(models.Site, "code"),
-    "CloseDeviationInput.rootCause": NOTE,
+    "CloseDeviationInput.rootCause": Text(4000, multiline=True),  # as the service allows
     "CloseDeviationInput.capaReference": column(models.Deviation, "capa_reference"),
     "RequestReversalInput.reasonCode": column(models.Reversal, "reason_code"),
     "RequestReversalInput.comment": NOTE,

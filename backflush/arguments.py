@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from backflush.errors import DomainError
+from backflush.input_rules import text_refusal
 from backflush.quantity import InvalidQuantity, parse_wire_decimal
 
 
@@ -36,12 +37,12 @@ def precise_arg(value: Decimal, precision: int, field: str, uom: str) -> Decimal
     return value.quantize(Decimal(1).scaleb(-precision))
 
 
-def text_arg(value: str | None, field: str, *, max_length: int = 200) -> str:
+def text_arg(value: str | None, field: str, *, max_length: int = 200, multiline: bool = False) -> str:
     text = (value or "").strip()
     if not text:
         raise DomainError("REQUIRED", f"{field} is required", ["input", field])
-    if len(text) > max_length:
-        raise DomainError("TOO_LONG", f"{field} is longer than {max_length} characters", ["input", field])
+    if refused := text_refusal(text, max_length=max_length, multiline=multiline, field=["input", field]):
+        raise refused  # the API door has refused it already; this holds for the CLI and the demo seed too
     return text
 
 

@@ -142,7 +142,7 @@ def set_lot_status(session: Session, principal: Principal, *, lot_id: int, statu
     """Move a lot along `lot_disposition.TRANSITIONS`: QA signs every way into RELEASED and out of REJECTED."""
     lot = lot_in_sites(session, principal, lot_id, lock=True)
     choice_arg(status, "status", LOT_STATUSES)
-    reason = text_arg(reason, "reason", max_length=500)
+    reason = text_arg(reason, "reason", max_length=500, multiline=True)
     transition = lot_disposition.authorize(lot.status, status, principal_kind=principal.kind, roles=principal.roles,
                                            meaning=signature.meaning if signature else None)
     before = {"status": lot.status}
