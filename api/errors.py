@@ -7,7 +7,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from backflush.errors import DomainError
+from kernel.errors import DomainError
 
 log = logging.getLogger("backflush.api")
 

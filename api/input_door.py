@@ -2,7 +2,7 @@
 
 It walks the converted arguments along their declared types and refuses, with coded user errors and
 before any service or database sees them: text over its limit (`api/input_limits.py`) or holding
-control characters, decimals outside the wire grammar (`backflush/quantity.py`), dates and times that
+control characters, decimals outside the wire grammar (`backflush/core/quantity.py`), dates and times that
 are not ones, or carry no UTC offset, or lie outside a sane window. A field whose payload has
 `userErrors` answers with them; any other field gets a GraphQL error coded BAD_USER_INPUT.
 """
@@ -22,9 +22,9 @@ from strawberry.utils.str_converters import to_camel_case
 
 from api.errors import user_errors
 from api.input_limits import ID, JSON_TEXT, text_limit
-from backflush import input_rules
-from backflush.errors import DomainError
-from backflush.quantity import InvalidQuantity, parse_wire_decimal
+from backflush.core.quantity import InvalidQuantity, parse_wire_decimal
+from kernel import input_rules
+from kernel.errors import DomainError
 
 MAX_JSON_DEPTH = 32
 

@@ -13,11 +13,11 @@ from decimal import Decimal
 import strawberry
 from graphql import FloatValueNode, IntValueNode, StringValueNode
 
-from backflush.quantity import to_wire
+from backflush.core.quantity import to_wire
 
 
 def _parse_decimal(value):
-    return value  # the grammar has one owner, backflush.quantity; the door applies it
+    return value  # the grammar has one owner, backflush.core.quantity; the door applies it
 
 
 def _parse_decimal_literal(node, variables=None):

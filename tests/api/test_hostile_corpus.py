@@ -14,14 +14,15 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from starlette.testclient import TestClient
+
 import models
 from api.app import create_app
-from backflush.database import session_factory
-from backflush.settings import Settings
-from starlette.testclient import TestClient
-from tests.api.conftest import Api, Principals
 from api.ids import encode
-from backflush.demo import seed_demo
+from kernel.database import session_factory
+from kernel.settings import Settings
+from tests.api.conftest import Api, Principals
+from backflush.services.demo import seed_demo
 
 INTROSPECTION = """
 { __schema {

@@ -16,7 +16,7 @@ import models
 from api.ids import encode
 from api.input_limits import TEXT_LIMITS
 from api.schema import build_schema
-from backflush.demo import seed_demo
+from backflush.services.demo import seed_demo
 from models import Location, Lot, RuleSet, WorkOrder
 
 RECEIVE = """
