@@ -43,6 +43,8 @@ def request_error_code(error: GraphQLError) -> str | None:
 class CodedMaskErrors(MaskErrors):
     """Mask what is unexpected, after coding what the client got wrong, so every error has a code."""
 
+    # strawberry's MaskErrors funnels every result's errors through this one method (checked on 0.341);
+    # coding them here, rather than in a second extension, keeps the order of the two fixed.
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         for error in errors:
             if code := request_error_code(error):

@@ -280,3 +280,10 @@ def test_each_limit_fits_the_column_it_is_stored_in():
     assert TEXT_LIMITS["ReceiveGoodsInput.supplier"].max_length == Lot.__table__.c.supplier.type.length == 120
     assert TEXT_LIMITS["PostTriggerInput.deviceId"].max_length == 80
     assert not TEXT_LIMITS["CreateSiteInput.code"].multiline and TEXT_LIMITS["RequestReversalInput.comment"].multiline
+
+
+def test_a_document_that_does_not_parse_or_validate_gets_a_code_too(api):
+    unparsed = api.raw("mutation { createSite(input: {code: ") .json()
+    assert [e["extensions"]["code"] for e in unparsed["errors"]] == ["GRAPHQL_PARSE_FAILED"]
+    invalid = api.raw("{ workOrder(number: \"WO\") { noSuchField } }").json()
+    assert [e["extensions"]["code"] for e in invalid["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
