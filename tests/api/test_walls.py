@@ -159,7 +159,7 @@ def test_another_sites_lot_named_in_an_input_is_not_found_and_its_number_never_e
     ("GLOBAL", "SITE_CODE_RESERVED"), ("ANY", "SITE_CODE_RESERVED"), ("NONE", "SITE_CODE_RESERVED"),
     ("SYSTEM", "SITE_CODE_RESERVED"), ("P 1", "SITE_CODE_INVALID"), ("p1", "SITE_CODE_INVALID"),
     ("-P1", "SITE_CODE_INVALID"), ("P1-", "SITE_CODE_INVALID"), ("P*", "SITE_CODE_INVALID"),
-    ("P" * 41, "SITE_CODE_INVALID"), ("PLANT,2", "SITE_CODE_INVALID"),
+    ("P" * 41, "TOO_LONG"), ("PLANT,2", "SITE_CODE_INVALID"),  # the length is checked at the door
 ])
 def test_reserved_and_malformed_site_codes_are_refused(api, sessions, code, refusal):
     answer = api("mutation ($code: String!) { createSite(input: {code: $code, name: \"x\"}) { site { code } "
