@@ -147,3 +147,11 @@ def test_genealogy_has_one_edge_per_lot_pair_and_work_order_with_its_postings(ap
     assert all(e["to"]["lotNumber"] == output["lotNumber"] and e["workOrder"]["number"] == "WO-G"
                and e["level"] == 1 and e["reversed"] is False for e in edges)
     assert [p["quantity"] for p in edges[0]["postings"]] == ["2.000", "1.000"]
+
+
+def test_discovery_and_the_worklist_need_production_read(api, sessions):
+    two_plants(sessions)
+    api.principals.add_client("partner", scopes={"genealogy:read"}, sites=("P1",))
+    for document in (SITES, LOCATIONS, ITEMS, LOTS, WORKLIST):
+        body = api.as_("partner").raw(document).json()
+        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN", document
