@@ -9,7 +9,7 @@ from api.types.inventory import Lot, LotConnection, LotEdge
 from api.types.masterdata import Item, ItemConnection, ItemEdge, Location, Site
 from api.types.node import after_pk, cursor_of, page_info
 from api.types.triggers import Trigger, TriggerConnection, TriggerEdge
-from backflush import discovery
+from backflush.reads import discovery
 
 
 @strawberry.type

@@ -10,7 +10,7 @@ from api.types.enums import GenealogyDirection
 from api.types.inventory import Lot, load_lot
 from api.types.triggers import FlushPosting
 from api.types.work_orders import WorkOrder
-from backflush.genealogy import LotLink, Tree
+from backflush.reads.genealogy import LotLink, Tree
 
 
 @strawberry.type(description="One per component lot, output lot and work order: quantity sums its unreversed "

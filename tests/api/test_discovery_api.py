@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from backflush.commands import command
+from backflush.services.commands import command
 from models import Trigger
 from tests.builders import Plant, line, post, qa_user, trigger
 
