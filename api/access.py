@@ -32,7 +32,7 @@ GRANT_NAMES = {PLANT: "PLANT", GENEALOGY: "GENEALOGY", RULES: "RULES", DEVIATION
 ACCESS: dict[str, dict[frozenset, str]] = {
     # the genealogy tree and what a partner sees of it
     "GenealogyTree": {GENEALOGY: "direction edges truncated root lots"},
-    "GenealogyEdge": {GENEALOGY: "quantity uom level reversed from to", PLANT: "workOrder"},
+    "GenealogyEdge": {GENEALOGY: "quantity uom level reversed from to", PLANT: "workOrder postings"},
     "Lot": {GENEALOGY: "id lotNumber expiresOn receivedAt item", PLANT: "status supplier potency balances"},
     "Item": {GENEALOGY: "id code name",
              PLANT: "baseUom precision rounding lotControlled serialized variablePotency phantom shelfLifeDays "
@@ -56,7 +56,8 @@ ACCESS: dict[str, dict[frozenset, str]] = {
                                  "residualVariance variancePercent usageVarianceCost uom component substitutesFor"},
     "Trigger": {PLANT: "id idempotencyKey kind operationSeq goodQuantity scrapQuantity deviceId deviceTimestamp "
                        "clockSkewSeconds handlingUnit receivedAt postedAt outcome reversed workOrder blockReasons "
-                       "postings decisions deviation"},
+                       "postings decisions deviation ageSeconds attempts blockedSince"},
+    "TriggerAttempt": {PLANT: "number evaluatedAt outcome blockReasons"},
     "BlockReason": {PLANT: "code message required eligible lineNo uom component"},
     "FlushPosting": {PLANT: "id lineNo quantity uom method postedAt lineQuantity lineUom conversionFactor trigger "
                             "workOrder component substitutesFor lot location reversed"},
@@ -87,6 +88,8 @@ ACCESS: dict[str, dict[frozenset, str]] = {
     "WorkOrderConnection": {STRUCTURE: "edges pageInfo"}, "WorkOrderEdge": {STRUCTURE: "node cursor"},
     "TriggerConnection": {STRUCTURE: "edges pageInfo"}, "TriggerEdge": {STRUCTURE: "node cursor"},
     "FlushPostingConnection": {STRUCTURE: "edges pageInfo"}, "FlushPostingEdge": {STRUCTURE: "node cursor"},
+    "ItemConnection": {STRUCTURE: "edges pageInfo"}, "ItemEdge": {STRUCTURE: "node cursor"},
+    "LotConnection": {STRUCTURE: "edges pageInfo"}, "LotEdge": {STRUCTURE: "node cursor"},
     "UserError": {STRUCTURE: "field message code"},
     "SitePayload": {STRUCTURE: "site userErrors"}, "LocationPayload": {STRUCTURE: "location userErrors"},
     "ItemPayload": {STRUCTURE: "item userErrors"}, "UomConversionPayload": {STRUCTURE: "conversion userErrors"},
