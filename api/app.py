@@ -45,7 +45,6 @@ class BackflushGraphQL(GraphQL):
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=False,
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), allowed_origins=settings.cors_origins)
         self.sessions, self.settings, self.authenticate = sessions, settings, authenticate
-        self.policies = None
 
     @property
     def graphql_ide_html(self) -> str:
@@ -54,7 +53,7 @@ class BackflushGraphQL(GraphQL):
     async def get_context(self, request: Any, response: Any) -> Context:
         principal = request.scope.get("state", {}).get("principal")
         return Context(sessions=self.sessions, principal=principal, settings=self.settings,
-                       loaders=Loaders(self.sessions), request=request, response=response, policies=self.policies)
+                       loaders=Loaders(self.sessions), request=request, response=response)
 
     async def execute_single(self, **operation):
         run = super().execute_single  # bound here: a bare super() cannot be called from the lambda

@@ -13,8 +13,9 @@ from enum import StrEnum
 from pathlib import Path
 
 from backflush.errors import DomainError
+from backflush.vocabulary import LotStatus
 
-RELEASED, QUARANTINE, ON_HOLD, REJECTED = "RELEASED", "QUARANTINE", "ON_HOLD", "REJECTED"
+RELEASED, QUARANTINE, ON_HOLD, REJECTED = LotStatus
 LOT_STATUSES = (RELEASED, QUARANTINE, ON_HOLD, REJECTED)
 QA = "QA"
 

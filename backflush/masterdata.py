@@ -10,9 +10,10 @@ from auth.principal import Principal
 from backflush import audit
 from backflush.arguments import choice_arg, decimal_arg, text_arg
 from backflush.errors import DomainError, NotFound
+from backflush.vocabulary import LocationKind
 from models import Item, Location, Site
 
-LOCATION_KINDS = frozenset({"STOCK", "WIP", "SUPERMARKET", "QUARANTINE", "FINISHED"})
+LOCATION_KINDS = frozenset(LocationKind)
 ROUNDINGS = frozenset({"HALF_UP", "UP", "DOWN"})
 
 

@@ -17,6 +17,7 @@ from backflush.allocation import (Binding, Draw, Eligibility, LineAllocation, St
 from backflush.quantity import CONTEXT, HUNDRED, ZERO
 from backflush.usage import (BACKFLUSH, Bom, Conversion, FlushLine, LineUsage, PriorPosting, coerce_decimals,
                              explode, line_usage)
+from backflush.vocabulary import TriggerKind
 
 # Invalid requests (user errors, nothing is stored as a trigger outcome).
 NEGATIVE_QUANTITY = "NEGATIVE_QUANTITY"
@@ -30,6 +31,10 @@ LOT_EXPIRED = "LOT_EXPIRED"
 LOT_NOT_RELEASED = "LOT_NOT_RELEASED"
 SERIAL_SCAN_REQUIRED = "SERIAL_SCAN_REQUIRED"
 CLOCK_SKEW = "CLOCK_SKEW"
+
+# SPEC §6's shipped default: a device clock further off than this blocks. The one owner of the number;
+# when an approved BLOCKING rule set is in force, its rules own the limit instead (docs/controls.md).
+CLOCK_SKEW_LIMIT_SECONDS = Decimal(120)
 
 
 class InvalidTrigger(Exception):
@@ -48,14 +53,23 @@ class SerialScan:
 
 @dataclass(frozen=True)
 class TriggerRequest:
+    """One production report, parsed once where it enters the domain (`backflush.trigger_eval.parse_trigger`)
+    or read back from its stored row: the planner, the rules' `trigger` fact and the idempotency hash
+    all read this one value."""
+
     good: Decimal
     scrap: Decimal = ZERO
     operation_seq: int | None = None  # None: the last operation
     serials: tuple[SerialScan, ...] = ()
-    clock_skew_seconds: Decimal | None = None  # device time − server time; None when not reported
+    key: str = ""  # the client's idempotency key
+    work_order_id: Hashable = None
+    kind: TriggerKind = TriggerKind.GOOD_UNITS_DECLARED
+    device_id: str | None = None
+    device_timestamp: datetime | None = None  # aware (UTC)
+    handling_unit: str | None = None
 
     def __post_init__(self) -> None:
-        coerce_decimals(self, "good", "scrap", "clock_skew_seconds")
+        coerce_decimals(self, "good", "scrap")
 
 
 @dataclass(frozen=True)
@@ -104,12 +118,11 @@ class TriggerFacts:
     conversions: tuple[Conversion, ...] = ()
     phantom_boms: Mapping[str, Bom] = field(default_factory=dict)
     excluded_binding_ids: frozenset[Hashable] = frozenset()  # staged bindings the ELIGIBILITY rule set excluded
-    extra_block_reasons: tuple[BlockReason, ...] = ()
-    clock_skew_limit_seconds: Decimal = Decimal(120)
-    ordering: str = "FEFO"
+    clock_skew_seconds: Decimal | None = None  # device time − server time at receipt; None when not reported
+    clock_skew_limit_seconds: Decimal | None = CLOCK_SKEW_LIMIT_SECONDS  # None: the BLOCKING rules judge the clock
 
     def __post_init__(self) -> None:
-        coerce_decimals(self, "clock_skew_limit_seconds")
+        coerce_decimals(self, "clock_skew_seconds", "clock_skew_limit_seconds")
 
 
 @dataclass(frozen=True)
@@ -150,13 +163,12 @@ class _LineOutcome:
     requirement: Requirement
 
 
-def plan_trigger(facts: TriggerFacts, *, exclude_lot: Callable[[Binding], bool] | None = None,
-                 blocking_policy: BlockingPolicy | None = None) -> TriggerPlan:
+def plan_trigger(facts: TriggerFacts, *, blocking_policy: BlockingPolicy | None = None) -> TriggerPlan:
     """Draws for every BACKFLUSH line consumed at the trigger's operation, or every block reason."""
     with localcontext(CONTEXT):
         operation_seq = validate_trigger(facts)
         units = units_at(facts, operation_seq)
-        rules = _eligibility(facts, operation_seq, exclude_lot)
+        rules = _eligibility(facts, operation_seq)
         taken: dict[Hashable, Decimal] = {}
         draws: list[Draw] = []
         reasons: list[BlockReason] = []
@@ -202,14 +214,14 @@ def lines_consumed_at(facts: TriggerFacts, operation_seq: int) -> tuple[FlushLin
                  if (line.operation_seq if line.operation_seq is not None else last) == operation_seq)
 
 
-def _eligibility(facts: TriggerFacts, operation_seq: int, exclude_lot: Callable[[Binding], bool] | None) -> Eligibility:
+def _eligibility(facts: TriggerFacts, operation_seq: int) -> Eligibility:
     order = facts.work_order
 
     def excluded(binding: Binding) -> bool:
-        return binding.binding_id in facts.excluded_binding_ids or (exclude_lot is not None and exclude_lot(binding))
+        return binding.binding_id in facts.excluded_binding_ids
 
     return Eligibility(location_id=order.input_locations.get(operation_seq, order.wip_location_id),
-                       posted_on=facts.posted_at.date(), excluded=excluded, ordering=facts.ordering)
+                       posted_on=facts.posted_at.date(), excluded=excluded)
 
 
 def _plan_line(line: FlushLine, facts: TriggerFacts, *, units: Decimal, rules: Eligibility,
@@ -280,8 +292,7 @@ def shortage_reasons(usage: LineUsage, allocation: LineAllocation, *, facts: Tri
 
 
 def trigger_reasons(facts: TriggerFacts) -> list[BlockReason]:
-    reasons = list(facts.extra_block_reasons)
-    skew, limit = facts.trigger.clock_skew_seconds, facts.clock_skew_limit_seconds
-    if skew is not None and abs(skew) > limit:
-        reasons.insert(0, BlockReason(CLOCK_SKEW, f"device clock is {skew} s off server time (limit {limit} s)"))
-    return reasons
+    skew, limit = facts.clock_skew_seconds, facts.clock_skew_limit_seconds
+    if skew is not None and limit is not None and abs(skew) > limit:
+        return [BlockReason(CLOCK_SKEW, f"device clock is {skew} s off server time (limit {limit} s)")]
+    return []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -81,7 +82,7 @@ class RulesFlushPolicy:
         self.builtin = BuiltinPolicy()
 
     @property
-    def clock_skew_limit(self) -> int | None:
+    def clock_skew_limit(self) -> Decimal | None:
         # the BLOCKING rule set owns the clock-skew limit when one is in force
         return None if self.active.get("BLOCKING") is not None else self.builtin.clock_skew_limit
 

@@ -15,7 +15,6 @@ class Settings:
     graphiql: bool = True
     introspection: bool = True
     max_query_depth: int = 12
-    clock_skew_limit_seconds: int = 120
     # Abuse limits (docs/security.md): what one request may ask, and how often one caller may ask.
     max_aliases: int = 50
     max_tokens: int = 1000  # GraphQL Armor's default; GraphiQL's introspection query has 183

@@ -13,8 +13,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 from backflush.quantity import CONTEXT, HUNDRED, ZERO, parse_decimal, quantize
+from backflush.vocabulary import PostingMethod
 
-BACKFLUSH = "BACKFLUSH"
+BACKFLUSH = PostingMethod.BACKFLUSH
 MAX_PHANTOM_DEPTH = 10
 
 

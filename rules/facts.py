@@ -18,6 +18,7 @@ import re
 from decimal import Decimal
 from typing import Iterable, Mapping, Sequence
 
+from backflush.quantity import seconds_between
 from rules.vocabulary import (
     BOOLEAN, DATE, FACT_TYPES, INTEGER, NUMBER, STRING, STRING_LIST, Field,
 )
@@ -105,16 +106,11 @@ def days_since(day: dt.date, *, today: dt.date) -> int:
 
 
 def clock_skew_seconds(device_time: dt.datetime, server_time: dt.datetime) -> Decimal:
-    return _seconds(device_time - server_time)
+    return seconds_between(server_time, device_time)
 
 
 def age_hours(since: dt.datetime, *, now: dt.datetime) -> Decimal:
-    return (_seconds(now - since) / 3600).quantize(Decimal("0.001"))
-
-
-def _seconds(delta: dt.timedelta) -> Decimal:
-    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    return Decimal(micros) / 1_000_000
+    return (seconds_between(since, now) / 3600).quantize(Decimal("0.001"))
 
 
 # -- conversions ----------------------------------------------------------------------------

@@ -158,7 +158,8 @@ def test_two_lines_of_one_component_share_a_binding_without_overdrawing_it() -> 
 def test_extra_block_reasons_from_the_blocking_seam_block_the_trigger() -> None:
     work_order = InMemoryWorkOrder(bom(line(RESIN, "1")), bindings=(lot(RESIN, "100", lot_number="R1"),))
 
-    plan = work_order.post("1", extra_block_reasons=(BlockReason("LAB_DEVICE", "Lab devices cannot post"),))
+    plan = plan_trigger(work_order.facts("1"),
+                        blocking_policy=lambda _: [BlockReason("LAB_DEVICE", "Lab devices cannot post")])
 
     assert [r.code for r in plan.block_reasons] == ["LAB_DEVICE"] and plan.draws == ()
 
@@ -169,10 +170,10 @@ def test_lots_excluded_by_the_eligibility_rule_set_are_not_drawn() -> None:
         lot(RESIN, "100", lot_number="R3", expires_in_days=20)))
 
     by_rule_set = work_order.post("10", excluded_binding_ids=frozenset({"B-R1"}))
-    by_hook = plan_trigger(work_order.facts("10"), exclude_lot=lambda binding: binding.lot_number != "R3")
+    all_but_r3 = work_order.post("10", excluded_binding_ids=frozenset({"B-R1", "B-R2"}))
 
     assert drawn(by_rule_set) == [("R2", "10.000")]
-    assert drawn(by_hook) == [("R3", "10.000")]
+    assert drawn(all_but_r3) == [("R3", "10.000")]
 
 
 def test_eligibility_exclusions_name_staged_bindings_never_lots() -> None:
