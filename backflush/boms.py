@@ -15,12 +15,12 @@ from backflush.arguments import choice_arg, decimal_arg, text_arg
 from backflush.conversions import conversions_in_force, has_conversion, planner_conversions
 from backflush.errors import DomainError, ManyErrors, NotFound
 from backflush.masterdata import item_by_code
+from backflush.usage import MAX_PHANTOM_DEPTH
 from backflush.vocabulary import PostingMethod
 from models import Bom, BomAlternate, BomLine, Item
 from models.types import utcnow
 
 POSTING_METHODS = frozenset(PostingMethod)
-MAX_PHANTOM_DEPTH = 10
 
 
 @dataclass(frozen=True)

@@ -14,23 +14,24 @@ from fractions import Fraction
 
 from backflush.allocation import (Binding, Draw, Eligibility, LineAllocation, Standing, Taken, allocate_line,
                                   eligible_quantity, standing, standing_totals, with_draws)
+from backflush.error_codes import ErrorCode
 from backflush.quantity import CONTEXT, HUNDRED, ZERO
 from backflush.usage import (BACKFLUSH, Bom, Conversion, FlushLine, LineUsage, PriorPosting, coerce_decimals,
                              explode, line_usage)
 from backflush.vocabulary import TriggerKind
 
 # Invalid requests (user errors, nothing is stored as a trigger outcome).
-NEGATIVE_QUANTITY = "NEGATIVE_QUANTITY"
-WRONG_OPERATION = "WRONG_OPERATION"
-OVER_PRODUCTION = "OVER_PRODUCTION"
+QUANTITY_NEGATIVE = ErrorCode.QUANTITY_NEGATIVE  # the code the API has always answered for a negative quantity
+WRONG_OPERATION = ErrorCode.WRONG_OPERATION
+OVER_PRODUCTION = ErrorCode.OVER_PRODUCTION
 
 # Block reasons (the trigger is stored as BLOCKED with all of them).
-INSUFFICIENT_STAGED_STOCK = "INSUFFICIENT_STAGED_STOCK"
-BIN_MISMATCH = "BIN_MISMATCH"
-LOT_EXPIRED = "LOT_EXPIRED"
-LOT_NOT_RELEASED = "LOT_NOT_RELEASED"
-SERIAL_SCAN_REQUIRED = "SERIAL_SCAN_REQUIRED"
-CLOCK_SKEW = "CLOCK_SKEW"
+INSUFFICIENT_STAGED_STOCK = ErrorCode.INSUFFICIENT_STAGED_STOCK
+BIN_MISMATCH = ErrorCode.BIN_MISMATCH
+LOT_EXPIRED = ErrorCode.LOT_EXPIRED
+LOT_NOT_RELEASED = ErrorCode.LOT_NOT_RELEASED
+SERIAL_SCAN_REQUIRED = ErrorCode.SERIAL_SCAN_REQUIRED
+CLOCK_SKEW = ErrorCode.CLOCK_SKEW
 
 # SPEC §6's shipped default: a device clock further off than this blocks. The one owner of the number;
 # when an approved BLOCKING rule set is in force, its rules own the limit instead (docs/controls.md).
@@ -99,6 +100,8 @@ class WorkOrderFacts:
 
 @dataclass(frozen=True)
 class BlockReason:
+    """Why a trigger must not post: the planner's own checks and QA's BLOCKING rules both say it with this."""
+
     code: str
     message: str
     component_code: str | None = None
@@ -106,6 +109,8 @@ class BlockReason:
     eligible: Decimal | None = None
     line_no: int | None = None
     uom: str | None = None
+    rule_id: str | None = None  # the BLOCKING rule that fired, when a rule set decided
+    facts: tuple[str, ...] = ()  # the facts it matched, e.g. "trigger[0]"
 
 
 @dataclass(frozen=True)
@@ -190,7 +195,7 @@ def validate_trigger(facts: TriggerFacts) -> int:
     trigger, order = facts.trigger, facts.work_order
     for name, value in (("goodQuantity", trigger.good), ("scrapQuantity", trigger.scrap)):
         if value < 0:
-            raise InvalidTrigger(NEGATIVE_QUANTITY, f"{name} must not be negative", ["input", name])
+            raise InvalidTrigger(QUANTITY_NEGATIVE, f"{name} must not be negative", ["input", name])
     seq = trigger.operation_seq if trigger.operation_seq is not None else max(order.operation_seqs, default=None)
     if seq is None or seq not in order.operation_seqs:
         raise InvalidTrigger(WRONG_OPERATION, f"operation {seq} is not on this work order", ["input", "operationSeq"])

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from backflush.allocation import Binding
+from backflush.error_codes import ErrorCode
 from backflush.plan import CLOCK_SKEW_LIMIT_SECONDS, BlockReason, Requirement
 
 
@@ -56,7 +57,7 @@ class FlushPolicy(Protocol):
         """What the DEVIATION rules open for a blocked flush."""
 
 
-OPERATION_AHEAD = "OPERATION_AHEAD"
+OPERATION_AHEAD = ErrorCode.OPERATION_AHEAD
 
 
 class BuiltinPolicy:

@@ -118,7 +118,7 @@ class RulesFlushPolicy:
         facts = {"trigger": [trigger],
                  "requirement": [_requirement_fact(r) for r in requirements]}
         decision = decide(self.active["BLOCKING"], facts, verdict)
-        return [BlockReason(code=r.code, message=r.message) for r in decision.block_reasons]
+        return list(decision.block_reasons)
 
     def deviations_for_block(self, blocked_flush: dict, *, verdict: FlushVerdict) -> list[DeviationRequest]:
         if self.active.get("DEVIATION") is None:

@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import hashlib
-import json
 import re
 from decimal import Decimal
 from typing import Iterable, Mapping, Sequence
 
+from backflush import digests
 from backflush.quantity import seconds_between
 from rules.vocabulary import (
     BOOLEAN, DATE, FACT_TYPES, INTEGER, NUMBER, STRING, STRING_LIST, Field,
 )
 
 Facts = Mapping[str, Sequence[Mapping[str, object]]]
-_canonical_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                                      default=lambda value: decimal_text(value))
 _REF = re.compile(r"([a-z_]+)\[(\d+)\]")
 
 
@@ -72,11 +69,11 @@ def normalize_facts(facts: Facts, allowed: Iterable[str] | None = None) -> dict[
 
 def canonical_json(facts: Mapping[str, Sequence[Mapping]]) -> str:
     """Of built facts, whose numbers are Decimals (written as text) or, for integer fields, ints."""
-    return _canonical_encoder.encode(facts)
+    return digests.canonical_json(facts, plain=decimal_text, ensure_ascii=False)
 
 
 def input_hash(facts: Mapping[str, Sequence[Mapping]]) -> str:
-    return hashlib.sha256(canonical_json(facts).encode("utf-8")).hexdigest()
+    return digests.sha256(canonical_json(facts))
 
 
 def to_wire(facts: Mapping[str, Sequence[Mapping]]) -> dict[str, list[dict]]:

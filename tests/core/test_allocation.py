@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from backflush.plan import (BIN_MISMATCH, CLOCK_SKEW, INSUFFICIENT_STAGED_STOCK, LOT_EXPIRED, LOT_NOT_RELEASED,
-                            NEGATIVE_QUANTITY, OVER_PRODUCTION, SERIAL_SCAN_REQUIRED, WRONG_OPERATION, BlockReason,
+                            OVER_PRODUCTION, QUANTITY_NEGATIVE, SERIAL_SCAN_REQUIRED, WRONG_OPERATION, BlockReason,
                             InvalidTrigger, SerialScan, plan_trigger)
 from backflush.usage import Alternate, Conversion, MissingConversion, PhantomCycle
 from tests.core import InMemoryWorkOrder, bom, item, line, lot, posted_by_component
@@ -234,8 +234,8 @@ def test_the_blocking_policy_sees_every_requirement_and_its_reasons_block() -> N
 
 
 @pytest.mark.parametrize(("good", "scrap", "op", "code", "field"), [
-    ("-1", "0", None, NEGATIVE_QUANTITY, ["input", "goodQuantity"]),
-    ("1", "-1", None, NEGATIVE_QUANTITY, ["input", "scrapQuantity"]),
+    ("-1", "0", None, QUANTITY_NEGATIVE, ["input", "goodQuantity"]),
+    ("1", "-1", None, QUANTITY_NEGATIVE, ["input", "scrapQuantity"]),
     ("1", "0", 99, WRONG_OPERATION, ["input", "operationSeq"]),
     ("106", "0", None, OVER_PRODUCTION, ["input", "goodQuantity"]),
 ])

@@ -9,7 +9,7 @@ import pytest
 
 import backflush
 
-PURE_MODULES = ("quantity", "usage", "allocation", "plan", "variances", "vocabulary", "error_codes")
+PURE_MODULES = ("quantity", "usage", "allocation", "plan", "variances", "vocabulary", "error_codes", "digests")
 ALLOWED_OWN = {f"backflush.{name}" for name in PURE_MODULES}
 PACKAGE_DIR = Path(backflush.__file__).parent
 
