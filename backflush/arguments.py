@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from backflush.errors import DomainError
-from backflush.quantity import InvalidQuantity, parse_decimal
+from backflush.quantity import InvalidQuantity, parse_decimal, quantize
 
 
 def decimal_arg(value, field: str, *, positive: bool = False, non_negative: bool = False,
@@ -25,7 +25,7 @@ def decimal_arg(value, field: str, *, positive: bool = False, non_negative: bool
 
 
 def fits_precision(value: Decimal, precision: int) -> bool:
-    return value == value.quantize(Decimal(1).scaleb(-precision))
+    return value == quantize(value, precision)
 
 
 def precise_arg(value: Decimal, precision: int, field: str, uom: str) -> Decimal:
@@ -33,7 +33,7 @@ def precise_arg(value: Decimal, precision: int, field: str, uom: str) -> Decimal
     if not fits_precision(value, precision):
         raise DomainError("QUANTITY_PRECISION", f"{field} has more than {precision} decimals for {uom}",
                           ["input", field])
-    return value.quantize(Decimal(1).scaleb(-precision))
+    return quantize(value, precision)
 
 
 def text_arg(value: str | None, field: str, *, max_length: int = 200) -> str:
