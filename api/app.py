@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
     audit_checkpoints.install_from(settings, sessions)
     routes = list(extra_routes or [])
     if authenticate is None:
-        authenticate, auth_routes = _embedded_identity(sessions)
+        authenticate, auth_routes = _embedded_identity(sessions, settings.auth)
         routes += auth_routes
     schema = build_schema(settings)
     graphql_app = BackflushGraphQL(schema, sessions=sessions, settings=settings, authenticate=authenticate)
@@ -153,10 +153,8 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
     return app
 
 
-def _embedded_identity(sessions):
+def _embedded_identity(sessions, config):
     from auth.authenticate import Authenticator
-    from auth.config import AuthConfig
     from auth.routes import auth_routes
 
-    config = AuthConfig.from_env()
     return Authenticator(config, sessions).authenticate, auth_routes(config, sessions)
