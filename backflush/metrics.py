@@ -45,7 +45,8 @@ def backflush_metrics(session: Session, principal: Principal, *, since: datetime
     return Metrics(
         triggers=len(rows), blocked=blocked, reversed=reversed_count,
         exception_rate=_percent(blocked + reversed_count, len(rows)) or Decimal("0.00"),
-        mean_time_to_correction_seconds=(sum(corrections, Decimal(0)) / len(corrections)).quantize(PERCENT)
+        mean_time_to_correction_seconds=(sum(corrections, Decimal(0)) / len(corrections)).quantize(
+            PERCENT, rounding=ROUND_HALF_UP)
         if corrections else None,
         genealogy_completeness=genealogy_completeness(session, site_ids=site_ids),
         return_to_stock_compliance=_return_compliance(session, site_ids, since, until),
