@@ -11,6 +11,7 @@ from backflush.deviations import open_or_attach
 from backflush.ledger import Movement, lock_balances, move
 from backflush.policy import FlushPolicy
 from backflush.trigger_eval import Evaluation
+from backflush.vocabulary import TriggerOutcome
 from models import GenealogyEdge, Item, RuleDecision, Serial, StagedLot, Trigger, WorkOrder
 from models.types import utcnow
 
@@ -37,7 +38,7 @@ def book_plan(session: Session, principal: Principal, *, work_order: WorkOrder, 
         _receive_output(session, principal, work_order=work_order, trigger=trigger, balances=balances)
     now = utcnow()
     before = {"outcome": trigger.outcome}
-    trigger.outcome, trigger.posted_at = "POSTED", now
+    trigger.outcome, trigger.posted_at = TriggerOutcome.POSTED, now
     if work_order.status == "RELEASED":
         work_order.status = "IN_PROGRESS"
     _store_decisions(session, trigger, evaluation)
@@ -87,7 +88,7 @@ def store_block(session: Session, principal: Principal, *, work_order: WorkOrder
                 evaluation: Evaluation, policy: FlushPolicy) -> None:
     reasons = [_reason_json(r) for r in evaluation.plan.block_reasons]
     before = {"outcome": trigger.outcome}
-    trigger.outcome, trigger.block_reasons = "BLOCKED", reasons
+    trigger.outcome, trigger.block_reasons = TriggerOutcome.BLOCKED, reasons
     trigger.first_blocked_at = trigger.first_blocked_at or utcnow()
     codes = sorted({r["code"] for r in reasons})
     blocked_flush = {"work_order_number": work_order.number, "item_code": session.get(Item, work_order.item_id).code,

@@ -18,11 +18,12 @@ from backflush.arguments import text_arg
 from backflush.booking import book_plan, store_block
 from backflush.commands import command
 from backflush.errors import DomainError, NotFound
+from backflush.plan import TriggerRequest
 from backflush.policy import FlushPolicy
 from backflush.rules_policy import RulesFlushPolicy
 from backflush.reads import record_in_sites
-from backflush.plan import TriggerRequest
 from backflush.trigger_eval import TriggerInput, evaluate, parse_trigger, payload_hash, stored_trigger
+from backflush.vocabulary import TriggerOutcome
 from backflush.work_orders import require_open, work_order_in_sites
 from models import Item, Trigger, WorkOrder
 from models.types import utcnow
@@ -119,7 +120,7 @@ def retry_trigger(session: Session, principal: Principal, *, trigger_id: int | N
     trigger = _trigger_in_sites(session, principal, trigger_id)
     work_order = work_order_in_sites(session, principal, trigger.work_order_id, lock=True)
     session.refresh(trigger, with_for_update=True)
-    if trigger.outcome != "BLOCKED":
+    if trigger.outcome != TriggerOutcome.BLOCKED:
         raise DomainError("TRIGGER_NOT_BLOCKED", f"the trigger is {trigger.outcome}", ["input", "triggerId"])
     require_open(work_order)
     policy = policy or default_policy()
@@ -143,7 +144,7 @@ def discard_trigger(session: Session, principal: Principal, *, trigger_id: int |
     trigger = _trigger_in_sites(session, principal, trigger_id)
     work_order_in_sites(session, principal, trigger.work_order_id, lock=True)
     session.refresh(trigger, with_for_update=True)
-    if trigger.outcome != "BLOCKED":
+    if trigger.outcome != TriggerOutcome.BLOCKED:
         raise DomainError("TRIGGER_NOT_BLOCKED", f"only a BLOCKED trigger can be discarded; it is {trigger.outcome}",
                           ["input", "triggerId"])
     reason_code = text_arg(reason_code, "reasonCode", max_length=40)
@@ -152,9 +153,9 @@ def discard_trigger(session: Session, principal: Principal, *, trigger_id: int |
     sign(session, principal=principal, request=signature, record_type="trigger", record_id=trigger.id,
          content={"trigger_id": trigger.id, "idempotency_key": trigger.idempotency_key, "action": "discard",
                   "reason_code": reason_code, "block_reasons": trigger.block_reasons})
-    trigger.outcome, trigger.discarded_at, trigger.discard_reason_code = "DISCARDED", utcnow(), reason_code
+    trigger.outcome, trigger.discarded_at, trigger.discard_reason_code = TriggerOutcome.DISCARDED, utcnow(), reason_code
     audit.record(session, actor=principal.subject, action="trigger.discarded", entity_type="trigger",
-                 entity_id=trigger.id, before={"outcome": "BLOCKED"}, after={"outcome": "DISCARDED"}, reason=reason_code)
+                 entity_id=trigger.id, before={"outcome": TriggerOutcome.BLOCKED}, after={"outcome": TriggerOutcome.DISCARDED}, reason=reason_code)
     return trigger
 
 
