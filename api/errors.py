@@ -6,7 +6,7 @@ import logging
 import strawberry
 from graphql import GraphQLError
 
-from backflush.errors import DomainError
+from kernel.errors import DomainError
 
 log = logging.getLogger("backflush.api")
 

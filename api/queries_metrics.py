@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from api.permissions import guarded
-from backflush.metrics import backflush_metrics
+from backflush.reads.metrics import backflush_metrics
 
 
 @strawberry.type

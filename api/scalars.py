@@ -8,7 +8,7 @@ from decimal import Decimal
 import strawberry
 from graphql import FloatValueNode, IntValueNode, StringValueNode
 
-from backflush.quantity import to_wire
+from backflush.core.quantity import to_wire
 
 
 def _parse_decimal(value):

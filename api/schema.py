@@ -23,7 +23,7 @@ from api.queries_metrics import MetricsQueries
 from api.subscriptions import Subscription
 from api.scalars import SCALAR_MAP
 from api.types import exceptions, governance, inventory, masterdata, triggers, work_orders
-from backflush.settings import Settings
+from kernel.settings import Settings
 
 Query = merge_types("Query", (CoreQueries, TriggerQueries, GenealogyQueries, MetricsQueries, RuleQueries))
 Mutation = merge_types("Mutation", (MasterDataMutations, InventoryMutations, TriggerMutations, RuleMutations,

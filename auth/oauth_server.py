@@ -28,8 +28,8 @@ from auth.config import AuthConfig
 from auth.passwords import verify_password
 from auth.scopes import SCOPES, format_scope, parse_scope
 from auth.tokens import AccessTokenGenerator, ResourceOwner
-from backflush import audit
-from backflush.digests import sha256
+from kernel import audit
+from backflush.core.digests import sha256
 from models import AuthorizationCode, OAuthClient, RefreshToken, User
 
 SECRET_METHODS = ["client_secret_basic", "client_secret_post"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
-from backflush.plan import BlockReason
+from backflush.core.plan import BlockReason
 from rules.facts import parse_ref
 
 

@@ -16,8 +16,8 @@ import re
 from decimal import Decimal
 from typing import Iterable, Mapping, Sequence
 
-from backflush import digests
-from backflush.quantity import seconds_between
+from backflush.core import digests
+from backflush.core.quantity import seconds_between
 from rules.vocabulary import (
     BOOLEAN, DATE, FACT_TYPES, INTEGER, NUMBER, STRING, STRING_LIST, Field,
 )

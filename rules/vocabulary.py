@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backflush.vocabulary import LocationKind, LotStatus, PostingMethod, TriggerKind
+from backflush.core.vocabulary import LocationKind, LotStatus, PostingMethod, TriggerKind
 
 STRING = "string"
 NUMBER = "number"

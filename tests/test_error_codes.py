@@ -1,4 +1,4 @@
-"""Every code a client can meet is registered once (backflush/error_codes.py) and documented (docs/errors.md)."""
+"""Every code a client can meet is registered once (backflush/core/error_codes.py) and documented (docs/errors.md)."""
 from __future__ import annotations
 
 import ast
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from backflush.error_codes import ErrorCode, render
+from backflush.core.error_codes import ErrorCode, render
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("api", "auth", "backflush", "rules")
+PACKAGES = ("api", "auth", "backflush", "kernel", "rules")
 CODE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
 # Calls whose first argument is a code: the domain's refusals and block reasons.
 RAISERS = {"DomainError", "InvalidTrigger", "BlockReason", "SignatureRejected", "__init__"}
@@ -74,12 +74,12 @@ def shipped_rule_codes() -> set[str]:
 def test_every_code_the_source_raises_is_registered():
     unregistered = {f"{code} ({path.relative_to(ROOT)})" for path in source_files() for code in raised_codes(path)
                     if code not in ErrorCode.__members__}
-    assert sorted(unregistered) == [], "add these to backflush/error_codes.py, then regenerate docs/errors.md"
+    assert sorted(unregistered) == [], "add these to backflush/core/error_codes.py, then regenerate docs/errors.md"
 
 
 def test_the_scan_finds_codes_raised_each_way_it_looks_for():
-    found = raised_codes(ROOT / "auth" / "admin.py") | raised_codes(ROOT / "backflush" / "work_orders.py") | \
-        raised_codes(ROOT / "api" / "permissions.py") | raised_codes(ROOT / "backflush" / "arguments.py")
+    found = raised_codes(ROOT / "auth" / "admin.py") | raised_codes(ROOT / "backflush" / "services" / "work_orders.py") | \
+        raised_codes(ROOT / "api" / "permissions.py") | raised_codes(ROOT / "backflush" / "services" / "arguments.py")
     assert {"USERNAME_TAKEN", "UNKNOWN_SCOPE", "BOM_NOT_APPROVED", "NO_EFFECTIVE_BOM", "FORBIDDEN",
             "QUANTITY_NEGATIVE"} <= found
 
@@ -100,5 +100,5 @@ def test_a_code_is_spelled_as_its_name_and_says_what_it_means():
 
 
 def test_docs_errors_md_is_printed_from_the_registry():
-    # python -m backflush.error_codes docs/errors.md
+    # python -m backflush.core.error_codes docs/errors.md
     assert (ROOT / "docs" / "errors.md").read_text(encoding="utf-8") == render()

@@ -2,9 +2,9 @@
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from backflush import booking, posting
-from backflush.metrics import backflush_metrics
-from backflush.posting import retry_trigger
+from backflush.reads.metrics import backflush_metrics
+from backflush.services import booking, posting
+from backflush.services.posting import retry_trigger
 from tests.builders import Plant, line, post, qa_user, trigger
 
 

@@ -5,14 +5,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from backflush import genealogy, receiving
-from backflush.errors import DomainError
-from backflush.ledger import check_consistency
-from backflush.scan_issue import ScanIssueRequest, scan_issue
-from backflush.work_orders import OperationSpec
+from backflush.reads import genealogy
+from backflush.services import receiving
+from kernel.errors import DomainError
+from backflush.services.ledger import check_consistency
+from backflush.services.scan_issue import ScanIssueRequest, scan_issue
+from backflush.services.work_orders import OperationSpec
 from models import LedgerEntry, Location, Serial
 from tests.builders import Plant, line, post, qa_user, signed, trigger
-from backflush.boms import AlternateSpec
+from backflush.services.boms import AlternateSpec
 
 
 @pytest.fixture

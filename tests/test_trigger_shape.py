@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from backflush import posting, trigger_eval
-from backflush.errors import DomainError
+from backflush.services import posting, trigger_eval
+from kernel.errors import DomainError
 from models import Trigger
 from models.types import utcnow
 from tests.builders import Plant, line, qa_user, trigger

@@ -14,7 +14,8 @@ from api.permissions import guarded
 from api.signing import signature_request
 from api.types.enums import DeviationStatus, RuleSetKind
 from api.types.governance import Deviation, RuleSet
-from backflush import deviations, rule_sets, simulation
+from backflush.reads import rule_sets as rule_set_reads
+from backflush.services import deviations, rule_sets, simulation
 
 
 @strawberry.type
@@ -140,7 +141,7 @@ class RuleMutations:
 class RuleQueries:
     @strawberry.field(**guarded("rules:read", "rules:write"))
     async def rule_sets(self, info: strawberry.Info, kind: RuleSetKind | None = None) -> list[RuleSet]:
-        rows = await info.context.read(lambda s: rule_sets.rule_sets(s, info.context.principal,
+        rows = await info.context.read(lambda s: rule_set_reads.rule_sets(s, info.context.principal,
                                                                       kind=kind.value if kind else None))
         return [RuleSet.from_row(r) for r in rows]
 

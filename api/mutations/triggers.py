@@ -14,9 +14,10 @@ from api.types.enums import TriggerOutcome
 from api.types.inventory import LotAtLocation
 from api.types.masterdata import Item
 from api.types.triggers import BlockReason, FlushPosting, Trigger, load_item_by_code
-from backflush import instruments, posting
-from backflush.scan_issue import ScanIssueRequest, scan_issue
-from backflush.trigger_eval import TriggerInput
+from backflush.services import posting
+from kernel import instruments
+from backflush.services.scan_issue import ScanIssueRequest, scan_issue
+from backflush.services.trigger_eval import TriggerInput
 
 
 @strawberry.type

@@ -1,9 +1,9 @@
-"""Enums of the client contract. The shop floor's words come from backflush.vocabulary, spelled once."""
+"""Enums of the client contract. The shop floor's words come from backflush.core.vocabulary, spelled once."""
 from enum import Enum
 
 import strawberry
 
-from backflush import vocabulary
+from backflush.core import vocabulary
 
 PostingMethod = strawberry.enum(vocabulary.PostingMethod)
 TriggerKind = strawberry.enum(vocabulary.TriggerKind)

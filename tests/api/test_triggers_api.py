@@ -10,8 +10,8 @@ import uvicorn
 from websockets.sync.client import connect
 
 from api.app import create_app
-from backflush import reads
-from backflush.settings import Settings
+from backflush.reads import records as reads
+from kernel.settings import Settings
 from tests.builders import Plant, line, qa_user
 
 POST = """
