@@ -84,6 +84,6 @@ def test_a_device_time_without_a_zone_is_refused_with_a_code_and_nothing_is_stor
     with pytest.raises(DomainError) as refused:
         posting.submit_trigger(sessions, plant.principal, trigger(order, "2", device_timestamp=datetime(2026, 11, 30, 8)))
 
-    assert (refused.value.code, refused.value.field) == ("TIMESTAMP_WITHOUT_ZONE", ["input", "deviceTimestamp"])
+    assert (refused.value.code, refused.value.field) == ("TIMEZONE_REQUIRED", ["input", "deviceTimestamp"])
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Trigger)) == 0

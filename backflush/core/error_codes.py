@@ -42,6 +42,9 @@ class ErrorCode(StrEnum):
         'QUERY_TIMEOUT', REQUEST,
         'a query ran longer than `BACKFLUSH_QUERY_TIMEOUT` seconds and was stopped')
     REQUEST_TOO_LARGE = 'REQUEST_TOO_LARGE', REQUEST, 'the body is over `BACKFLUSH_MAX_BODY_BYTES` (HTTP 413)'
+    BAD_USER_INPUT = (
+        'BAD_USER_INPUT', REQUEST,
+        'an argument of a field without userErrors is refused at the door; `extensions.inputCode` says why')
     RATE_LIMITED = (
         'RATE_LIMITED', REQUEST,
         'over `BACKFLUSH_RATE_LIMIT` for this token subject (HTTP 429 with `Retry-After`)')
@@ -51,15 +54,23 @@ class ErrorCode(StrEnum):
         "no such record in the sites the caller may see (another site's record looks the same)")
     REQUIRED = 'REQUIRED', INPUT, 'a required field is missing or blank'
     TOO_LONG = 'TOO_LONG', INPUT, 'a text field is longer than its limit'
+    INVALID_TEXT = 'INVALID_TEXT', INPUT, 'a text field that is not a string'
+    CONTROL_CHARACTER = 'CONTROL_CHARACTER', INPUT, 'a text field holds a control character'
+    TOO_DEEP = 'TOO_DEEP', INPUT, 'a JSON argument nested deeper than the door allows'
     INVALID_CHOICE = 'INVALID_CHOICE', INPUT, "a value outside the field's closed list"
-    INVALID_DECIMAL = 'INVALID_DECIMAL', INPUT, 'not a finite decimal number'
+    INVALID_DECIMAL = 'INVALID_DECIMAL', INPUT, 'not a decimal in the wire grammar (digits, optional sign and point)'
+    DECIMAL_OUT_OF_RANGE = 'DECIMAL_OUT_OF_RANGE', INPUT, 'more digits than any quantity, factor or cost carries'
+    INVALID_DATE = 'INVALID_DATE', INPUT, 'not a calendar date (YYYY-MM-DD)'
+    INVALID_DATETIME = 'INVALID_DATETIME', INPUT, 'not an ISO 8601 date and time'
+    TIMEZONE_REQUIRED = 'TIMEZONE_REQUIRED', INPUT, 'a date and time without a UTC offset names no instant'
+    DATETIME_OUT_OF_RANGE = 'DATETIME_OUT_OF_RANGE', INPUT, 'a date and time outside the years the service accepts'
+    EXPIRY_OUT_OF_RANGE = 'EXPIRY_OUT_OF_RANGE', INPUT, 'an expiry date outside the window around today'
     QUANTITY_NEGATIVE = 'QUANTITY_NEGATIVE', INPUT, 'a quantity below zero'
     QUANTITY_NOT_POSITIVE = 'QUANTITY_NOT_POSITIVE', INPUT, 'a quantity that must be greater than zero is not'
     QUANTITY_PRECISION = 'QUANTITY_PRECISION', INPUT, "more decimals than the item's precision allows"
     INVALID_PRECISION = 'INVALID_PRECISION', INPUT, 'an item precision outside 0 to 9 decimal places'
     INVALID_SHELF_LIFE = 'INVALID_SHELF_LIFE', INPUT, 'shelf life that is not a positive number of days'
     INVALID_YIELD = 'INVALID_YIELD', INPUT, "a BOM line's yield above 100 %"
-    TIMESTAMP_WITHOUT_ZONE = 'TIMESTAMP_WITHOUT_ZONE', INPUT, 'a device timestamp without a UTC offset names no instant'
     DUPLICATE_CODE = 'DUPLICATE_CODE', INPUT, 'a site, location or item code that exists already'
     DUPLICATE_NUMBER = 'DUPLICATE_NUMBER', INPUT, 'a work order number that exists already'
     DUPLICATE_LOT = 'DUPLICATE_LOT', INPUT, 'a lot number that exists already for the item'
@@ -69,7 +80,8 @@ class ErrorCode(StrEnum):
     SERIAL_COUNT_MISMATCH = (
         'SERIAL_COUNT_MISMATCH', INPUT,
         'a serialized receipt lists not one distinct serial per unit')
-    NOT_SERIALIZED = 'NOT_SERIALIZED', INPUT, 'serials given for an item that is not serialized'
+    NOT_SERIALIZED = 'NOT_SERIALIZED', INPUT, 'serials given for an item, or a trigger line, that is not serialized'
+    TOO_MANY_SERIALS = 'TOO_MANY_SERIALS', INPUT, 'more serial scans for a line than the units it posts'
     LOCATION_NOT_RECEIVABLE = 'LOCATION_NOT_RECEIVABLE', INPUT, 'goods are received into a STOCK bin only'
     LOT_AT_OTHER_SITE = 'LOT_AT_OTHER_SITE', INPUT, 'the lot belongs to another site'
     LOCATION_AT_OTHER_SITE = 'LOCATION_AT_OTHER_SITE', INPUT, 'the location belongs to another site'

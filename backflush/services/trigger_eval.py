@@ -62,7 +62,7 @@ def _aware(device_timestamp: datetime | None) -> datetime | None:
     if device_timestamp is None:
         return None
     if device_timestamp.tzinfo is None or device_timestamp.utcoffset() is None:
-        raise DomainError("TIMESTAMP_WITHOUT_ZONE", "deviceTimestamp needs a UTC offset, e.g. 2026-11-30T08:00:00Z",
+        raise DomainError("TIMEZONE_REQUIRED", "deviceTimestamp must carry a UTC offset (Z or ±hh:mm)",
                           ["input", "deviceTimestamp"])
     return device_timestamp.astimezone(timezone.utc)
 
