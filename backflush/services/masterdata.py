@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from auth.principal import Principal
 from kernel import audit
+from backflush.core.vocabulary import LocationKind
 from backflush.services.arguments import choice_arg, decimal_arg, text_arg
 from kernel.errors import DomainError, NotFound
 from models import Item, Location, Site
 
-LOCATION_KINDS = frozenset({"STOCK", "WIP", "SUPERMARKET", "QUARANTINE", "FINISHED"})
+LOCATION_KINDS = frozenset(LocationKind)
 ROUNDINGS = frozenset({"HALF_UP", "UP", "DOWN"})
 # Site codes are written into grants ("*" reads as every site) and audit rows: upper-case letters and digits,
 # with '-', '_' or '.' inside, at most 40; words a grant or a reader could take for "every site" are reserved.
