@@ -1,7 +1,7 @@
 """The triggerOutcomes subscription (graphql-transport-ws only)."""
 from __future__ import annotations
 
-from typing import AsyncGenerator
+from collections.abc import AsyncGenerator
 
 import anyio
 import strawberry
@@ -26,8 +26,8 @@ class Subscription:
             return
         position = await ctx.read(reads.audit_position)
         while True:
-            position, triggers = await ctx.read(lambda s: reads.trigger_outcomes_after(
-                s, ctx.principal, after=position, work_order_id=order_pk))
+            position, triggers = await ctx.read(lambda s, after=position: reads.trigger_outcomes_after(
+                s, ctx.principal, after=after, work_order_id=order_pk))
             for trigger in triggers:
                 yield Trigger.from_row(trigger)
             await anyio.sleep(POLL_SECONDS)
