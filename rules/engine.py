@@ -22,6 +22,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 import durable_rules_engine
 from durable import engine as durable
@@ -51,13 +52,13 @@ _compiled: dict[tuple[str, int], CompiledRuleSet] = {}
 _session_ids = itertools.count(1)
 
 
-class _Host(durable.Host):
+class _Host(durable.Host):  # type: ignore[misc]  # durable ships no types: its Host is Any
     def _run(self) -> None:
         """durable starts two timer threads here that dispatch actions between our calls: never."""
 
 
 def fire(ruleset_id: str, version: int, document: RuleSetDocument,
-         facts: Mapping[str, Sequence[Mapping]]) -> list[Firing]:
+         facts: Mapping[str, Sequence[Mapping[str, object]]]) -> list[Firing]:
     """Firings over built facts, compiling (ruleset_id, version) on first use in this process."""
     with _lock:
         return _compiled_ruleset(str(ruleset_id), version, document).fire(facts)
@@ -101,8 +102,8 @@ class CompiledRuleSet:
         self._ruleset = _the_host().get_ruleset(name)
         self._handle = self._ruleset._handle  # see _assert
 
-    def fire(self, facts: Mapping[str, Sequence[Mapping]]) -> list[Firing]:
-        fired: dict[tuple, Firing] = {}
+    def fire(self, facts: Mapping[str, Sequence[Mapping[str, object]]]) -> list[Firing]:
+        fired: dict[tuple[str, tuple[str, ...]], Firing] = {}
         sid = str(next(_session_ids))
         try:
             for fact_type, items in facts.items():
@@ -113,7 +114,7 @@ class CompiledRuleSet:
             self._ruleset.delete_state(sid)
         return list(fired.values())
 
-    def _assert(self, text: str, fired: dict[tuple, Firing]) -> None:
+    def _assert(self, text: str, fired: dict[tuple[str, tuple[str, ...]], Firing]) -> None:
         # We drive durable's C API ourselves rather than Host.assert_fact: durable re-serializes
         # facts with json.dumps, which writes 1e-07 — a number its parser rejects — and its Python
         # action dispatch (closures, state round-trips through JSON) triples the cost of a decision.
@@ -123,7 +124,7 @@ class CompiledRuleSet:
         if code != _NOT_HANDLED:
             self._run_actions(0 if code == _DEFERRED else state, fired)
 
-    def _run_actions(self, state: int, fired: dict[tuple, Firing]) -> None:
+    def _run_actions(self, state: int, fired: dict[tuple[str, tuple[str, ...]], Firing]) -> None:
         started = durable_rules_engine.start_action_for_state(self._handle, state)
         message = json.loads(started[1]) if started else None
         while message:
@@ -136,13 +137,13 @@ class CompiledRuleSet:
             following = durable_rules_engine.complete_and_start_action(self._handle, state)
             message = json.loads(following) if following else None
 
-    def _firing(self, rule_id: str, matched: Mapping[str, Mapping]) -> Firing:
+    def _firing(self, rule_id: str, matched: Mapping[str, Mapping[str, str]]) -> Firing:
         rule = self._rules[rule_id]
         refs = tuple(matched[f"f{i}"]["_ref"] for i in range(len(rule.patterns)))
         return Firing(rule.id, rule.action, dict(rule.params), refs)
 
 
-def definition(document: RuleSetDocument) -> dict:
+def definition(document: RuleSetDocument) -> dict[str, Any]:
     """The durable ruleset for a document (actions are dispatched by CompiledRuleSet, not durable)."""
     rules = {
         rule.id: {"all": [{f"f{i}": _pattern(p)} for i, p in enumerate(rule.patterns)], "run": _unused}
@@ -174,7 +175,7 @@ def explain(error: Exception) -> str:
     return f"{error}" + (f" ({hint})" if hint else "")
 
 
-def _pattern(pattern: Pattern) -> dict:
+def _pattern(pattern: Pattern) -> dict[str, Any]:
     condition = normalize(pattern.when)
     fact = {"fact": pattern.fact}
     return fact if condition is None else {"$and": [fact, condition]}
@@ -185,7 +186,7 @@ def _unused(_closure: object) -> None:
     raise AssertionError("durable dispatched an action itself")
 
 
-def _fact_json(fact: Mapping, fact_type: str, ref: str, sid: str) -> str:
+def _fact_json(fact: Mapping[str, object], fact_type: str, ref: str, sid: str) -> str:
     text = _encode(fact)
     if _EXPONENT.search(text):  # rare: a huge or tiny number (or text that looks like one)
         text = "{" + ",".join(f"{_encode(k)}:{_json_value(v)}" for k, v in fact.items()) + "}"
