@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import hashlib
 import json
 import re
@@ -23,8 +24,6 @@ from rules.vocabulary import (
 )
 
 Facts = Mapping[str, Sequence[Mapping[str, object]]]
-_canonical_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                                      default=lambda value: decimal_text(value))
 _REF = re.compile(r"([a-z_]+)\[(\d+)\]")
 
 
@@ -181,6 +180,13 @@ def decimal_text(value: int | Decimal) -> str:
     elif "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "0") else text
+
+
+# Equal numbers have one text (that is the point of it), so the text can be cached by value; the
+# cache is also the encoder's default, called in C for every Decimal with no Python frame between.
+_cached_decimal_text = functools.lru_cache(maxsize=4096)(decimal_text)
+_canonical_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                                      default=_cached_decimal_text)
 
 
 def _wire(value: Decimal) -> int | float:
