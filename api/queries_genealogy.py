@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import models
@@ -10,12 +11,17 @@ from api import ids
 from api.permissions import guarded
 from api.types.enums import GenealogyDirection
 from api.types.genealogy import GenealogyTree
+from api.types.inventory import Lot
+from api.types.work_orders import WorkOrder
 from auth.principal import Principal
 from backflush.reads import genealogy, records as reads
 
 WALKS = {GenealogyDirection.BACKWARD: genealogy.backward_tree, GenealogyDirection.FORWARD: genealogy.forward_tree}
 DESCRIPTION = (f"BACKWARD: what is in the lot; FORWARD: where it went (recall). maxDepth defaults to "
                f"{genealogy.DEFAULT_DEPTH} and is held within 1..{genealogy.MAX_DEPTH}; truncated says edges were cut")
+CHUNK = 5000  # ids per IN list: well within PostgreSQL's and SQLite's limits on bound parameters
+LOT_COLUMNS = tuple(getattr(models.Lot, name) for name in (
+    "id", "item_id", "lot_number", "status", "expires_on", "received_at", "supplier", "potency"))
 
 
 @strawberry.type
@@ -23,12 +29,12 @@ class GenealogyQueries:
     @strawberry.field(**guarded("genealogy:read"), description=DESCRIPTION)
     async def genealogy(self, info: strawberry.Info, lot_id: strawberry.ID, direction: GenealogyDirection,
                         max_depth: int | None = None, include_reversed: bool = True) -> GenealogyTree:
-        tree = await info.context.read(lambda s: visible_tree(
+        shaped = await info.context.read(lambda s: shaped_tree(
             s, info.context.principal, lot_pk=ids.pk_of(lot_id, "Lot"), direction=direction,
             max_depth=max_depth, include_reversed=include_reversed))
-        if tree is None:
+        if shaped is None:
             raise GraphQLError("lot not found", extensions={"code": "NOT_FOUND"})
-        return GenealogyTree.from_tree(tree)
+        return shaped
 
 
 def visible_tree(session: Session, principal: Principal, *, lot_pk: int | None, direction: GenealogyDirection,
@@ -37,3 +43,23 @@ def visible_tree(session: Session, principal: Principal, *, lot_pk: int | None, 
     if lot_pk is None or reads.record_in_sites(session, principal, models.Lot, lot_pk) is None:
         return None
     return WALKS[direction](session, root_lot_id=lot_pk, max_depth=max_depth, include_reversed=include_reversed)
+
+
+def shaped_tree(session: Session, principal: Principal, **walk) -> GenealogyTree | None:
+    """The tree with every lot and work order it names, read in the same session: set-based, not per edge."""
+    tree = visible_tree(session, principal, **walk)
+    if tree is None:
+        return None
+    lot_ids = {tree.root_lot_id, *tree.lot_ids, *(e.from_lot_id for e in tree.edges), *(e.to_lot_id for e in tree.edges)}
+    lots = {row.id: Lot.from_row(row) for row in _rows_in(session, select(*LOT_COLUMNS), models.Lot.id, lot_ids)}
+    orders = {row.id: WorkOrder.from_row(row) for row in _rows_in(
+        session, select(models.WorkOrder), models.WorkOrder.id, {e.work_order_id for e in tree.edges}, scalars=True)}
+    return GenealogyTree.from_tree(tree, lots, orders)
+
+
+def _rows_in(session: Session, statement, column, keys: set[int], *, scalars: bool = False) -> list:
+    keys, rows = sorted(keys), []
+    for start in range(0, len(keys), CHUNK):
+        chunk = statement.where(column.in_(keys[start:start + CHUNK]))
+        rows.extend(session.scalars(chunk) if scalars else session.execute(chunk))
+    return rows
