@@ -10,6 +10,7 @@ from strawberry.tools import merge_types
 
 from api.errors import should_mask
 from api.operation_timing import OperationTiming
+from api.plain_execution import PlainSubtreeExecutionContext
 from api.mutations.inventory import InventoryMutations
 from api.mutations.exceptions import ExceptionMutations
 from api.mutations.masterdata import MasterDataMutations
@@ -54,7 +55,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         from strawberry.extensions import DisableIntrospection
         extensions.append(DisableIntrospection)
     schema = BackflushSchema(query=Query, mutation=Mutation, subscription=Subscription, types=NODE_TYPES, extensions=extensions,
-                               config=StrawberryConfig(scalar_map=SCALAR_MAP))
+                               config=StrawberryConfig(scalar_map=SCALAR_MAP),
+                               execution_context_class=PlainSubtreeExecutionContext)
     assert_every_root_field_guarded(schema)
     return schema
 
