@@ -123,7 +123,10 @@ def _value(shape: tuple, value: Any, info) -> Any:
     if isinstance(value, Exception):
         raise _NotPlain
     if kind == LEAF:
-        coerced = inner(value)
+        try:
+            coerced = inner(value)
+        except Exception:  # noqa: BLE001 — graphql-core reports it at the leaf's own path
+            raise _NotPlain from None
         if coerced is None or coerced is Undefined:
             raise _NotPlain
         return coerced

@@ -33,6 +33,10 @@ class Part(Named):
     def broken(self) -> str:
         raise ValueError("broken resolver")
 
+    @strawberry.field
+    def not_a_number(self) -> int:
+        return "seven"  # type: ignore[return-value] — the Int scalar refuses it
+
 
 @strawberry.type
 class Query:
@@ -57,6 +61,7 @@ QUERIES = [
     "{ parts { __typename name quantity tags label maybe { name label maybe { name } } } }",
     "{ parts { name needsInfo } }",  # a resolver that takes info: graphql-core's path
     "{ parts { name broken } }",  # a resolver that raises: the same error, at the same path
+    "{ parts { name notANumber } }",  # a leaf the scalar refuses: the same error, at the leaf's path
     "{ named { name ... on Part { label } } }",  # an interface: graphql-core resolves the type
     "{ parts { ...F } } fragment F on Part { name alias: label skipped: quantity @skip(if: true) }",
 ]
