@@ -4,11 +4,10 @@ from __future__ import annotations
 import logging
 
 import strawberry
-from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from api.errors import should_mask
+from api.errors import CodedMaskErrors, should_mask
 from api.operation_timing import OperationTiming
 from api.plain_execution import PlainSubtreeExecutionContext
 from api.mutations.inventory import InventoryMutations
@@ -50,7 +49,7 @@ class BackflushSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    extensions = [lambda: MaskErrors(should_mask_error=should_mask), *limit_extensions(settings), OperationTiming]
+    extensions = [lambda: CodedMaskErrors(should_mask_error=should_mask), *limit_extensions(settings), OperationTiming]
     if not settings.introspection:
         from strawberry.extensions import DisableIntrospection
         extensions.append(DisableIntrospection)

@@ -67,8 +67,8 @@ class CloseWorkOrderInput:
 
 @strawberry.type
 class ReversalPayload:
-    reversal: Reversal | None
-    user_errors: list[UserError]
+    reversal: Reversal | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 def _policy(info: strawberry.Info, name: str, default):

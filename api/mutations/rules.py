@@ -40,23 +40,23 @@ class RuleValidation:
 
 @strawberry.type
 class RuleSetPayload:
-    rule_set: RuleSet | None
-    validation: RuleValidation | None
-    user_errors: list[UserError]
+    rule_set: RuleSet | None = None
+    validation: RuleValidation | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class SimulationResult:
-    evaluated: int
-    changed: int
-    details: JSON
+    evaluated: int = 0
+    changed: int = 0
+    details: JSON = strawberry.field(default_factory=list)
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class DeviationPayload:
-    deviation: Deviation | None
-    user_errors: list[UserError]
+    deviation: Deviation | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input

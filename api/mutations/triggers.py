@@ -22,15 +22,15 @@ from backflush.services.trigger_eval import TriggerInput
 
 @strawberry.type
 class TriggerPayload:
-    trigger: Trigger | None
-    replayed: bool
-    user_errors: list[UserError]
+    trigger: Trigger | None = None
+    replayed: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class PostingPayload:
-    posting: FlushPosting | None
-    user_errors: list[UserError]
+    posting: FlushPosting | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
@@ -52,10 +52,11 @@ class PlannedDraw(LotAtLocation):
 
 @strawberry.type
 class TriggerPreview:
-    outcome: TriggerOutcome
-    draws: list[PlannedDraw]
-    block_reasons: list[BlockReason]
-    user_errors: list[UserError] = strawberry.field(description="Why the request itself is invalid (nothing planned)")
+    outcome: TriggerOutcome = TriggerOutcome.BLOCKED  # a refused request plans nothing
+    draws: list[PlannedDraw] = strawberry.field(default_factory=list)
+    block_reasons: list[BlockReason] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list,
+                                                    description="Why the request itself is invalid (nothing planned)")
 
 
 def trigger_input(input: PostTriggerInput) -> TriggerInput:

@@ -6,6 +6,7 @@ a trigger that makes sense but cannot be posted yet comes back as block reasons.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -29,6 +30,8 @@ BIN_MISMATCH = "BIN_MISMATCH"
 LOT_EXPIRED = "LOT_EXPIRED"
 LOT_NOT_RELEASED = "LOT_NOT_RELEASED"
 SERIAL_SCAN_REQUIRED = "SERIAL_SCAN_REQUIRED"
+NOT_SERIALIZED = "NOT_SERIALIZED"
+TOO_MANY_SERIALS = "TOO_MANY_SERIALS"
 CLOCK_SKEW = "CLOCK_SKEW"
 
 
@@ -167,6 +170,7 @@ def plan_trigger(facts: TriggerFacts, *, exclude_lot: Callable[[Binding], bool] 
             reasons += outcome.reasons
             requirements.append(outcome.requirement)
             taken = with_draws(taken, outcome.draws)
+        validate_serial_scans(facts.trigger.serials, requirements)
         reasons += trigger_reasons(facts)
         if blocking_policy is not None:
             reasons += blocking_policy(tuple(requirements))
@@ -188,6 +192,20 @@ def validate_trigger(facts: TriggerFacts) -> int:
         raise InvalidTrigger(OVER_PRODUCTION, f"cumulative good {good} at operation {seq} exceeds {limit}",
                              ["input", "goodQuantity"])
     return seq
+
+
+def validate_serial_scans(scans: tuple[SerialScan, ...], requirements: list[Requirement]) -> None:
+    """Scans only for lines of serialized components consumed here, at most one per unit posted."""
+    by_line = {r.line_no: r for r in requirements}
+    counts = Counter(scan.line_no for scan in scans)
+    for line_no, count in sorted(counts.items()):
+        requirement = by_line.get(line_no)
+        if requirement is None or not requirement.serialized:
+            raise InvalidTrigger(NOT_SERIALIZED, f"line {line_no} consumes no serialized component at this operation",
+                                 ["input", "serials"])
+        if count > requirement.required:
+            raise InvalidTrigger(TOO_MANY_SERIALS, f"{count} serials for line {line_no}, which posts "
+                                                   f"{requirement.required} {requirement.uom}", ["input", "serials"])
 
 
 def units_at(facts: TriggerFacts, operation_seq: int) -> Decimal:

@@ -4,7 +4,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kernel.errors import DomainError
-from backflush.core.quantity import InvalidQuantity, parse_decimal
+from backflush.core.quantity import InvalidQuantity, parse_wire_decimal
+from kernel.input_rules import text_refusal
 
 
 def decimal_arg(value, field: str, *, positive: bool = False, non_negative: bool = False,
@@ -14,9 +15,9 @@ def decimal_arg(value, field: str, *, positive: bool = False, non_negative: bool
             raise DomainError("REQUIRED", f"{field} is required", ["input", field])
         return default
     try:
-        number = parse_decimal(value)
+        number = parse_wire_decimal(value)
     except InvalidQuantity as error:
-        raise DomainError("INVALID_DECIMAL", f"{field}: {error}", ["input", field]) from None
+        raise DomainError(error.code, f"{field}: {error}", ["input", field]) from None
     if positive and number <= 0:
         raise DomainError("QUANTITY_NOT_POSITIVE", f"{field} must be greater than zero", ["input", field])
     if non_negative and number < 0:
@@ -36,12 +37,12 @@ def precise_arg(value: Decimal, precision: int, field: str, uom: str) -> Decimal
     return value.quantize(Decimal(1).scaleb(-precision))
 
 
-def text_arg(value: str | None, field: str, *, max_length: int = 200) -> str:
+def text_arg(value: str | None, field: str, *, max_length: int = 200, multiline: bool = False) -> str:
     text = (value or "").strip()
     if not text:
         raise DomainError("REQUIRED", f"{field} is required", ["input", field])
-    if len(text) > max_length:
-        raise DomainError("TOO_LONG", f"{field} is longer than {max_length} characters", ["input", field])
+    if refused := text_refusal(text, max_length=max_length, multiline=multiline, field=["input", field]):
+        raise refused  # the API door has refused it already; this holds for the CLI and the demo seed too
     return text
 
 

@@ -47,7 +47,7 @@ def close_deviation(session: Session, principal: Principal, *, deviation_id: int
         raise DomainError("DEVIATION_CLOSED", f"{deviation.number} is already closed", ["input", "id"])
     if not principal.has_any_role("QA"):
         raise DomainError("ROLE_REQUIRED", "deviations are closed by QA", ["input", "signature"])
-    root_cause = text_arg(root_cause, "rootCause", max_length=4000)
+    root_cause = text_arg(root_cause, "rootCause", max_length=4000, multiline=True)
     if signature is None:
         raise DomainError("SIGNATURE_REQUIRED", "closing a deviation needs an e-signature", ["input", "signature"])
     sign(session, principal=principal, request=signature, record_type="deviation", record_id=deviation.id,

@@ -17,6 +17,7 @@ from backflush.services.conversions import conversions_in_force, planner_convers
 from kernel.errors import DomainError, NotFound
 from backflush.services.ledger import Movement, move
 from backflush.services.masterdata import item_by_code, location_in_sites
+from kernel.input_rules import expiry_refusal
 from models import Item, Lot, Serial, Site, UomConversion
 from models.types import utcnow
 
@@ -53,6 +54,9 @@ def receive_goods(session: Session, principal: Principal, receipt: Receipt) -> L
         raise DomainError("LOCATION_NOT_RECEIVABLE", f"goods are received into a STOCK bin, not {location.kind}",
                           ["input", "locationId"])
     quantity = decimal_arg(receipt.quantity, "quantity", positive=True)
+    if receipt.expires_on is not None and (refused := expiry_refusal(receipt.expires_on, utcnow().date(),
+                                                                     ["input", "expiresOn"])):
+        raise refused
     lot = _find_or_create_lot(session, item, location.site_id, receipt)
     lot_factors = _record_lot_conversions(session, item, lot, receipt.conversions)
     base_quantity = _to_base(session, item, lot_factors, quantity, receipt.uom or item.base_uom)
@@ -140,7 +144,7 @@ def set_lot_status(session: Session, principal: Principal, *, lot_id: int, statu
     """Move a lot along `lot_disposition.TRANSITIONS`: QA signs every way into RELEASED and out of REJECTED."""
     lot = lot_in_sites(session, principal, lot_id, lock=True)
     choice_arg(status, "status", LOT_STATUSES)
-    reason = text_arg(reason, "reason", max_length=500)
+    reason = text_arg(reason, "reason", max_length=500, multiline=True)
     transition = lot_disposition.authorize(lot.status, status, principal_kind=principal.kind, roles=principal.roles,
                                            meaning=signature.meaning if signature else None)
     before = {"status": lot.status}

@@ -116,7 +116,7 @@ def sign_reversal(session: Session, principal: Principal, *, reversal_id: int | 
 def reject_reversal(session: Session, principal: Principal, *, reversal_id: int | None, reason: str) -> Reversal:
     """The requester withdraws it, or someone who could have signed it refuses it."""
     reversal, _, _ = _pending(session, principal, reversal_id)
-    reason = text_arg(reason, "reason", max_length=500)
+    reason = text_arg(reason, "reason", max_length=500, multiline=True)
     may_sign = {role for r in reversal.required or [] for role in r["roles"]}
     if principal.subject != reversal.requested_by and not may_sign & principal.roles:
         raise DomainError("ROLE_NOT_ALLOWED", "only the requester or a permitted signer may reject a reversal",
