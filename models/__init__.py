@@ -5,7 +5,7 @@ from models.identity import (
 )
 from models.inventory import Balance, LedgerEntry, Lot, Serial, StagedLot
 from models.masterdata import Bom, BomAlternate, BomLine, Item, Location, Site, UomConversion
-from models.production import ComponentVariance, GenealogyEdge, Reversal, Trigger, WorkOrder, WorkOrderOperation
+from models.production import ComponentVariance, GenealogyEdge, Reversal, Trigger, TriggerAttempt, WorkOrder, WorkOrderOperation
 from sqlmodel import SQLModel
 
 metadata = SQLModel.metadata
@@ -15,5 +15,5 @@ __all__ = [
     "ComponentVariance",
     "Deviation", "ESignature", "GenealogyEdge", "Item", "LedgerEntry", "Location", "Lot", "OAuthClient",
     "RefreshToken", "Reversal", "RuleDecision", "RuleSet", "Serial", "SignatureFailure", "SignInFailure", "SigningKey",
-    "Site", "StagedLot", "Trigger", "UomConversion", "User", "WorkOrder", "WorkOrderOperation", "metadata",
+    "Site", "StagedLot", "Trigger", "TriggerAttempt", "UomConversion", "User", "WorkOrder", "WorkOrderOperation", "metadata",
 ]

@@ -12,14 +12,18 @@ from typing import Mapping
 
 import strawberry
 
+import models
 from api.types.enums import GenealogyDirection
 from api.types.inventory import Lot
+from api.types.triggers import FlushPosting
 from api.types.work_orders import WorkOrder
 from backflush.reads.genealogy import Tree
 
 
-@strawberry.type
+@strawberry.type(description="One per component lot, output lot and work order: quantity sums its unreversed "
+                             "postings; reversed once every one of them is reversed")
 class GenealogyEdge:
+    posting_pks: strawberry.Private[tuple[int, ...]]
     quantity: Decimal
     uom: str
     level: int = strawberry.field(description="1 for the edges touching the root")
@@ -27,6 +31,11 @@ class GenealogyEdge:
     from_lot: Lot = strawberry.field(name="from", description="The component lot consumed")
     to_lot: Lot = strawberry.field(name="to", description="The lot it went into")
     work_order: WorkOrder
+
+    @strawberry.field(description="The postings behind this edge, oldest first")
+    async def postings(self, info: strawberry.Info) -> list[FlushPosting]:
+        rows = await info.context.loaders.by_id(models.LedgerEntry).load_many(self.posting_pks)
+        return [FlushPosting.from_row(row) for row in rows]
 
 
 @strawberry.type
@@ -39,9 +48,9 @@ class GenealogyTree:
 
     @classmethod
     def from_tree(cls, tree: Tree, lots: Mapping[int, Lot], work_orders: Mapping[int, WorkOrder]) -> "GenealogyTree":
-        """`lots` and `work_orders` by id hold every lot and order the tree names (see tree_records)."""
-        edges = [GenealogyEdge(quantity=e.quantity, uom=e.uom, level=e.level, reversed=e.reversed,
-                               from_lot=lots[e.from_lot_id], to_lot=lots[e.to_lot_id],
+        """`lots` and `work_orders` by id hold every lot and order the tree names (see shaped_tree)."""
+        edges = [GenealogyEdge(posting_pks=e.ledger_entry_ids, quantity=e.quantity, uom=e.uom, level=e.level,
+                               reversed=e.reversed, from_lot=lots[e.from_lot_id], to_lot=lots[e.to_lot_id],
                                work_order=work_orders[e.work_order_id]) for e in tree.edges]
         return cls(direction=GenealogyDirection(tree.direction), edges=edges, truncated=tree.truncated,
                    root=lots[tree.root_lot_id], lots=[lots[pk] for pk in tree.lot_ids])

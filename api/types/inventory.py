@@ -9,7 +9,7 @@ import strawberry
 import models
 from api.types.enums import LotStatus
 from api.types.masterdata import Item, Location, load_item
-from api.types.node import Node
+from api.types.node import Node, PageInfo
 
 
 @strawberry.type
@@ -59,6 +59,18 @@ class Lot(Node):
     def from_row(cls, row: models.Lot) -> "Lot":
         return cls(pk=row.id, item_pk=row.item_id, lot_number=row.lot_number, status=LotStatus(row.status),
                    expires_on=row.expires_on, received_at=row.received_at, supplier=row.supplier, potency=row.potency)
+
+
+@strawberry.type
+class LotEdge:
+    node: Lot
+    cursor: str
+
+
+@strawberry.type
+class LotConnection:
+    edges: list[LotEdge]
+    page_info: PageInfo
 
 
 async def load_lot(info: strawberry.Info, lot_id: int | None) -> Lot | None:

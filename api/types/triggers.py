@@ -13,6 +13,7 @@ from api.types.governance import Deviation, RuleDecision
 from api.types.inventory import Lot, load_location, load_lot
 from api.types.masterdata import Item, Location, load_item
 from api.types.node import Node, PageInfo
+from models.types import utcnow
 
 if TYPE_CHECKING:
     from api.types.work_orders import WorkOrder
@@ -115,6 +116,23 @@ class FlushPosting(Node):
                    conversion_factor=row.conversion_factor)
 
 
+@strawberry.type(description="One evaluation of a trigger: the first, then each retry")
+class TriggerAttempt:
+    number: int
+    outcome: TriggerOutcome
+    evaluated_at: datetime
+    reasons: strawberry.Private[list]
+
+    @strawberry.field(description="Empty when the attempt posted")
+    def block_reasons(self) -> list[BlockReason]:
+        return [BlockReason.from_json(r) for r in self.reasons]
+
+    @classmethod
+    def from_row(cls, row: models.TriggerAttempt) -> "TriggerAttempt":
+        return cls(number=row.number, outcome=TriggerOutcome(row.outcome), evaluated_at=row.evaluated_at,
+                   reasons=row.block_reasons or [])
+
+
 @strawberry.type
 class Trigger(Node):
     work_order_pk: strawberry.Private[int]
@@ -133,15 +151,30 @@ class Trigger(Node):
     posted_at: datetime | None
     outcome: TriggerOutcome
     reversed: bool
+    blocked_since: datetime | None = strawberry.field(description="When the trigger was first blocked")
 
     @strawberry.field
     async def work_order(self, info: strawberry.Info) -> Annotated["WorkOrder", strawberry.lazy("api.types.work_orders")]:
         from api.types.work_orders import WorkOrder  # deferred: work orders list their triggers
         return WorkOrder.from_row(await info.context.loaders.by_id(models.WorkOrder).load(self.work_order_pk))
 
-    @strawberry.field
+    @strawberry.field(description="Why it is (or, once discarded, was) blocked; empty once POSTED: earlier "
+                                  "attempts keep theirs")
     def block_reasons(self) -> list[BlockReason]:
+        if self.outcome == TriggerOutcome.POSTED:
+            return []
         return [BlockReason.from_json(r) for r in self.reasons]
+
+    @strawberry.field(description="Seconds since it was first blocked, while it is BLOCKED; null otherwise")
+    def age_seconds(self) -> int | None:
+        if self.outcome != TriggerOutcome.BLOCKED or self.blocked_since is None:
+            return None
+        return int((utcnow() - self.blocked_since).total_seconds())
+
+    @strawberry.field(description="Every evaluation, oldest first")
+    async def attempts(self, info: strawberry.Info) -> list[TriggerAttempt]:
+        rows = await info.context.loaders.by_column(models.TriggerAttempt, "trigger_id", order_by="number").load(self.pk)
+        return [TriggerAttempt.from_row(r) for r in rows]
 
     @strawberry.field
     async def postings(self, info: strawberry.Info) -> list[FlushPosting]:
@@ -167,7 +200,7 @@ class Trigger(Node):
                    device_id=row.device_id, device_timestamp=row.device_timestamp,
                    clock_skew_seconds=row.clock_skew_seconds, handling_unit=row.handling_unit,
                    received_at=row.received_at, posted_at=row.posted_at, outcome=TriggerOutcome(row.outcome),
-                   reversed=row.reversed)
+                   reversed=row.reversed, blocked_since=row.first_blocked_at)
 
 
 @strawberry.type

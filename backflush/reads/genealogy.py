@@ -29,6 +29,7 @@ SIDES = {BACKWARD: ("to_lot_id", "from_lot_id"), FORWARD: ("from_lot_id", "to_lo
 
 @dataclass(frozen=True)
 class TreeEdge:
+    """One posting's link, as the walk finds it."""
     edge_id: int
     from_lot_id: int
     to_lot_id: int
@@ -38,6 +39,24 @@ class TreeEdge:
     trigger_id: int | None
     level: int  # 1 = the edges touching the root
     reversed: bool
+    ledger_entry_id: int
+
+
+@dataclass(frozen=True)
+class LotLink:
+    """What a tree shows: one link per component lot, output lot and work order, however many postings made it.
+
+    `quantity` sums the unreversed postings; once every posting is reversed, `reversed` is true and
+    `quantity` is what they had taken.
+    """
+    from_lot_id: int
+    to_lot_id: int
+    work_order_id: int
+    quantity: Decimal
+    uom: str
+    level: int
+    reversed: bool
+    ledger_entry_ids: tuple[int, ...]  # the postings behind it, oldest first
 
 
 @dataclass(frozen=True)
@@ -45,7 +64,7 @@ class Tree:
     root_lot_id: int
     direction: str
     lot_ids: tuple[int, ...]  # the root first, then each lot at the first level it appears
-    edges: tuple[TreeEdge, ...]
+    edges: tuple[LotLink, ...]
     truncated: bool  # edges exist beyond max_depth
 
 
@@ -101,7 +120,7 @@ def _tree_statement(direction: str, root_lot_id: int, depth: int, include_revers
               .group_by(walk.c.edge_id).subquery("genealogy_levels"))
     e = GenealogyEdge
     return (select(e.id, e.from_lot_id, e.to_lot_id, e.quantity, e.uom, e.work_order_id, e.trigger_id,
-                   levels.c.level, e.reversed)
+                   levels.c.level, e.reversed, e.ledger_entry_id)
             .join(levels, levels.c.edge_id == e.id)
             .order_by(levels.c.level, e.id))
 
@@ -112,8 +131,26 @@ def shape_tree(direction: str, root_lot_id: int, edges: Iterable[TreeEdge], dept
     kept = tuple(edge for edge in edges if edge.level <= depth)
     far = SIDES[direction][1]
     lot_ids = dict.fromkeys([root_lot_id, *(getattr(edge, far) for edge in kept)])
-    return Tree(root_lot_id=root_lot_id, direction=direction, lot_ids=tuple(lot_ids), edges=kept,
+    return Tree(root_lot_id=root_lot_id, direction=direction, lot_ids=tuple(lot_ids), edges=link_lots(kept),
                 truncated=len(kept) < len(edges))
+
+
+def link_lots(edges: Iterable[TreeEdge]) -> tuple[LotLink, ...]:
+    """Merge the postings' edges into one link per (component lot, output lot, work order, uom), in the
+    order their first edge came."""
+    groups: dict[tuple, list[TreeEdge]] = {}
+    for edge in sorted(edges, key=lambda e: (e.level, e.edge_id)):
+        groups.setdefault((edge.from_lot_id, edge.to_lot_id, edge.work_order_id, edge.uom), []).append(edge)
+    return tuple(_link(group) for group in groups.values())
+
+
+def _link(group: list[TreeEdge]) -> LotLink:
+    live = [edge for edge in group if not edge.reversed]
+    first = group[0]
+    return LotLink(from_lot_id=first.from_lot_id, to_lot_id=first.to_lot_id, work_order_id=first.work_order_id,
+                   quantity=sum((edge.quantity for edge in live or group), Decimal(0)), uom=first.uom,
+                   level=min(edge.level for edge in group), reversed=not live,
+                   ledger_entry_ids=tuple(sorted(edge.ledger_entry_id for edge in group)))
 
 
 def genealogy_completeness(session: Session, *, site_ids: Iterable[int] | None = None) -> Decimal:
