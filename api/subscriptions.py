@@ -1,7 +1,7 @@
 """The triggerOutcomes subscription (graphql-transport-ws only).
 
 On PostgreSQL it is pushed: the process's one LISTEN connection wakes it when an outcome commits
-(kernel.notifications, migration 0008), in whichever server process that happened; it then reads the
+(kernel.notifications, migration 0011), in whichever server process that happened; it then reads the
 audit trail from its position, so nothing is lost or delivered twice. SQLite has no NOTIFY: it polls.
 """
 from __future__ import annotations

@@ -17,7 +17,7 @@ import psycopg
 from sqlalchemy.engine import URL
 
 log = logging.getLogger(__name__)
-TRIGGER_OUTCOMES = "backflush_trigger_outcomes"  # sent by the audit table's row trigger (migration 0008)
+TRIGGER_OUTCOMES = "backflush_trigger_outcomes"  # sent by the audit table's row trigger (migration 0011)
 RECONNECT_SECONDS = 1.0
 
 

@@ -6,14 +6,14 @@ whichever writer appended the row — and the posting path sends no extra statem
 row's site id; listeners treat it as a wake-up and read the audit trail from their position (so
 nothing is lost when a notification is). SQLite has no NOTIFY: subscriptions poll there.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30 09:40:00
 """
 from alembic import op
 
-revision = '0008'
-down_revision = '0007'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
