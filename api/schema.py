@@ -16,6 +16,7 @@ from api.mutations.masterdata import MasterDataMutations
 from api.mutations.rules import RuleMutations, RuleQueries
 from api.mutations.triggers import TriggerMutations, TriggerQueries
 from api.permissions import assert_every_root_field_guarded
+from api.walls import Walls, plan
 from api.query_limits import limit_code, limit_extensions
 from api.queries import CoreQueries
 from api.queries_discovery import DiscoveryQueries
@@ -51,7 +52,9 @@ class BackflushSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    extensions = [lambda: CodedMaskErrors(should_mask_error=should_mask), *limit_extensions(settings), OperationTiming]
+    rules = {}  # filled from the built schema below; every request's Walls reads the same table
+    extensions = [lambda: CodedMaskErrors(should_mask_error=should_mask), *limit_extensions(settings), OperationTiming,
+                  lambda: Walls(rules)]
     if not settings.introspection:
         from strawberry.extensions import DisableIntrospection
         extensions.append(DisableIntrospection)
@@ -59,6 +62,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
                                config=StrawberryConfig(scalar_map=SCALAR_MAP),
                                execution_context_class=PlainSubtreeExecutionContext)
     assert_every_root_field_guarded(schema)
+    rules.update(plan(schema._schema))
     return schema
 
 

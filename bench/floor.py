@@ -100,7 +100,7 @@ def _lock_order(cursor: CountedCursor, order: FloorOrder) -> None:
 
 
 def _payload_hash(order: FloorOrder, good: Decimal) -> str:
-    """As `backflush.services.trigger_eval.parse_trigger` hashes a one-kind, good-units-only request."""
+    """As `backflush.services.trigger_eval.payload_hash` hashes a one-kind, good-units-only request."""
     return sha256(canonical({"work_order_id": order.work_order_id, "kind": TRIGGER_KIND, "good": good.normalize(),
                              "scrap": Decimal(0).normalize(), "operation_seq": None, "device_id": None,
                              "device_timestamp": None, "serials": [], "handling_unit": None}))

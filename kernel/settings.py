@@ -1,9 +1,15 @@
-"""Settings read from the environment once, by whoever builds the app or runs a command."""
+"""Settings read from the environment once, by whoever builds the app or runs a command.
+
+One typed object holds every BACKFLUSH_* variable the service reads, the identity settings included
+(`Settings.auth`); the README's configuration table lists each one, and a test keeps the two in step.
+"""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from kernel.auth_settings import AuthConfig
 
 DEFAULT_DATABASE_URL = "sqlite:///backflush.db"
 
@@ -15,7 +21,6 @@ class Settings:
     graphiql: bool = True
     introspection: bool = True
     max_query_depth: int = 12
-    clock_skew_limit_seconds: int = 120
     # Abuse limits (docs/security.md): what one request may ask, and how often one caller may ask.
     max_aliases: int = 50
     max_tokens: int = 1000  # GraphQL Armor's default; GraphiQL's introspection query has 183
@@ -38,6 +43,8 @@ class Settings:
     log_level: str = "INFO"
     # Diagnostics for the benchmark: each response reports the SQL its request sent (api/statement_counting.py).
     count_statements: bool = False
+    # Tokens, keys and trusted identity providers (BACKFLUSH_AUTH_*, *_TOKEN_*, BACKFLUSH_SIGNING_ALG, …).
+    auth: AuthConfig = field(default_factory=AuthConfig, repr=False)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -64,6 +71,7 @@ class Settings:
             log_format=env.get("BACKFLUSH_LOG_FORMAT", "json").strip().lower(),
             log_level=env.get("BACKFLUSH_LOG_LEVEL", "INFO").strip().upper(),
             count_statements=_flag(env.get("BACKFLUSH_COUNT_STATEMENTS", "false")),
+            auth=AuthConfig.from_env(env),
         )
 
     @property

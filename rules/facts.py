@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
-import hashlib
-import json
 import re
 from decimal import Decimal
 from typing import Iterable, Mapping, Sequence
 
+from backflush.core import digests
+from backflush.core.quantity import seconds_between
 from rules.vocabulary import (
     BOOLEAN, DATE, FACT_TYPES, INTEGER, NUMBER, STRING, STRING_LIST, Field,
 )
@@ -70,11 +70,11 @@ def normalize_facts(facts: Facts, allowed: Iterable[str] | None = None) -> dict[
 
 def canonical_json(facts: Mapping[str, Sequence[Mapping]]) -> str:
     """Of built facts, whose numbers are Decimals (written as text) or, for integer fields, ints."""
-    return _canonical_encoder.encode(facts)
+    return digests.canonical_json(facts, plain=_cached_decimal_text, ensure_ascii=False)
 
 
 def input_hash(facts: Mapping[str, Sequence[Mapping]]) -> str:
-    return hashlib.sha256(canonical_json(facts).encode("utf-8")).hexdigest()
+    return digests.sha256(canonical_json(facts))
 
 
 def to_wire(facts: Mapping[str, Sequence[Mapping]]) -> dict[str, list[dict]]:
@@ -104,16 +104,11 @@ def days_since(day: dt.date, *, today: dt.date) -> int:
 
 
 def clock_skew_seconds(device_time: dt.datetime, server_time: dt.datetime) -> Decimal:
-    return _seconds(device_time - server_time)
+    return seconds_between(server_time, device_time)
 
 
 def age_hours(since: dt.datetime, *, now: dt.datetime) -> Decimal:
-    return (_seconds(now - since) / 3600).quantize(Decimal("0.001"))
-
-
-def _seconds(delta: dt.timedelta) -> Decimal:
-    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    return Decimal(micros) / 1_000_000
+    return (seconds_between(since, now) / 3600).quantize(Decimal("0.001"))
 
 
 # -- conversions ----------------------------------------------------------------------------
@@ -182,11 +177,9 @@ def decimal_text(value: int | Decimal) -> str:
     return "0" if text in ("-0", "0") else text
 
 
-# Equal numbers have one text (that is the point of it), so the text can be cached by value; the
-# cache is also the encoder's default, called in C for every Decimal with no Python frame between.
+# Equal numbers have one text (that is the point of it), so the text can be cached by value: every
+# decision hashes its input, and the same quantities recur (issue 12).
 _cached_decimal_text = functools.lru_cache(maxsize=4096)(decimal_text)
-_canonical_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                                      default=_cached_decimal_text)
 
 
 def _wire(value: Decimal) -> int | float:

@@ -60,6 +60,7 @@ def _items_by_code(session, codes: list[str]) -> list:
 
 @strawberry.type
 class FlushPosting(Node):
+    site_pk: strawberry.Private[int]
     trigger_pk: strawberry.Private[int | None]
     work_order_pk: strawberry.Private[int]
     item_pk: strawberry.Private[int]
@@ -109,7 +110,7 @@ class FlushPosting(Node):
 
     @classmethod
     def from_row(cls, row: models.LedgerEntry) -> "FlushPosting":
-        return cls(pk=row.id, trigger_pk=row.trigger_id, work_order_pk=row.work_order_id, item_pk=row.item_id,
+        return cls(pk=row.id, site_pk=row.site_id, trigger_pk=row.trigger_id, work_order_pk=row.work_order_id, item_pk=row.item_id,
                    substitutes_pk=row.substitutes_for_item_id, lot_pk=row.lot_id, location_pk=row.from_location_id,
                    line_no=row.bom_line_no, quantity=row.quantity, uom=row.uom, method=METHOD_OF_KIND[row.kind],
                    posted_at=row.created_at, line_quantity=row.line_quantity, line_uom=row.line_uom,
@@ -135,6 +136,7 @@ class TriggerAttempt:
 
 @strawberry.type
 class Trigger(Node):
+    site_pk: strawberry.Private[int]
     work_order_pk: strawberry.Private[int]
     deviation_pk: strawberry.Private[int | None]
     reasons: strawberry.Private[list]
@@ -194,7 +196,7 @@ class Trigger(Node):
 
     @classmethod
     def from_row(cls, row: models.Trigger) -> "Trigger":
-        return cls(pk=row.id, work_order_pk=row.work_order_id, deviation_pk=row.deviation_id,
+        return cls(pk=row.id, site_pk=row.site_id, work_order_pk=row.work_order_id, deviation_pk=row.deviation_id,
                    reasons=row.block_reasons or [], idempotency_key=row.idempotency_key, kind=TriggerKind(row.kind),
                    operation_seq=row.operation_seq, good_quantity=row.good_quantity, scrap_quantity=row.scrap_quantity,
                    device_id=row.device_id, device_timestamp=row.device_timestamp,

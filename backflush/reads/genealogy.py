@@ -6,14 +6,14 @@ lot walks towards their `to` side (where it went: the recall query). Each tree i
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Mapping
 
 from sqlalchemy import Integer, func, literal_column, select
 from sqlalchemy.orm import Session, aliased
 
-from models import BomLine, GenealogyEdge, LedgerEntry, Trigger, WorkOrder
+from models import BomLine, GenealogyEdge, LedgerEntry, Lot, Trigger, WorkOrder
 
 BACKWARD, FORWARD = "BACKWARD", "FORWARD"
 DEFAULT_DEPTH = 10
@@ -198,3 +198,12 @@ def completeness_percent(orders: Iterable[tuple[int, int, int]], required: Mappi
         return HUNDRED.quantize(PERCENT_PLACES)
     share = HUNDRED * sum(complete.values()) / len(complete)
     return share.quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
+
+
+def within_sites(session: Session, tree: Tree, site_ids: Iterable[int]) -> Tree:
+    """The tree without the lots of other sites and the edges touching them: a wall is not crossed by walking."""
+    sites = set(site_ids)
+    kept = {lot_id for lot_id, site_id in session.execute(select(Lot.id, Lot.site_id).where(Lot.id.in_(tree.lot_ids)))
+            if site_id in sites}
+    return replace(tree, lot_ids=tuple(i for i in tree.lot_ids if i in kept),
+                   edges=tuple(e for e in tree.edges if e.from_lot_id in kept and e.to_lot_id in kept))

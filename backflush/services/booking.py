@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from auth.principal import Principal
 from kernel import audit
 from backflush.core.allocation import Draw
+from backflush.core.vocabulary import TriggerOutcome
 from backflush.services.deviations import open_or_attach
 from backflush.services.ledger import Movement, lock_balances, move
 from backflush.policies.policy import FlushPolicy
@@ -39,7 +40,7 @@ def book_plan(session: Session, principal: Principal, *, work_order: WorkOrder, 
     before = {"outcome": trigger.outcome}
     # A posted trigger has no block reasons; those of its earlier attempts stay on the attempts.
     number = _attempt_number(session, trigger)
-    trigger.outcome, trigger.posted_at, trigger.block_reasons = "POSTED", now, None
+    trigger.outcome, trigger.posted_at, trigger.block_reasons = TriggerOutcome.POSTED, now, None
     _record_attempt(session, principal, trigger, number=number, at=now)
     if work_order.status == "RELEASED":
         work_order.status = "IN_PROGRESS"
@@ -91,7 +92,7 @@ def store_block(session: Session, principal: Principal, *, work_order: WorkOrder
     reasons = [_reason_json(r) for r in evaluation.plan.block_reasons]
     before = {"outcome": trigger.outcome}
     number = _attempt_number(session, trigger)
-    trigger.outcome, trigger.block_reasons = "BLOCKED", reasons
+    trigger.outcome, trigger.block_reasons = TriggerOutcome.BLOCKED, reasons
     trigger.first_blocked_at = trigger.first_blocked_at or utcnow()
     _record_attempt(session, principal, trigger, number=number, at=utcnow())
     codes = sorted({r["code"] for r in reasons})
