@@ -1,7 +1,7 @@
 """The per-request context: sessions, the principal, loaders. Resolvers never share a session."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import anyio.to_thread
@@ -24,6 +24,7 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: dict | None = None  # websocket connection_init payload
+    extras: dict = field(default_factory=dict)  # per-request memo: the walls keep the caller's site ids here
     deadline: Any = None  # the query's asyncio.Timeout (api/query_limits.py); a mutation lifts it
 
     def flush_policy(self):

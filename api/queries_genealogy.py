@@ -22,7 +22,7 @@ DESCRIPTION = (f"BACKWARD: what is in the lot; FORWARD: where it went (recall). 
                f"{genealogy.DEFAULT_DEPTH} and is held within 1..{genealogy.MAX_DEPTH}; truncated says edges were cut")
 CHUNK = 5000  # ids per IN list: well within PostgreSQL's and SQLite's limits on bound parameters
 LOT_COLUMNS = tuple(getattr(models.Lot, name) for name in (
-    "id", "item_id", "lot_number", "status", "expires_on", "received_at", "supplier", "potency"))
+    "id", "item_id", "site_id", "lot_number", "status", "expires_on", "received_at", "supplier", "potency"))
 
 
 @strawberry.type
