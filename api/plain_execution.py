@@ -7,8 +7,8 @@ synchronous, argument-free methods without guards (`Node.id`). For a selection m
 execution context reads the values directly, coercing leaves as graphql-core does.
 
 It never decides anything differently: on the first thing it does not handle (a null where the schema
-says non-null, a resolver that raises, an abstract type, a field with a guard, arguments, async or
-middleware, a @defer) it leaves the object to graphql-core, which then produces the result or error it
+says non-null, a resolver that raises, an abstract type, a field with a guard, arguments, async, a
+middleware other than the walls, a field the walls would refuse or filter by site, a @defer) it leaves the object to graphql-core, which then produces the result or error it
 always would. Getters are side-effect free, so reading a value twice is harmless.
 """
 from __future__ import annotations
@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, Undefined, is_leaf_type
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from api.walls import Walls
 
 BACKREF = "strawberry-definition"  # where strawberry keeps a GraphQL field's StrawberryField
 LEAF, OBJECT, LIST, TYPENAME = range(4)
@@ -32,9 +34,14 @@ class PlainSubtreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plans: dict[tuple, tuple] = {}
+        self._walls: tuple[Walls, ...] = ()
 
     def complete_object_value(self, return_type, field_details_list, info, path, result, position_context):
-        if self.middleware_manager is None or not self.middleware_manager.middlewares:
+        middlewares = self.middleware_manager.middlewares if self.middleware_manager is not None else ()
+        # The walls (api/walls.py) are the one middleware it knows: their rule for each field is applied
+        # when the plan is made (below); any other middleware leaves everything to graphql-core.
+        if all(isinstance(middleware, Walls) for middleware in middlewares):
+            self._walls = tuple(middlewares)
             plan = self._plan(return_type, field_details_list)
             if plan is not None:
                 try:
@@ -61,12 +68,30 @@ class PlainSubtreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 steps.append((response_key, None, (TYPENAME, True, return_type.name)))
                 continue
             field_def = return_type.fields.get(name)
+            if not self._walls_pass_through(return_type.name, name):
+                return None
             getter = _getter(field_def) if field_def is not None and not field_def.args else None
             shape = self._shape(field_def.type, details) if getter is not None else None
             if shape is None:
                 return None
             steps.append((response_key, getter, shape))
         return return_type, tuple(steps)
+
+    def _walls_pass_through(self, type_name: str, field_name: str) -> bool:
+        """True where the walls would hand the value through unchanged: no rule for the field, or its scope
+        held and no site filter to apply (the caller sees every site). Else graphql-core and the walls decide."""
+        principal = getattr(self.context_value, "principal", None)
+        for walls in self._walls:
+            rule = walls.rules.get((type_name, field_name))
+            if rule is None:
+                continue
+            if principal is None:
+                return False
+            if rule.grant and not any(principal.has_scope(scope) for scope in rule.grant):
+                return False
+            if rule.sited and "*" not in principal.sites:
+                return False
+        return True
 
     def _shape(self, graphql_type, details, non_null: bool = False) -> tuple | None:
         if isinstance(graphql_type, GraphQLNonNull):
