@@ -85,6 +85,8 @@ class ErrorCode(StrEnum):
     LOCATION_NOT_RECEIVABLE = 'LOCATION_NOT_RECEIVABLE', INPUT, 'goods are received into a STOCK bin only'
     LOT_AT_OTHER_SITE = 'LOT_AT_OTHER_SITE', INPUT, 'the lot belongs to another site'
     LOCATION_AT_OTHER_SITE = 'LOCATION_AT_OTHER_SITE', INPUT, 'the location belongs to another site'
+    SITE_CODE_RESERVED = 'SITE_CODE_RESERVED', INPUT, 'the site code is reserved (*, ALL, GLOBAL, …): grants read it as every site or none'
+    SITE_CODE_INVALID = 'SITE_CODE_INVALID', INPUT, "a site code is 1 to 40 upper-case letters and digits, with '-', '_' or '.' between them"
     WRONG_LOCATION_KIND = 'WRONG_LOCATION_KIND', INPUT, 'residuals return to a STOCK bin (or QUARANTINE when exposed)'
     NOT_A_STAGING_LOCATION = (
         'NOT_A_STAGING_LOCATION', INPUT,
