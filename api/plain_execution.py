@@ -14,8 +14,9 @@ always would. Getters are side-effect free, so reading a value twice is harmless
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from operator import attrgetter
-from typing import Any, Callable
+from typing import Any
 
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, Undefined, is_leaf_type
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext

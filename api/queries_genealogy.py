@@ -4,8 +4,8 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 from sqlalchemy import Integer, any_, bindparam, select
-from sqlalchemy.types import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.types import ARRAY
 
 import models
 from api import ids
@@ -15,7 +15,8 @@ from api.types.genealogy import GenealogyTree
 from api.types.inventory import Lot
 from api.types.work_orders import WorkOrder
 from auth.principal import Principal
-from backflush.reads import genealogy, records as reads
+from backflush.reads import genealogy
+from backflush.reads import records as reads
 
 WALKS = {GenealogyDirection.BACKWARD: genealogy.backward_tree, GenealogyDirection.FORWARD: genealogy.forward_tree}
 DESCRIPTION = (f"BACKWARD: what is in the lot; FORWARD: where it went (recall). maxDepth defaults to "

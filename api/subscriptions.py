@@ -6,7 +6,7 @@ audit trail from its position, so nothing is lost or delivered twice. SQLite has
 """
 from __future__ import annotations
 
-from typing import AsyncGenerator
+from collections.abc import AsyncGenerator
 
 import anyio
 import strawberry

@@ -21,8 +21,8 @@ import itertools
 import json
 import re
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Callable, Mapping, Sequence
 
 import durable_rules_engine
 from durable import engine as durable
@@ -30,9 +30,9 @@ from durable import engine as durable
 from rules.conditions import normalize
 from rules.decision import Firing
 from rules.document import RuleSetDocument
-from rules.rule import Pattern, Rule
 from rules.errors import DocumentError, RuleSetCompileError, RuleSetConflict
 from rules.facts import fact_ref
+from rules.rule import Pattern, Rule
 
 ENGINE_NAME = "durable"
 _SENTINEL = "__sentinel__"

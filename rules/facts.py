@@ -14,13 +14,20 @@ import datetime as dt
 import enum
 import functools
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Iterable, Mapping, Sequence
 
 from backflush.core import digests
 from backflush.core.quantity import seconds_between
 from rules.vocabulary import (
-    BOOLEAN, DATE, FACT_TYPES, INTEGER, NUMBER, STRING, STRING_LIST, Field,
+    BOOLEAN,
+    DATE,
+    FACT_TYPES,
+    INTEGER,
+    NUMBER,
+    STRING,
+    STRING_LIST,
+    Field,
 )
 
 Facts = Mapping[str, Sequence[Mapping[str, object]]]

@@ -21,12 +21,12 @@ import pytest
 from sqlalchemy.engine import make_url
 from websockets.sync.client import connect
 
+from backflush.services.ledger import check_consistency
 from bench.http_api import GraphQL, create_identities, line_token, sign_in
 from bench.plant import PER_UNIT, SizePlant, build_site, build_size
 from bench.server import ScratchDatabase, Server, backflush_commands
 from kernel import audit
 from kernel.database import build_engine, session_factory
-from backflush.services.ledger import check_consistency
 from tests.conftest import PG_URL, on_postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.skipif(
@@ -154,7 +154,7 @@ def test_two_servers_under_concurrent_load_keep_every_invariant(cluster):
 
     def client(number: int) -> None:
         extra = [GraphQL(s.base_url, line.http.headers["Authorization"].removeprefix("Bearer "))
-                 for s, line in zip(cluster.servers, cluster.lines)]
+                 for s, line in zip(cluster.servers, cluster.lines, strict=True)]
         try:
             for n in range(TRIGGERS_PER_CLIENT):
                 key = f"load-{number}-{n}"

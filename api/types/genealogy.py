@@ -7,8 +7,8 @@ the SQL walk (issue 12); the schema is the same.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Mapping
 
 import strawberry
 

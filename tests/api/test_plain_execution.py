@@ -19,7 +19,7 @@ class Named:
 class Part(Named):
     quantity: Decimal
     tags: list[str]
-    maybe: "Part | None" = None
+    maybe: Part | None = None
 
     @strawberry.field
     def label(self) -> str:

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rules import RuleSetConflict, default_source, evaluate, load_ruleset
-from rules import engine
+from rules import RuleSetConflict, default_source, engine, evaluate, load_ruleset
 
 RULES_PACKAGE = Path(__file__).resolve().parents[2] / "rules"
 

@@ -73,7 +73,7 @@ def test_the_wire_form_holds_json_numbers():
 
 
 def test_time_helpers_give_exact_numbers():
-    server = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
+    server = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
     assert clock_skew_seconds(server + dt.timedelta(seconds=121, microseconds=500000), server) == Decimal("121.5")
     assert clock_skew_seconds(server - dt.timedelta(seconds=3), server) == Decimal("-3")
     assert age_hours(server - dt.timedelta(hours=6, minutes=30), now=server) == Decimal("6.500")
