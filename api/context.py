@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio.to_thread
@@ -25,6 +25,7 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: dict | None = None  # websocket connection_init payload
+    extras: dict = field(default_factory=dict)  # per-request memo: the walls keep the caller's site ids here
     deadline: Any = None  # the query's asyncio.Timeout (api/query_limits.py); a mutation lifts it
 
     def flush_policy(self):

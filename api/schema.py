@@ -15,6 +15,7 @@ from api.mutations.rules import RuleMutations, RuleQueries
 from api.mutations.triggers import TriggerMutations, TriggerQueries
 from api.operation_timing import OperationTiming
 from api.permissions import assert_every_root_field_guarded
+from api.plain_execution import PlainSubtreeExecutionContext
 from api.queries import CoreQueries
 from api.queries_discovery import DiscoveryQueries
 from api.queries_genealogy import GenealogyQueries
@@ -58,7 +59,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         from strawberry.extensions import DisableIntrospection
         extensions.append(DisableIntrospection)
     schema = BackflushSchema(query=Query, mutation=Mutation, subscription=Subscription, types=NODE_TYPES, extensions=extensions,
-                               config=StrawberryConfig(scalar_map=SCALAR_MAP))
+                               config=StrawberryConfig(scalar_map=SCALAR_MAP),
+                               execution_context_class=PlainSubtreeExecutionContext)
     assert_every_root_field_guarded(schema)
     rules.update(plan(schema._schema))
     return schema
