@@ -24,7 +24,7 @@ from api.query_limits import limit_code, limit_extensions
 from api.scalars import SCALAR_MAP
 from api.subscriptions import Subscription
 from api.types import exceptions, governance, inventory, masterdata, triggers, work_orders
-from api.walls import Walls, plan
+from api.walls import Rule, Walls, plan
 from kernel.settings import Settings
 
 Query = merge_types("Query", (CoreQueries, DiscoveryQueries, TriggerQueries, GenealogyQueries, MetricsQueries,
@@ -52,7 +52,7 @@ class BackflushSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    rules = {}  # filled from the built schema below; every request's Walls reads the same table
+    rules: dict[tuple[str, str], Rule] = {}  # filled from the built schema below; every request's Walls reads the same table
     extensions = [lambda: CodedMaskErrors(should_mask_error=should_mask), *limit_extensions(settings), OperationTiming,
                   lambda: Walls(rules)]
     if not settings.introspection:
