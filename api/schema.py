@@ -19,13 +19,15 @@ from api.permissions import assert_every_root_field_guarded
 from api.query_limits import limit_code, limit_extensions
 from api.queries import CoreQueries
 from api.queries_genealogy import GenealogyQueries
+from api.queries_insight import InsightQueries
 from api.queries_metrics import MetricsQueries
 from api.subscriptions import Subscription
 from api.scalars import SCALAR_MAP
 from api.types import exceptions, governance, inventory, masterdata, triggers, work_orders
 from backflush.settings import Settings
 
-Query = merge_types("Query", (CoreQueries, TriggerQueries, GenealogyQueries, MetricsQueries, RuleQueries))
+Query = merge_types("Query", (CoreQueries, TriggerQueries, GenealogyQueries, MetricsQueries, RuleQueries,
+                              InsightQueries))
 Mutation = merge_types("Mutation", (MasterDataMutations, InventoryMutations, TriggerMutations, RuleMutations,
                                   ExceptionMutations))
 

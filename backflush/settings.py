@@ -5,6 +5,8 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from backflush.insight.control_limits import ControlWindow
+
 DEFAULT_DATABASE_URL = "sqlite:///backflush.db"
 
 
@@ -38,6 +40,9 @@ class Settings:
     log_level: str = "INFO"
     # Diagnostics for the benchmark: each response reports the SQL its request sent (api/statement_counting.py).
     count_statements: bool = False
+    # Control limits (SPEC §9): how many earlier closed orders an order's usage is judged against.
+    control_min_sample: int = 8
+    control_max_sample: int = 20
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -64,7 +69,13 @@ class Settings:
             log_format=env.get("BACKFLUSH_LOG_FORMAT", "json").strip().lower(),
             log_level=env.get("BACKFLUSH_LOG_LEVEL", "INFO").strip().upper(),
             count_statements=_flag(env.get("BACKFLUSH_COUNT_STATEMENTS", "false")),
+            control_min_sample=int(env.get("BACKFLUSH_CONTROL_MIN_SAMPLE", cls.control_min_sample)),
+            control_max_sample=int(env.get("BACKFLUSH_CONTROL_MAX_SAMPLE", cls.control_max_sample)),
         )
+
+    @property
+    def control_window(self) -> ControlWindow:
+        return ControlWindow(min_sample=self.control_min_sample, max_sample=self.control_max_sample)
 
     @property
     def schema_owner_url(self) -> str:

@@ -125,5 +125,6 @@ class ExceptionMutations:
         policy = _policy(info, "close", RulesClosePolicy())
         residuals = [_residual(r) for r in input.residuals or []]
         row, errors = await info.context.execute(lambda s, p: closing.close_work_order(
-            s, p, work_order_id=pk_of(input.work_order_id, "WorkOrder"), residuals=residuals, policy=policy))
+            s, p, work_order_id=pk_of(input.work_order_id, "WorkOrder"), residuals=residuals, policy=policy,
+            control_window=info.context.settings.control_window))
         return WorkOrderPayload(work_order=row and WorkOrder.from_row(row), user_errors=user_errors(errors))
