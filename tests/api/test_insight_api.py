@@ -34,3 +34,11 @@ def test_another_sites_user_sees_neither_and_a_client_without_reports_read_is_fo
     seeded.principals.add_client("line", scopes={"triggers:write", "production:read"})
     body = seeded.as_("line").raw(SIGNALS).json()
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_backflush_metrics_break_usage_variance_down_by_work_center(seeded):
+    metrics = seeded("""{ backflushMetrics { usageVarianceByWorkCenter { workCenter component { code }
+                          standardQuantity actualQuantity usageVariance variancePercent } } }""")
+    assert metrics["backflushMetrics"]["usageVarianceByWorkCenter"] == [
+        {"workCenter": None, "component": {"code": "C"}, "standardQuantity": "204.000", "actualQuantity": "215.000",
+         "usageVariance": "11.000", "variancePercent": "5.39"}]
