@@ -13,6 +13,7 @@ from api.operation_timing import OperationTiming
 from api.mutations.inventory import InventoryMutations
 from api.mutations.exceptions import ExceptionMutations
 from api.mutations.masterdata import MasterDataMutations
+from api.mutations.quality import QualityMutations
 from api.mutations.rules import RuleMutations, RuleQueries
 from api.mutations.triggers import TriggerMutations, TriggerQueries
 from api.permissions import assert_every_root_field_guarded
@@ -29,7 +30,7 @@ from backflush.settings import Settings
 Query = merge_types("Query", (CoreQueries, TriggerQueries, GenealogyQueries, MetricsQueries, RuleQueries,
                               InsightQueries))
 Mutation = merge_types("Mutation", (MasterDataMutations, InventoryMutations, TriggerMutations, RuleMutations,
-                                  ExceptionMutations))
+                                  ExceptionMutations, QualityMutations))
 
 # Concrete Node types must be listed: `node(id:)` returns the interface only.
 NODE_TYPES = [masterdata.Site, masterdata.Location, masterdata.Item, masterdata.UomConversion, masterdata.Bom,

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from auth.principal import SYSTEM, Principal
-from backflush import boms, masterdata, receiving, work_orders
+from backflush import audit, boms, masterdata, receiving, work_orders
+from backflush.quality import labels
 from backflush.change_control import settle
 from backflush.commands import command
 from models import Site, UomConversion
@@ -70,6 +71,17 @@ def _plant(session: Session, principal: Principal) -> None:
         operations=[work_orders.OperationSpec(10, "Fill and label", "LINE-3"), work_orders.OperationSpec(20, "Pack", "PACK-1")])
     order = work_orders.create_work_order(session, principal, spec)
     work_orders.release_work_order(session, principal, work_order_id=order.id, output_lot_number="FG-24-0001")
+    _approved_label(session, principal, order.id)
+
+
+def _approved_label(session: Session, principal: Principal, work_order_id: int) -> None:
+    """So the demo can pack out; a real label is approved by QA's e-signature (backflush/quality/labels.py)."""
+    label = labels.create_label_version(session, principal, work_order_id=work_order_id,
+                                        content="Ibuprofen 200 mg, 30 tablets. Lot {lot}, EXP {expiry}. Artwork ART-IBU-30 rev C")
+    label.status, label.approved_at = "APPROVED", utcnow()
+    audit.record(session, actor=principal.subject, action="label.approved", entity_type="label_version",
+                 entity_id=label.id, before={"status": "DRAFT"}, after={"status": "APPROVED"},
+                 reason="demo plant: approved by the system account, not by a person")
 
 
 def _approved_without_signature(session: Session, principal: Principal, record, record_type: str) -> None:

@@ -15,6 +15,7 @@ from backflush.conversions import conversions_in_force, planner_conversions
 from backflush.errors import DomainError, NotFound
 from backflush.ledger import Movement, move
 from backflush.masterdata import item_by_code, location_in_sites
+from backflush.quality.ncmr import require_no_open_ncmr
 from models import Item, Lot, Serial, Site, UomConversion
 from models.types import utcnow
 
@@ -139,6 +140,7 @@ def set_lot_status(session: Session, principal: Principal, *, lot_id: int, statu
     lot = lot_in_sites(session, principal, lot_id, lock=True)
     choice_arg(status, "status", LOT_STATUSES)
     reason = text_arg(reason, "reason", max_length=500)
+    require_no_open_ncmr(session, lot)
     transition = lot_disposition.authorize(lot.status, status, principal_kind=principal.kind, roles=principal.roles,
                                            meaning=signature.meaning if signature else None)
     before = {"status": lot.status}

@@ -16,6 +16,7 @@ from backflush.receiving import lot_in_sites
 from backflush.work_orders import require_open, work_order_in_sites
 from backflush.policy import FlushVerdict
 from backflush.rules_policy import RulesFlushPolicy
+from backflush.quality.ncmr import require_no_open_ncmr
 from models import BomAlternate, BomLine, GenealogyEdge, Item, LedgerEntry, Lot, StagedLot
 from models.types import utcnow
 
@@ -84,6 +85,7 @@ def _usable_bindings(session: Session, *, work_order, lot: Lot, item: Item, rewo
     The nonconforming lot a rework order consumes is exempt from its status and from QA's lot rules:
     consuming it is what the rework is for. It is still staged and still within its expiry.
     """
+    require_no_open_ncmr(session, lot)
     if lot.status != "RELEASED" and not reworked:
         raise DomainError("LOT_NOT_RELEASED", f"lot {lot.lot_number} is {lot.status}", ["input", "lotId"])
     if lot.expires_on is not None and lot.expires_on < at.date():

@@ -4,7 +4,7 @@ Shared by postTrigger, retryTrigger and previewTrigger, so a preview answers exa
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -16,6 +16,7 @@ from backflush.errors import DomainError
 from backflush.plan import (BlockReason, InvalidTrigger, SerialScan, TriggerFacts, TriggerPlan, TriggerRequest,
                             WorkOrderFacts, plan_trigger)
 from backflush.policy import FlushPolicy, FlushVerdict
+from backflush.quality.labels import label_block_reason
 from backflush.trigger_facts import OrderFacts, load_order_facts
 from backflush.usage import MasterDataError
 from models import Item, WorkOrder
@@ -141,4 +142,7 @@ def evaluate(session: Session, *, work_order: WorkOrder, trigger: ParsedTrigger,
         reason = BlockReason(code=broken.code, message=broken.message)
         plan = TriggerPlan(operation_seq=trigger.operation_seq or max(facts.work_order.operation_seqs),
                            units=Decimal(0), draws=(), block_reasons=(reason,), requirements=())
+    label = label_block_reason(session, work_order, trigger.kind)
+    if label is not None:  # a gate no rule set can switch off
+        plan = replace(plan, block_reasons=(*plan.block_reasons, label))
     return Evaluation(plan=plan, facts=facts, verdict=verdict, skew=skew)

@@ -6,6 +6,7 @@ from models.identity import (
 from models.inventory import Balance, LedgerEntry, Lot, Serial, StagedLot
 from models.masterdata import Bom, BomAlternate, BomLine, Item, Location, Site, UomConversion
 from models.production import ComponentVariance, GenealogyEdge, Reversal, Trigger, WorkOrder, WorkOrderOperation
+from models.quality import LabelVersion, Ncmr
 from sqlmodel import SQLModel
 
 metadata = SQLModel.metadata
@@ -13,7 +14,8 @@ metadata = SQLModel.metadata
 __all__ = [
     "AccountLock", "AuditCheckpoint", "AuditRecord", "AuthorizationCode", "Balance", "Bom", "BomAlternate", "BomLine",
     "ComponentVariance",
-    "Deviation", "ESignature", "GenealogyEdge", "Item", "LedgerEntry", "Location", "Lot", "OAuthClient",
+    "Deviation", "ESignature", "GenealogyEdge", "Item", "LabelVersion", "LedgerEntry", "Location", "Lot", "Ncmr",
+    "OAuthClient",
     "RefreshToken", "Reversal", "RuleDecision", "RuleSet", "Serial", "SignatureFailure", "SignInFailure", "SigningKey",
     "Site", "StagedLot", "Trigger", "UomConversion", "User", "WorkOrder", "WorkOrderOperation", "metadata",
 ]
