@@ -6,9 +6,13 @@ from typing import Annotated
 
 import strawberry
 
+from api import ids
 from api.permissions import guarded
+from api.types.evidence import EvidencePack
 from api.types.insight import ControlSignal, SupplierVariance
+from backflush.insight.evidence import evidence_pack
 from backflush.insight.signals import control_signals
+from models.types import utcnow
 from backflush.insight.supplier_variance import supplier_variances
 
 From = Annotated[datetime | None, strawberry.argument(name="from")]
@@ -25,6 +29,14 @@ class InsightQueries:
         rows = await info.context.read(lambda s: control_signals(
             s, info.context.principal, item_code=item_code, since=from_, until=to, window=window))
         return [ControlSignal.from_row(row) for row in rows]
+
+    @strawberry.field(**guarded("audit:read"),
+                      description="Everything that shows how usage was posted for one work order (null when not "
+                                  "visible, or before the order has an output lot)")
+    async def evidence_pack(self, info: strawberry.Info, work_order_id: strawberry.ID) -> EvidencePack | None:
+        pack = await info.context.read(lambda s: evidence_pack(
+            s, info.context.principal, ids.pk_of(work_order_id, "WorkOrder"), at=utcnow()))
+        return EvidencePack.from_pack(pack) if pack is not None and pack.genealogy is not None else None
 
     @strawberry.field(**guarded("reports:read"),
                       description="Usage variance of closed orders attributed to the suppliers of the lots consumed")

@@ -42,13 +42,13 @@ class DispositionNcmrInput:
 
 @strawberry.type
 class QualityMutations:
-    @strawberry.mutation(**guarded("production:write"))
+    @strawberry.mutation(**guarded("production:write", "masterdata:write"))
     async def create_label_version(self, info: strawberry.Info, input: CreateLabelVersionInput) -> LabelVersionPayload:
         row, errors = await info.context.execute(lambda s, p: labels.create_label_version(
             s, p, work_order_id=pk_of(input.work_order_id, "WorkOrder"), content=input.content))
         return LabelVersionPayload(label_version=row and LabelVersion.from_row(row), user_errors=user_errors(errors))
 
-    @strawberry.mutation(**guarded("production:write"))
+    @strawberry.mutation(**guarded("signatures:sign"), description="QA only (checked by the domain)")
     async def approve_label_version(self, info: strawberry.Info,
                                     input: ApproveLabelVersionInput) -> LabelVersionPayload:
         row, errors = await info.context.execute(lambda s, p: labels.approve_label_version(
