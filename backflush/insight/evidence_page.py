@@ -5,6 +5,7 @@ Every value is escaped; the pictures are SVG this service drew itself (backflush
 """
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from html import escape
@@ -194,4 +195,6 @@ def _text(value) -> str:
         return value.isoformat()
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, default=str)
     return str(value)

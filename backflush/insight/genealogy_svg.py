@@ -31,8 +31,8 @@ def genealogy_svg(*, root_lot_id: int, backward: Tree | None, forward: Tree | No
     height = MARGIN * 2 + 24 + rows * BOX_H + (rows - 1) * ROW_GAP
     root = lots[root_lot_id].lot_number
     picture = svg.canvas(width, height, f"Genealogy of lot {root}: backward (left) and forward (right)")
-    svg.text(picture, MARGIN, MARGIN, f"Genealogy of lot {root} — consumed lots on the left, lots made from it "
-             "on the right; dashed red: reversed", font_weight="bold")
+    svg.text(picture, MARGIN, MARGIN, f"Lot {root}: consumed lots left, lots made from it right; dashed red: reversed",
+             font_weight="bold")
     places = {lot_id: (MARGIN + (column - first) * (BOX_W + COL_GAP), MARGIN + 24 + row * (BOX_H + ROW_GAP))
               for column, ids in columns.items() for row, lot_id in enumerate(ids)}
     edges, parallel = svg.group(picture, class_="edges"), Counter()
