@@ -44,6 +44,9 @@ class Settings:
     control_min_sample: int = 8
     control_max_sample: int = 20
 
+    def __post_init__(self) -> None:
+        self.control_window  # a window that cannot judge anything is refused at start, not at the first query
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ

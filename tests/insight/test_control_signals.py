@@ -81,3 +81,23 @@ def test_qa_s_deviation_rule_on_the_control_signal_fact_opens_a_deviation_when_t
     assert opened == [("WO-21", "CONTROL_SIGNAL", "CONTROL_SIGNAL_C")]
     fired = [f["rule_id"] for d in decisions for f in d.fired]
     assert "control-signal" in fired and "usage-variance" in fired
+
+
+def test_signals_are_computed_in_a_fixed_number_of_statements_however_many_orders_closed(scenario, engine):
+    from sqlalchemy import event
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert len(signals_of(scenario)) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert len(statements) <= 5, statements  # usage, good units, items, orders (+ the principal's sites)
+
+
+def test_a_window_that_cannot_judge_is_refused_when_the_settings_are_read():
+    import pytest
+
+    from backflush.settings import Settings
+    with pytest.raises(ValueError):
+        Settings.from_env({"BACKFLUSH_CONTROL_MIN_SAMPLE": "30", "BACKFLUSH_CONTROL_MAX_SAMPLE": "20"})
