@@ -29,7 +29,7 @@ COPY backflush ./backflush
 COPY models ./models
 COPY rules ./rules
 # The project itself, pure Python, without dependencies (they are all in the layer above); editable so that
-# the migrations beside the code are found where backflush.migrations looks for them.
+# the migrations beside the code are found where kernel.migrations looks for them.
 RUN pip install --no-deps -e /app
 
 USER 10001

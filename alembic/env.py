@@ -3,8 +3,8 @@ connection a caller hands it."""
 from alembic import context
 
 import models
-from backflush.database import build_engine
-from backflush.settings import Settings
+from kernel.database import build_engine
+from kernel.settings import Settings
 
 target_metadata = models.metadata
 

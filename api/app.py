@@ -28,10 +28,10 @@ from api.metrics_route import metrics_routes
 from api.request_ids import RequestIds
 from api.schema import build_schema
 from auth.principal import Principal, Unauthenticated
-from backflush import instruments
-from backflush.audit import checkpoints as audit_checkpoints
-from backflush.database import build_engine, session_factory
-from backflush.settings import Settings
+from kernel import instruments
+from kernel.audit import checkpoints as audit_checkpoints
+from kernel.database import build_engine, session_factory
+from kernel.settings import Settings
 
 log = logging.getLogger("backflush.api")
 

@@ -11,14 +11,14 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from backflush.settings import Settings
+from kernel.settings import Settings
 
 log = logging.getLogger("backflush.cli")
 
 
 def _migrate(settings: Settings) -> None:
-    from backflush.database import build_engine
-    from backflush.migrations import upgrade
+    from kernel.database import build_engine
+    from kernel.migrations import upgrade
 
     engine = build_engine(settings.schema_owner_url)
     upgrade(engine)
@@ -39,9 +39,9 @@ def _without_password(url: str) -> str:
 
 
 def cmd_seed_demo(args) -> int:
-    from backflush.audit.checkpoints import install_from
-    from backflush.database import build_engine, session_factory
-    from backflush.demo import seed_demo
+    from kernel.audit.checkpoints import install_from
+    from kernel.database import build_engine, session_factory
+    from backflush.services.demo import seed_demo
 
     settings = Settings.from_env()
     _migrate(settings)
@@ -58,8 +58,9 @@ def cmd_seed_demo(args) -> int:
 
 def _demo_identities(sessions) -> list[str]:
     from auth.demo import seed_demo_identities
+    from backflush.services.demo import SITE
 
-    return seed_demo_identities(sessions)
+    return seed_demo_identities(sessions, SITE)
 
 
 def cmd_serve(args) -> int:
@@ -81,8 +82,8 @@ def cmd_serve(args) -> int:
 
 def cmd_check_exclusions(args) -> int:
     """Exit 1 when a posting drew from a binding its own ELIGIBILITY decision excluded."""
-    from backflush.database import build_engine, session_factory
-    from backflush.exclusion_breaches import exclusion_breaches
+    from kernel.database import build_engine, session_factory
+    from backflush.services.exclusion_breaches import exclusion_breaches
 
     engine = build_engine(Settings.from_env().database_url)
     with session_factory(engine)() as session:

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from backflush.settings import Settings
+from kernel.settings import Settings
 
 
 def register(subparsers) -> None:
@@ -27,16 +27,16 @@ def register(subparsers) -> None:
 
 
 def _sessions(settings: Settings):
-    from backflush.database import build_engine, session_factory
+    from kernel.database import build_engine, session_factory
 
     engine = build_engine(settings.database_url)
     return engine, session_factory(engine)
 
 
 def cmd_audit_anchor(args) -> int:
-    from backflush.audit import checkpoints
-    from backflush.audit.keys import audit_key_from
-    from backflush.database import unit_of_work
+    from kernel.audit import checkpoints
+    from kernel.audit.keys import audit_key_from
+    from kernel.database import unit_of_work
 
     settings = Settings.from_env()
     key = audit_key_from(settings)
@@ -58,9 +58,9 @@ def cmd_audit_anchor(args) -> int:
 
 
 def cmd_verify_audit(args) -> int:
-    from backflush.audit import verify
-    from backflush.audit.checkpoints import AnchorUnreadable, read_anchor
-    from backflush.audit.keys import AuditKeyError, audit_key_from, read_key_file
+    from kernel.audit import verify
+    from kernel.audit.checkpoints import AnchorUnreadable, read_anchor
+    from kernel.audit.keys import AuditKeyError, audit_key_from, read_key_file
 
     settings = Settings.from_env()
     try:
@@ -86,8 +86,8 @@ def cmd_verify_audit(args) -> int:
 def cmd_grant_service_role(args) -> int:
     from sqlalchemy import text
 
-    from backflush.audit.roles import UnsafeServiceRole, grant_service_role, service_role_grants
-    from backflush.database import build_engine
+    from kernel.audit.roles import UnsafeServiceRole, grant_service_role, service_role_grants
+    from kernel.database import build_engine
 
     settings = Settings.from_env()
     engine = build_engine(settings.schema_owner_url)

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.loaders import Loaders
 from auth.principal import Principal
-from backflush.commands import command
-from backflush.errors import DomainError
-from backflush.posting import default_policy
-from backflush.settings import Settings
+from backflush.services.commands import command
+from kernel.errors import DomainError
+from backflush.services.posting import default_policy
+from kernel.settings import Settings
 
 
 @dataclass

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from api.ids import pk_of
 from auth.principal import Unauthenticated
 from backflush.insight import evidence_views
+from backflush.insight.control_limits import window_of
 
 SCOPE = "audit:read"
 SVG = "image/svg+xml"
@@ -21,7 +22,7 @@ def evidence_urls(work_order_gid: str) -> dict[str, str]:
 
 
 def evidence_routes(sessions, settings, authenticate, rate_limit) -> list[Route]:
-    window = settings.control_window
+    window = window_of(settings)
 
     def served(read, media_type: str, headers=lambda found: {}):
         async def endpoint(request: Request) -> Response:

@@ -11,7 +11,7 @@ import logging.config
 
 import structlog
 
-from backflush.request_context import request_id
+from kernel.request_context import request_id
 
 FORMATS = ("json", "console")
 

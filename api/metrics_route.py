@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from backflush.rule_sets import versions_in_force
+from backflush.reads.rule_sets import versions_in_force
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def exposition(sessions) -> bytes:
     extra.register(RuleSetsInForce(sessions))
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         workers = CollectorRegistry()
-        MultiProcessCollector(workers)  # every worker's files summed (see backflush.instruments)
+        MultiProcessCollector(workers)  # every worker's files summed (see kernel.instruments)
         return generate_latest(workers) + generate_latest(extra)
     return generate_latest(REGISTRY) + generate_latest(extra)
 

@@ -12,7 +12,7 @@ from graphql import FieldNode
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
-from backflush.instruments import GRAPHQL_SECONDS
+from kernel.instruments import GRAPHQL_SECONDS
 
 INVALID = "(invalid)"
 INTROSPECTION = "(introspection)"

@@ -11,47 +11,47 @@ from api.types.work_orders import WorkOrder
 
 @strawberry.type
 class ItemPayload:
-    item: Item | None
-    user_errors: list[UserError]
+    item: Item | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class UomConversionPayload:
-    conversion: UomConversion | None
-    user_errors: list[UserError]
+    conversion: UomConversion | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class BomPayload:
-    bom: Bom | None
-    user_errors: list[UserError]
+    bom: Bom | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class SitePayload:
-    site: Site | None
-    user_errors: list[UserError]
+    site: Site | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class LocationPayload:
-    location: Location | None
-    user_errors: list[UserError]
+    location: Location | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class LotPayload:
-    lot: Lot | None
-    user_errors: list[UserError]
+    lot: Lot | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class WorkOrderPayload:
-    work_order: WorkOrder | None
-    user_errors: list[UserError]
+    work_order: WorkOrder | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class StagePayload:
-    staged_lot: StagedLot | None
-    user_errors: list[UserError]
+    staged_lot: StagedLot | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -11,6 +11,8 @@ from typing import Any
 import strawberry
 from strawberry.permission import BasePermission
 
+from api.input_door import InputDoor
+
 FORBIDDEN = {"code": "FORBIDDEN"}
 
 
@@ -33,8 +35,8 @@ def requires(*scopes: str) -> type[BasePermission]:
 
 
 def guarded(*scopes: str) -> dict:
-    """Keyword arguments for strawberry.field / strawberry.mutation."""
-    return {"permission_classes": [requires(*scopes)]}
+    """Keyword arguments for strawberry.field / strawberry.mutation: the scope first, then the input door."""
+    return {"permission_classes": [requires(*scopes)], "extensions": [InputDoor()]}
 
 
 def unguarded_root_fields(schema: strawberry.Schema) -> list[str]:

@@ -12,7 +12,7 @@ from api.types.masterdata import Item
 from api.types.node import Node, after_pk, cursor_of, page_info
 from api.types.enums import WorkOrderStatus
 from api.types.work_orders import WorkOrder, WorkOrderConnection, WorkOrderEdge
-from backflush import reads
+from backflush.reads import records as reads
 
 
 @strawberry.type

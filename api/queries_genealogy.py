@@ -11,7 +11,7 @@ from api.permissions import guarded
 from api.types.enums import GenealogyDirection
 from api.types.genealogy import GenealogyTree
 from auth.principal import Principal
-from backflush import genealogy, reads
+from backflush.reads import genealogy, records as reads
 
 WALKS = {GenealogyDirection.BACKWARD: genealogy.backward_tree, GenealogyDirection.FORWARD: genealogy.forward_tree}
 DESCRIPTION = (f"BACKWARD: what is in the lot; FORWARD: where it went (recall). maxDepth defaults to "

@@ -14,6 +14,7 @@ from backflush.insight.evidence import evidence_pack
 from backflush.insight.signals import control_signals
 from models.types import utcnow
 from backflush.insight.supplier_variance import supplier_variances
+from backflush.insight.control_limits import window_of
 
 From = Annotated[datetime | None, strawberry.argument(name="from")]
 
@@ -25,7 +26,7 @@ class InsightQueries:
                                   "closed orders")
     async def control_signals(self, info: strawberry.Info, item_code: str | None = None, from_: From = None,
                               to: datetime | None = None) -> list[ControlSignal]:
-        window = info.context.settings.control_window
+        window = window_of(info.context.settings)
         rows = await info.context.read(lambda s: control_signals(
             s, info.context.principal, item_code=item_code, since=from_, until=to, window=window))
         return [ControlSignal.from_row(row) for row in rows]

@@ -20,7 +20,7 @@ from strawberry.types.graphql import OperationType
 
 from api.limit_codes import LimitCode
 from api.query_cost import cost_rule
-from backflush.settings import Settings
+from kernel.settings import Settings
 
 log = logging.getLogger("backflush.api")
 

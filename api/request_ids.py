@@ -1,5 +1,5 @@
 """Every request gets an id — the caller's X-Request-ID when it is a sane token, else a new one —
-set into `backflush.request_context.request_id` for the services (audit rows, log lines), echoed in
+set into `kernel.request_context.request_id` for the services (audit rows, log lines), echoed in
 the response, and logged once with the outcome when the response is done.
 
 A plain ASGI middleware rather than BaseHTTPMiddleware: it also covers websockets, and the id is set
@@ -14,7 +14,7 @@ import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
 
-from backflush.request_context import request_id
+from kernel.request_context import request_id
 
 log = logging.getLogger("backflush.access")
 HEADER = "X-Request-ID"

@@ -4,11 +4,10 @@ from __future__ import annotations
 import logging
 
 import strawberry
-from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from api.errors import should_mask
+from api.errors import CodedMaskErrors, should_mask
 from api.operation_timing import OperationTiming
 from api.mutations.inventory import InventoryMutations
 from api.mutations.exceptions import ExceptionMutations
@@ -25,7 +24,7 @@ from api.queries_metrics import MetricsQueries
 from api.subscriptions import Subscription
 from api.scalars import SCALAR_MAP
 from api.types import exceptions, governance, inventory, masterdata, triggers, work_orders
-from backflush.settings import Settings
+from kernel.settings import Settings
 
 Query = merge_types("Query", (CoreQueries, TriggerQueries, GenealogyQueries, MetricsQueries, RuleQueries,
                               InsightQueries))
@@ -52,7 +51,7 @@ class BackflushSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    extensions = [lambda: MaskErrors(should_mask_error=should_mask), *limit_extensions(settings), OperationTiming]
+    extensions = [lambda: CodedMaskErrors(should_mask_error=should_mask), *limit_extensions(settings), OperationTiming]
     if not settings.introspection:
         from strawberry.extensions import DisableIntrospection
         extensions.append(DisableIntrospection)

@@ -1,7 +1,7 @@
 """Signature input → the signature service's request."""
 from __future__ import annotations
 
-from auth.signatures import SignatureRequest
+from backflush.governance.signatures import SignatureRequest
 
 
 def signature_request(signature) -> SignatureRequest | None:

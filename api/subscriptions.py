@@ -9,7 +9,7 @@ import strawberry
 from api.ids import pk_of
 from api.permissions import guarded
 from api.types.triggers import Trigger
-from backflush import reads
+from backflush.reads import records as reads
 
 POLL_SECONDS = 0.25
 

@@ -11,8 +11,8 @@ from auth.config import AuthConfig
 from auth.passwords import hash_password
 from auth.principal import SYSTEM, Principal
 from auth.scopes import ROLES, SCOPES, USER_ONLY_SCOPES
-from backflush import audit
-from backflush.errors import DomainError
+from kernel import audit
+from kernel.errors import DomainError
 from models import AuthorizationCode, OAuthClient, RefreshToken, SigningKey, User
 
 MIN_PASSWORD_LENGTH = 12

@@ -16,9 +16,9 @@ from auth.keys import KeyEncryptionError
 from auth.principal import Principal
 from auth.purge import purge_expired
 from auth.scopes import ROLES, SCOPES
-from backflush.database import build_engine, session_factory, unit_of_work
-from backflush.errors import DomainError
-from backflush.settings import Settings
+from kernel.database import build_engine, session_factory, unit_of_work
+from kernel.errors import DomainError
+from kernel.settings import Settings
 
 
 def register(subparsers) -> None:

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from auth import admin
 from auth.passwords import hash_password
 from auth.scopes import ROLES
-from backflush.demo import SITE
 from models import OAuthClient, User
 
 DEMO_PASSWORD = "backflush-demo"  # every demo user's password
@@ -19,22 +18,22 @@ DEMO_CLIENT_SECRET = "line-integration-demo-secret"
 DEMO_CLIENT_SCOPES = ["triggers:write", "inventory:write", "production:read", "genealogy:read"]
 
 
-def seed_demo_identities(sessions: sessionmaker[Session]) -> list[str]:
-    """Create what is missing and say how to sign in; idempotent."""
+def seed_demo_identities(sessions: sessionmaker[Session], site: str) -> list[str]:
+    """Create what is missing, with access to the demo plant `site`, and say how to sign in; idempotent."""
     with sessions() as session:
         for role in sorted(ROLES):
             username = role.lower()
             if session.scalar(select(User.id).where(User.username == username)) is None:
                 admin.create_user(session, username=username, display_name=f"Demo {role.title()}",
-                                  password=DEMO_PASSWORD, roles=[role], sites=[SITE])
+                                  password=DEMO_PASSWORD, roles=[role], sites=[site])
         if session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == DEMO_CLIENT_ID)) is None:
             admin.create_client(session, client_id=DEMO_CLIENT_ID, name="Demo line integration",
-                                scopes=DEMO_CLIENT_SCOPES, sites=[SITE], grant_types=["client_credentials"])
+                                scopes=DEMO_CLIENT_SCOPES, sites=[site], grant_types=["client_credentials"])
             client = session.scalar(select(OAuthClient).where(OAuthClient.client_id == DEMO_CLIENT_ID))
             client.client_secret_hash = hash_password(DEMO_CLIENT_SECRET)  # well known, for the README's curl
         session.commit()
     return [
         "DEMO ONLY — well-known credentials, never use them in production:",
-        f"  users: {', '.join(r.lower() for r in sorted(ROLES))} (password '{DEMO_PASSWORD}', site {SITE})",
+        f"  users: {', '.join(r.lower() for r in sorted(ROLES))} (password '{DEMO_PASSWORD}', site {site})",
         f"  machine client: {DEMO_CLIENT_ID} / {DEMO_CLIENT_SECRET} (scopes {' '.join(DEMO_CLIENT_SCOPES)})",
     ]

@@ -29,7 +29,7 @@ from auth.config import AuthConfig
 from auth.passwords import verify_password
 from auth.scopes import SCOPES, format_scope, parse_scope
 from auth.tokens import AccessTokenGenerator, ResourceOwner
-from backflush import audit
+from kernel import audit
 from models import AuthorizationCode, OAuthClient, RefreshToken, User
 
 SECRET_METHODS = ["client_secret_basic", "client_secret_post"]

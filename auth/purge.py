@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from auth import sign_in
 from auth.principal import SYSTEM, Principal
 from auth.signature_attempts import LOCKOUT_WINDOW
-from backflush import audit
+from kernel import audit
 from models import AuthorizationCode, RefreshToken, SignatureFailure
 
 

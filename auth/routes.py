@@ -19,7 +19,7 @@ from auth.oauth_server import BackflushAuthorizationServer, HttpRequestData
 from auth.scopes import SCOPES
 from auth.sign_in import Refusal, SignInRefused, sign_in
 from auth.tokens import ResourceOwner
-from backflush.database import unit_of_work
+from kernel.database import unit_of_work
 
 log = logging.getLogger(__name__)
 

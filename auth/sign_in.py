@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from auth.passwords import hash_password, verify_password
-from backflush import audit
+from kernel import audit
 from models import AccountLock, SignInFailure, User
 
 ACCOUNT_FREE_FAILURES = 3

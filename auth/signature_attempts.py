@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from auth.passwords import verify_password
-from backflush.errors import DomainError
+from kernel.errors import DomainError
 from models import SignatureFailure, User
 from models.types import utcnow
 

@@ -12,8 +12,8 @@ from psycopg.types.json import set_json_loads
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from backflush import audit
-from backflush.ledger import check_consistency
+from kernel import audit
+from backflush.services.ledger import check_consistency
 from bench.plant import POOLS
 from bench.wrong_run import WrongRun
 

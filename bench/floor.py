@@ -27,7 +27,7 @@ from decimal import Decimal
 
 import psycopg
 
-from backflush.audit import GENESIS, canonical, sha256
+from kernel.audit import GENESIS, canonical, sha256
 from bench.floor_order import FloorDraw, FloorOrder, plan_draws
 
 TRIGGER_KIND = "GOOD_UNITS_DECLARED"
@@ -100,7 +100,7 @@ def _lock_order(cursor: CountedCursor, order: FloorOrder) -> None:
 
 
 def _payload_hash(order: FloorOrder, good: Decimal) -> str:
-    """As `backflush.trigger_eval.parse_trigger` hashes a one-kind, good-units-only request."""
+    """As `backflush.services.trigger_eval.parse_trigger` hashes a one-kind, good-units-only request."""
     return sha256(canonical({"work_order_id": order.work_order_id, "kind": TRIGGER_KIND, "good": good.normalize(),
                              "scrap": Decimal(0).normalize(), "operation_seq": None, "device_id": None,
                              "device_timestamp": None, "serials": [], "handling_unit": None}))
@@ -188,7 +188,7 @@ def _receive_output(cursor: CountedCursor, order: FloorOrder, *, trigger_id: int
 # ---- the audit row: kept together, so a change to the audit table is adapted here and only here -----------
 
 def chain_lock_cte(site_id: int) -> str:
-    """The lock `backflush.audit` takes before appending to a site's chain (one advisory lock per chain), as a
+    """The lock `kernel.audit` takes before appending to a site's chain (one advisory lock per chain), as a
     CTE named audit_chain.
 
     It rides on the statement before the audit INSERT rather than inside it: a statement reads with the
@@ -203,7 +203,7 @@ SEQ_SENTINEL = -727_001_727  # stands for the chain_seq PostgreSQL assigns, insi
 def append_audit(cursor: CountedCursor, *, site_id: int, actor: str, action: str, entity_type: str, entity_id: str,
                  before: dict | None, after: dict | None, at: datetime) -> None:
     """One INSERT into the site's chain: chain_seq and prev_hash from the chain's last row, the hash over the same
-    canonical text `backflush.audit.verify` recomputes, with the new chain_seq spliced in by PostgreSQL."""
+    canonical text `kernel.audit.verify` recomputes, with the new chain_seq spliced in by PostgreSQL."""
     before_json, after_json = (None if v is None else json.loads(canonical(v)) for v in (before, after))
     content = {"seq": SEQ_SENTINEL, "at": at, "actor": actor, "device_id": None, "device_time": None,
                "action": action, "entity_type": entity_type, "entity_id": entity_id, "before": before_json,

@@ -3,7 +3,7 @@
 The floor handles the bench's plain BOM only — base-uom lines, no scrap, set-up scrap, yield loss,
 alternates or phantoms, quantities exact at the component's precision — and refuses anything else, so
 it can never silently draw differently from the server. Draw order is the server's FEFO key
-(`backflush.allocation.fefo_key`): expiry (none last), received, lot number, binding.
+(`backflush.core.allocation.fefo_key`): expiry (none last), received, lot number, binding.
 """
 from __future__ import annotations
 

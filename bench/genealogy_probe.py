@@ -7,7 +7,7 @@ import time
 import psycopg
 from sqlalchemy.orm import Session, sessionmaker
 
-from backflush.genealogy import backward_tree, forward_tree
+from backflush.reads.genealogy import backward_tree, forward_tree
 from bench.wrong_run import WrongRun
 from bench.http_api import GraphQL
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backflush.database import build_engine, session_factory  # noqa: E402
+from kernel.database import build_engine, session_factory  # noqa: E402
 from bench import genealogy_data, report  # noqa: E402
 from bench.checks import check_rows_match  # noqa: E402
 from bench.genealogy_probe import probe  # noqa: E402

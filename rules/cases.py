@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 from rules.decision import Firing
 from rules.errors import DocumentError
 from rules.facts import FactError, normalize_facts, parse_ref
+from rules.rule import Rule
 from rules.vocabulary import KINDS
-
-if TYPE_CHECKING:
-    from rules.document import Rule
 
 
 _TEST_KEYS = {"name", "description", "facts", "expect"}

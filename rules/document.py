@@ -16,6 +16,7 @@ import yaml
 from rules import conditions
 from rules.cases import TestCase, read_tests
 from rules.errors import DocumentError, InvalidDocument
+from rules.rule import Pattern, Rule
 from rules.vocabulary import ACTIONS, FACT_TYPES, INTEGER, KINDS, STRING_LIST, Param
 
 _RULE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -23,21 +24,6 @@ _ID_LINE = re.compile(r"""(?:^|[\s{,-])["']?id["']?\s*:\s*["']?([A-Za-z0-9][\w.-
 _TOP_KEYS = {"rules", "tests", "description"}
 _RULE_KEYS = {"id", "description", "fact", "when", "when_all", "then"}
 _MAX_JOIN = 8
-
-
-@dataclass(frozen=True)
-class Pattern:
-    fact: str
-    when: dict
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    description: str
-    patterns: tuple[Pattern, ...]
-    action: str
-    params: dict
 
 
 @dataclass(frozen=True)

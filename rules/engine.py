@@ -28,7 +28,8 @@ from durable import engine as durable
 
 from rules.conditions import normalize
 from rules.decision import Firing
-from rules.document import Pattern, Rule, RuleSetDocument
+from rules.document import RuleSetDocument
+from rules.rule import Pattern, Rule
 from rules.errors import DocumentError, RuleSetCompileError, RuleSetConflict
 from rules.facts import fact_ref
 

@@ -16,7 +16,8 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 from rules.conditions import FIELD_OPERATORS, ITEM, LOGICAL
 from rules.decision import Firing
-from rules.document import Rule, RuleSetDocument
+from rules.document import RuleSetDocument
+from rules.rule import Rule
 from rules.facts import fact_ref, to_wire
 from rules.patterns import matches
 

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 from auth.principal import Principal
 from auth.passwords import hash_password
-from auth.signatures import SignatureRequest
-from backflush import boms, conversions, masterdata, receiving, staging, work_orders
-from backflush.commands import command
+from backflush.governance.signatures import SignatureRequest
+from backflush.services import boms, conversions, masterdata, receiving, staging, work_orders
+from backflush.services.commands import command
 from models import User
 
 QA_PASSWORD = "qa-secret-1"
@@ -88,7 +88,7 @@ D = Decimal
 
 
 def trigger(work_order, good: str, *, key: str | None = None, scrap: str | None = None, operation_seq=None, **extra):
-    from backflush.trigger_eval import TriggerInput
+    from backflush.services.trigger_eval import TriggerInput
 
     trigger.counter = getattr(trigger, "counter", 0) + 1
     return TriggerInput(idempotency_key=key or f"k-{trigger.counter}", work_order_id=work_order.id,
@@ -97,6 +97,6 @@ def trigger(work_order, good: str, *, key: str | None = None, scrap: str | None 
 
 
 def post(plant: "Plant", request):
-    from backflush.posting import submit_trigger
+    from backflush.services.posting import submit_trigger
 
     return submit_trigger(plant.sessions, plant.principal, request)

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from backflush.database import build_engine, session_factory
-from backflush.migrations import upgrade
+from kernel.database import build_engine, session_factory
+from kernel.migrations import upgrade
 
 PG_URL = os.environ.get("BACKFLUSH_TEST_DATABASE_URL", "")
 

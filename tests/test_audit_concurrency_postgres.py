@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from auth.principal import Principal
-from backflush import audit, reads
-from backflush.commands import command
-from backflush.database import build_engine, session_factory
-from backflush.posting import submit_trigger
-from backflush.trigger_eval import TriggerInput
+from backflush.reads import records as reads
+from kernel import audit
+from backflush.services.commands import command
+from kernel.database import build_engine, session_factory
+from backflush.services.posting import submit_trigger
+from backflush.services.trigger_eval import TriggerInput
 from models import AuditRecord, Trigger, WorkOrder
 from tests.builders import qa_user
 from tests.conftest import on_postgres

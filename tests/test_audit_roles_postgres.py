@@ -9,8 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from api.cli import main as backflush
-from backflush import audit
-from backflush.database import build_engine, session_factory
+from kernel import audit
+from kernel.database import build_engine, session_factory
 from tests.builders import Plant, line, post, qa_user, trigger
 from tests.conftest import _admin_engine, _pg_url, on_postgres
 

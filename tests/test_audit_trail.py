@@ -11,15 +11,14 @@ import pytest
 from sqlalchemy import select, text
 
 from api.cli import main as backflush
-from backflush import audit
-from backflush.audit import BreakKind
-from backflush.audit.chain import Head, chain_hash
-from backflush.audit.checkpoints import install, write_checkpoint
-from backflush.audit.keys import audit_key_from, generate_key_file, read_key_file
-from backflush.commands import command
-from backflush.database import session_factory
-from backflush.request_context import request_id
-from backflush.settings import Settings
+from kernel import audit
+from kernel.audit.chain import Head, chain_hash
+from kernel.audit.checkpoints import install, write_checkpoint
+from kernel.audit.keys import audit_key_from, generate_key_file, read_key_file
+from backflush.services.commands import command
+from kernel.database import session_factory
+from kernel.request_context import request_id
+from kernel.settings import Settings
 from models import AuditCheckpoint, AuditRecord
 from tests.builders import Plant, line, post, qa_user, trigger
 

@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import func, select
 
 from auth.principal import Principal
-from backflush.database import build_engine, session_factory
-from backflush.errors import DomainError
-from backflush.ledger import check_consistency
-from backflush.posting import submit_trigger
-from backflush.trigger_eval import TriggerInput
+from kernel.database import build_engine, session_factory
+from kernel.errors import DomainError
+from backflush.services.ledger import check_consistency
+from backflush.services.posting import submit_trigger
+from backflush.services.trigger_eval import TriggerInput
 from models import Balance, LedgerEntry, StagedLot, Trigger
 from tests.builders import Plant, line, qa_user
 from tests.conftest import on_postgres

@@ -4,10 +4,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from backflush import staging
-from backflush.commands import command
-from backflush.errors import DomainError
-from backflush.ledger import check_consistency
+from backflush.services import staging
+from backflush.services.commands import command
+from kernel.errors import DomainError
+from backflush.services.ledger import check_consistency
 from models import Balance
 from tests.builders import Plant, line, qa_user
 

@@ -5,7 +5,7 @@ import ast
 import re
 from pathlib import Path
 
-from backflush.lot_disposition import with_table
+from backflush.governance.lot_disposition import with_table
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTROLS = ROOT / "docs" / "controls.md"
@@ -13,7 +13,7 @@ CONTROLS = ROOT / "docs" / "controls.md"
 
 def test_the_lot_status_table_in_docs_controls_md_is_the_one_the_code_enforces():
     document = CONTROLS.read_text(encoding="utf-8")
-    assert with_table(document) == document, "run: python -m backflush.lot_disposition docs/controls.md"
+    assert with_table(document) == document, "run: python -m backflush.governance.lot_disposition docs/controls.md"
 
 
 def test_every_test_docs_controls_md_points_to_exists():

@@ -2,8 +2,8 @@
 import pytest
 from sqlalchemy import select
 
-from backflush.deviations import close_deviation
-from backflush.errors import DomainError
+from backflush.services.deviations import close_deviation
+from kernel.errors import DomainError
 from models import Deviation
 from tests.builders import Plant, line, post, qa_user, signed, trigger
 

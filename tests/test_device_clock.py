@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from backflush import posting
-from backflush.policy import BuiltinPolicy
-from backflush.rules_policy import RulesFlushPolicy
+from backflush.services import posting
+from backflush.policies.policy import BuiltinPolicy
+from backflush.policies.rules_policy import RulesFlushPolicy
 from models.types import utcnow
 from tests.builders import Plant, line, qa_user, trigger
 

@@ -10,10 +10,10 @@ import yaml
 from sqlalchemy import select
 
 import rules
-from backflush import rule_sets
-from backflush.exclusion_breaches import exclusion_breaches
-from backflush.posting import retry_trigger
-from backflush.rules_policy import RulesFlushPolicy
+from backflush.services import rule_sets
+from backflush.services.exclusion_breaches import exclusion_breaches
+from backflush.services.posting import retry_trigger
+from backflush.policies.rules_policy import RulesFlushPolicy
 from models import LedgerEntry, Lot, RuleDecision, RuleSet, StagedLot
 from tests.builders import D, Plant, line, post, qa_user, signed, trigger
 
@@ -119,7 +119,7 @@ def test_the_exclusion_check_names_a_posting_that_drew_a_lot_its_decision_exclud
 
 def test_a_block_time_exclusion_does_not_bind_the_posting_after_correction(sessions):
     # given a trigger blocked while its only lot was on hold (the ELIGIBILITY decision excluded it)
-    from backflush import receiving
+    from backflush.services import receiving
 
     plant, order, bad, good = badco_plant(sessions)
     plant.run(receiving.set_lot_status, lot_id=good.id, status="ON_HOLD", reason="pending lab result", signature=None)
@@ -140,7 +140,7 @@ def test_a_block_time_exclusion_does_not_bind_the_posting_after_correction(sessi
 
 
 def post_with(plant: Plant, request, policy):
-    from backflush.posting import submit_trigger
+    from backflush.services.posting import submit_trigger
 
     return submit_trigger(plant.sessions, plant.principal, request, policy)
 

@@ -15,8 +15,8 @@ from api.loaders import Loaders
 from api.queries_genealogy import GenealogyQueries
 from api.scalars import SCALAR_MAP
 from auth.principal import Principal
-from backflush.genealogy import backward_tree, bounded_depth, forward_tree, genealogy_completeness
-from backflush.settings import Settings
+from backflush.reads.genealogy import backward_tree, bounded_depth, forward_tree, genealogy_completeness
+from kernel.settings import Settings
 from models import Bom, BomLine, GenealogyEdge, Item, LedgerEntry, Location, Lot, Site, Trigger, WorkOrder
 
 

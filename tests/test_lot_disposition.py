@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from auth.principal import Principal
 from auth.scopes import ROLES
-from backflush import receiving
-from backflush.commands import command
-from backflush.errors import DomainError
+from backflush.services import receiving
+from backflush.services.commands import command
+from kernel.errors import DomainError
 from models import AuditRecord, ESignature, Lot
 from tests.builders import Plant, qa_user, signed
 
@@ -119,7 +119,7 @@ def test_a_hold_then_release_without_qa_signature_no_longer_releases_a_quarantin
 
 
 def test_an_exposed_return_never_lifts_a_rejected_lot_into_quarantine(sessions):
-    from backflush.returns import quarantine
+    from backflush.services.returns import quarantine
 
     plant = Plant(sessions, qa_user(sessions))
     plant.item("API", "kg", 3)

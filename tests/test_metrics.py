@@ -1,8 +1,8 @@
 """SPEC §9 figures computed from what actually happened on the floor."""
 from decimal import Decimal
 
-from backflush.metrics import backflush_metrics
-from backflush.posting import retry_trigger
+from backflush.reads.metrics import backflush_metrics
+from backflush.services.posting import retry_trigger
 from tests.builders import Plant, line, post, qa_user, trigger
 
 

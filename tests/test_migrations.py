@@ -5,8 +5,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 import models
-from backflush.database import build_engine
-from backflush.migrations import alembic_config, upgrade
+from kernel.database import build_engine
+from kernel.migrations import alembic_config, upgrade
 from alembic import command
 from tests.conftest import on_postgres
 

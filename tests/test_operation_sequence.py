@@ -8,10 +8,10 @@ from __future__ import annotations
 import yaml
 
 import rules
-from backflush import rule_sets
-from backflush.policy import BuiltinPolicy
-from backflush.posting import retry_trigger, submit_trigger
-from backflush.work_orders import OperationSpec
+from backflush.services import rule_sets
+from backflush.policies.policy import BuiltinPolicy
+from backflush.services.posting import retry_trigger, submit_trigger
+from backflush.services.work_orders import OperationSpec
 from tests.builders import Plant, line, post, qa_user, signed, trigger
 
 ROUTING = [OperationSpec(10, "Granulate"), OperationSpec(20, "Compress"), OperationSpec(30, "Pack")]

@@ -4,12 +4,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from backflush import audit
-from backflush.errors import DomainError
-from backflush.ledger import check_consistency
+from kernel import audit
+from kernel.errors import DomainError
+from backflush.services.ledger import check_consistency
 from models import Balance, Deviation, GenealogyEdge, LedgerEntry, Trigger
 from tests.builders import Plant, line, post, qa_user, trigger
-from backflush.work_orders import OperationSpec
+from backflush.services.work_orders import OperationSpec
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_two_short_lines_block_once_with_both_reasons_and_change_nothing(plant):
 
 
 def test_a_blocked_trigger_posts_on_retry_after_the_shortage_is_staged(plant):
-    from backflush.posting import retry_trigger
+    from backflush.services.posting import retry_trigger
     plant.item("A", "kg", 3)
     plant.item("FG", "ea", 0)
     plant.bom("FG", [line(1, "A", "1")])

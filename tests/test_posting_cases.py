@@ -3,16 +3,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from backflush import genealogy, receiving
-from backflush.errors import DomainError
-from backflush.ledger import check_consistency
-from backflush.scan_issue import ScanIssueRequest, scan_issue
-from backflush.work_orders import OperationSpec
+from backflush.reads import genealogy
+from backflush.services import receiving
+from kernel.errors import DomainError
+from backflush.services.ledger import check_consistency
+from backflush.services.scan_issue import ScanIssueRequest, scan_issue
+from backflush.services.work_orders import OperationSpec
 from models import LedgerEntry, Location, Serial
 from tests.builders import Plant, line, post, qa_user, signed, trigger
-from backflush.boms import AlternateSpec
+from backflush.services.boms import AlternateSpec
 
 
 @pytest.fixture
@@ -124,6 +125,29 @@ def test_a_serialized_line_needs_matching_scans_and_each_serial_is_consumed_once
     with plant.sessions() as s:
         consumed = s.scalars(select(Serial.serial).where(Serial.consumed_by_entry_id.is_not(None))).all()
     assert sorted(consumed) == ["SN1", "SN2"]
+
+
+def test_serial_scans_are_refused_beyond_the_units_posted_and_on_unserialized_lines(plant):
+    plant.item("DEV", "ea", 0, serialized=True)
+    plant.item("BOX", "ea", 0)
+    plant.item("KIT", "ea", 0)
+    plant.bom("KIT", [line(1, "DEV", "1", "ea"), line(2, "BOX", "1", "ea")])
+    devices = plant.receive("DEV", "D-1", "3", serials=["SN1", "SN2", "SN3"])
+    boxes = plant.receive("BOX", "B-1", "3")
+    order = plant.work_order("WO-1", "KIT")
+    plant.stage(order, devices, "3")
+    plant.stage(order, boxes, "3")
+    with plant.sessions() as s:
+        before = s.scalar(select(func.count()).select_from(LedgerEntry))
+    for serials, code in [(((1, "SN1"), (1, "SN2"), (1, "SN3")), "TOO_MANY_SERIALS"),
+                          (((1, "SN1"), (1, "SN2"), (2, "BOX-SN")), "NOT_SERIALIZED"),
+                          (((1, "SN1"), (1, "SN2"), (9, "SN3")), "NOT_SERIALIZED")]:
+        with pytest.raises(DomainError) as refused:
+            post(plant, trigger(order, "2", serials=serials))
+        assert (refused.value.code, refused.value.field) == (code, ["input", "serials"])
+    with plant.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(LedgerEntry)) == before
+    assert post(plant, trigger(order, "2", serials=((1, "SN1"), (1, "SN2")))).trigger.outcome == "POSTED"
 
 
 def test_scan_issue_posts_the_weighed_quantity_of_the_scanned_lot_and_links_genealogy(plant):

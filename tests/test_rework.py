@@ -2,10 +2,11 @@
 salvaged components go back with reason SALVAGE; genealogy stays whole across the rework."""
 from decimal import Decimal
 
-from backflush import boms, genealogy, receiving
-from backflush.ledger import check_consistency
-from backflush.returns import return_to_stock
-from backflush.scan_issue import ScanIssueRequest, scan_issue
+from backflush.reads import genealogy
+from backflush.services import boms, receiving
+from backflush.services.ledger import check_consistency
+from backflush.services.returns import return_to_stock
+from backflush.services.scan_issue import ScanIssueRequest, scan_issue
 from models import LedgerEntry, Lot
 from sqlalchemy import select
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from backflush import receiving
-from backflush.errors import DomainError
-from backflush.scan_issue import ScanIssueRequest, scan_issue
+from backflush.services import receiving
+from kernel.errors import DomainError
+from backflush.services.scan_issue import ScanIssueRequest, scan_issue
 from models import LedgerEntry, StagedLot
 from models.types import utcnow
 from tests.builders import D, Plant, line, qa_user, signed

@@ -6,14 +6,14 @@ from alembic import command
 from sqlalchemy import select
 
 import rules
-from backflush import rule_sets
-from backflush.audit import before_chains
-from backflush.audit.chain import MIGRATION_APPENDER
-from backflush.commands import command as unit
-from backflush.database import session_factory
-from backflush.migrations import alembic_config, upgrade
-from backflush.rule_defaults import ship_changed_default
-from backflush.rule_sets import active_rule_set
+from backflush.services import rule_sets
+from kernel.audit import before_chains
+from kernel.audit.chain import MIGRATION_APPENDER
+from backflush.services.commands import command as unit
+from kernel.database import session_factory
+from kernel.migrations import alembic_config, upgrade
+from backflush.services.rule_defaults import ship_changed_default
+from backflush.reads.rule_sets import active_rule_set
 from models import AuditRecord, RuleSet
 from tests.builders import qa_user, signed
 

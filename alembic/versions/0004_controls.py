@@ -31,12 +31,12 @@ depends_on = None
 
 def upgrade() -> None:
     # Which evaluation a decision belongs to: a retried trigger keeps its BLOCKED decisions beside the
-    # POSTED ones, and the exclusion check holds a posting only to its own (backflush/exclusion_breaches.py).
+    # POSTED ones, and the exclusion check holds a posting only to its own (backflush/services/exclusion_breaches.py).
     with op.batch_alter_table("ruledecision", schema=None) as batch_op:
         batch_op.add_column(sa.Column("outcome", sa.String(length=12), nullable=True))
 
-    from backflush.audit.before_chains import migration_session
-    from backflush.rule_defaults import ship_changed_default
+    from kernel.audit.before_chains import migration_session
+    from backflush.services.rule_defaults import ship_changed_default
 
     session = migration_session(op.get_bind())  # audit rows in this revision's shape, not today's model's
     ship_changed_default(session, "BLOCKING")

@@ -15,8 +15,9 @@ from api.types.enums import ResidualDisposition
 from api.types.exceptions import Reversal
 from api.types.inventory import StagedLot
 from api.types.work_orders import WorkOrder
-from backflush import closing, returns, reversals
-from backflush.rules_exception_policy import RulesClosePolicy, RulesReversalPolicy
+from backflush.services import closing, returns, reversals
+from backflush.policies.rules_exception_policy import RulesClosePolicy, RulesReversalPolicy
+from backflush.insight.control_limits import window_of
 
 
 @strawberry.input
@@ -67,8 +68,8 @@ class CloseWorkOrderInput:
 
 @strawberry.type
 class ReversalPayload:
-    reversal: Reversal | None
-    user_errors: list[UserError]
+    reversal: Reversal | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 def _policy(info: strawberry.Info, name: str, default):
@@ -126,5 +127,5 @@ class ExceptionMutations:
         residuals = [_residual(r) for r in input.residuals or []]
         row, errors = await info.context.execute(lambda s, p: closing.close_work_order(
             s, p, work_order_id=pk_of(input.work_order_id, "WorkOrder"), residuals=residuals, policy=policy,
-            control_window=info.context.settings.control_window))
+            control_window=window_of(info.context.settings)))
         return WorkOrderPayload(work_order=row and WorkOrder.from_row(row), user_errors=user_errors(errors))

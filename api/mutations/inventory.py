@@ -12,7 +12,7 @@ from api.permissions import guarded
 from api.signing import signature_request
 from api.types.inventory import Lot, StagedLot
 from api.types.work_orders import WorkOrder
-from backflush import receiving, staging, work_orders
+from backflush.services import receiving, staging, work_orders
 
 
 @strawberry.type

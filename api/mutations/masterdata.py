@@ -11,7 +11,7 @@ from api.payloads import BomPayload, ItemPayload, LocationPayload, SitePayload, 
 from api.permissions import guarded
 from api.signing import signature_request
 from api.types.masterdata import Bom, Item, Location, Site, UomConversion
-from backflush import boms, conversions, masterdata
+from backflush.services import boms, conversions, masterdata
 
 
 def _line_specs(lines: list[BomLineInput]) -> list[boms.LineSpec]:

@@ -10,7 +10,7 @@ from api.permissions import guarded
 from api.signing import signature_request
 from api.types.enums import LotStatus
 from api.types.quality import LabelVersion, LabelVersionPayload, Ncmr, NcmrPayload
-from backflush.quality import labels, ncmr
+from backflush.services import labels, ncmr
 
 
 @strawberry.input

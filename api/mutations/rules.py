@@ -14,7 +14,8 @@ from api.permissions import guarded
 from api.signing import signature_request
 from api.types.enums import DeviationStatus, RuleSetKind
 from api.types.governance import Deviation, RuleSet
-from backflush import deviations, rule_sets, simulation
+from backflush.reads import rule_sets as rule_set_reads
+from backflush.services import deviations, rule_sets, simulation
 
 
 @strawberry.type
@@ -39,23 +40,23 @@ class RuleValidation:
 
 @strawberry.type
 class RuleSetPayload:
-    rule_set: RuleSet | None
-    validation: RuleValidation | None
-    user_errors: list[UserError]
+    rule_set: RuleSet | None = None
+    validation: RuleValidation | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class SimulationResult:
-    evaluated: int
-    changed: int
-    details: JSON
+    evaluated: int = 0
+    changed: int = 0
+    details: JSON = strawberry.field(default_factory=list)
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class DeviationPayload:
-    deviation: Deviation | None
-    user_errors: list[UserError]
+    deviation: Deviation | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -140,7 +141,7 @@ class RuleMutations:
 class RuleQueries:
     @strawberry.field(**guarded("rules:read", "rules:write"))
     async def rule_sets(self, info: strawberry.Info, kind: RuleSetKind | None = None) -> list[RuleSet]:
-        rows = await info.context.read(lambda s: rule_sets.rule_sets(s, info.context.principal,
+        rows = await info.context.read(lambda s: rule_set_reads.rule_sets(s, info.context.principal,
                                                                       kind=kind.value if kind else None))
         return [RuleSet.from_row(r) for r in rows]
 

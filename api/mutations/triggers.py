@@ -14,22 +14,23 @@ from api.types.enums import TriggerOutcome
 from api.types.inventory import LotAtLocation
 from api.types.masterdata import Item
 from api.types.triggers import BlockReason, FlushPosting, Trigger, load_item_by_code
-from backflush import instruments, posting
-from backflush.scan_issue import ScanIssueRequest, scan_issue
-from backflush.trigger_eval import TriggerInput
+from backflush.services import posting
+from kernel import instruments
+from backflush.services.scan_issue import ScanIssueRequest, scan_issue
+from backflush.services.trigger_eval import TriggerInput
 
 
 @strawberry.type
 class TriggerPayload:
-    trigger: Trigger | None
-    replayed: bool
-    user_errors: list[UserError]
+    trigger: Trigger | None = None
+    replayed: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class PostingPayload:
-    posting: FlushPosting | None
-    user_errors: list[UserError]
+    posting: FlushPosting | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
@@ -51,10 +52,11 @@ class PlannedDraw(LotAtLocation):
 
 @strawberry.type
 class TriggerPreview:
-    outcome: TriggerOutcome
-    draws: list[PlannedDraw]
-    block_reasons: list[BlockReason]
-    user_errors: list[UserError] = strawberry.field(description="Why the request itself is invalid (nothing planned)")
+    outcome: TriggerOutcome = TriggerOutcome.BLOCKED  # a refused request plans nothing
+    draws: list[PlannedDraw] = strawberry.field(default_factory=list)
+    block_reasons: list[BlockReason] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list,
+                                                    description="Why the request itself is invalid (nothing planned)")
 
 
 def trigger_input(input: PostTriggerInput) -> TriggerInput:

@@ -7,7 +7,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 import models
-from backflush import audit
+from kernel import audit
 
 
 @strawberry.type(description="One row of the audit trail (SPEC §8)")

@@ -9,7 +9,7 @@ import models
 from api.types.enums import GenealogyDirection
 from api.types.inventory import Lot, load_lot
 from api.types.work_orders import WorkOrder
-from backflush.genealogy import Tree, TreeEdge
+from backflush.reads.genealogy import Tree, TreeEdge
 
 
 @strawberry.type

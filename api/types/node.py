@@ -36,7 +36,8 @@ def after_pk(cursor: str | None) -> int | None:
         return None
     try:
         prefix, _, pk = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        return int(pk) if prefix == "k" else None
+        in_range = prefix == "k" and pk.isascii() and pk.isdigit() and int(pk) <= ids.MAX_PK
+        return int(pk) if in_range else None
     except Exception:  # a garbled cursor starts from the beginning rather than failing the page
         return None
 

@@ -52,7 +52,7 @@ async def load_item_by_code(info: strawberry.Info, code: str | None) -> Item | N
 
 
 def _items_by_code(session, codes: list[str]) -> list:
-    from backflush.reads import items_by_codes
+    from backflush.reads.records import items_by_codes
     found = items_by_codes(session, codes)
     return [found.get(code) for code in codes]
 

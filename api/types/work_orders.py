@@ -11,7 +11,7 @@ from api.types.enums import WorkOrderStatus
 from api.types.inventory import Lot, StagedLot, load_location, load_lot
 from api.types.masterdata import Bom, Item, Location, Site, load_item
 from api.types.node import Node, PageInfo, after_pk, cursor_of, page_info
-from backflush import reads
+from backflush.reads import records as reads
 
 if TYPE_CHECKING:
     from api.types.triggers import FlushPostingConnection, TriggerConnection

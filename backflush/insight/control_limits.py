@@ -26,6 +26,11 @@ class ControlWindow:
             raise ValueError("control window: need 2 ≤ min_sample ≤ max_sample")
 
 
+def window_of(settings) -> ControlWindow:
+    """The window the service's settings configure (BACKFLUSH_CONTROL_MIN_SAMPLE / _MAX_SAMPLE)."""
+    return ControlWindow(min_sample=settings.control_min_sample, max_sample=settings.control_max_sample)
+
+
 @dataclass(frozen=True)
 class UsagePoint:
     """One closed order's usage of one component, per good unit of the order's product."""

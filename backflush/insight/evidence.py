@@ -10,8 +10,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from auth.principal import Principal
-from backflush import audit, reads
-from backflush.genealogy import MAX_DEPTH, Tree, backward_tree
+from backflush.reads import records as reads
+from kernel import audit
+from backflush.reads.genealogy import MAX_DEPTH, Tree, backward_tree
 from models import (AuditRecord, Bom, BomAlternate, BomLine, ComponentVariance, Deviation, ESignature, Item,
                     LabelVersion, LedgerEntry, Lot, Reversal, RuleDecision, RuleSet, Site, StagedLot, Trigger,
                     UomConversion, WorkOrder, WorkOrderOperation)

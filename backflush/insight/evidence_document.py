@@ -5,7 +5,7 @@ canonical form, like the audit trail's hashes).
 """
 from __future__ import annotations
 
-from backflush.audit import canonical, sha256
+from kernel.audit import canonical, sha256
 from backflush.insight.evidence import EvidencePack
 
 FORMAT = "backflush.evidence-pack/1"

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from html import escape
 
-from backflush.audit.canonical import utc_text
+from kernel.audit.canonical import utc_text
 
 STYLE = """body{font:13px/1.4 'DejaVu Sans',Arial,sans-serif;margin:24px;color:#111}h1{font-size:20px}
 h2{font-size:16px;border-bottom:2px solid #333;margin-top:28px;page-break-after:avoid}table{border-collapse:collapse;

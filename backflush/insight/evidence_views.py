@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from auth.principal import Principal
-from backflush import reads
+from backflush.reads import records as reads
 from backflush.insight.control_limits import ControlWindow
 from backflush.insight.evidence import evidence_pack
 from backflush.insight.evidence_document import canonical_bytes, document_sha256, evidence_document

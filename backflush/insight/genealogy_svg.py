@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from backflush.genealogy import Tree
+from backflush.reads.genealogy import Tree
 from backflush.insight import svg
 
 STATUS_COLOURS = {"RELEASED": "#d8f0d8", "QUARANTINE": "#fff1c2", "ON_HOLD": "#ffd9b3", "REJECTED": "#f7c6c6"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backflush.genealogy import MAX_DEPTH, backward_tree, forward_tree
+from backflush.reads.genealogy import MAX_DEPTH, backward_tree, forward_tree
 from backflush.insight.control_chart_svg import ChartPoint, control_chart_svg
 from backflush.insight.control_limits import ControlWindow, judge
 from backflush.insight.genealogy_svg import LotView, genealogy_svg

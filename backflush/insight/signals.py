@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from auth.principal import Principal
 from backflush.insight.control_limits import ControlWindow, Limits, Signal, rounded, signals
 from backflush.insight.usage_history import closed_order_usage, usage_series
-from backflush.reads import visible_site_ids
+from backflush.reads.records import visible_site_ids
 from models import Item, WorkOrder
 
 

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from auth.principal import Principal
-from backflush.reads import visible_site_ids
-from backflush.trigger_facts import ISSUE_KINDS
-from backflush.variances import report_round, variance_percent
+from backflush.reads.records import visible_site_ids
+from backflush.reads.records import ISSUE_KINDS
+from backflush.core.variances import report_round, variance_percent
 from models import ComponentVariance, Item, LedgerEntry, Lot, WorkOrder
 
 NO_SUPPLIER = "UNKNOWN"  # lots received without a supplier still carry their share

@@ -7,8 +7,8 @@ from starlette.testclient import TestClient
 from api.app import create_app
 from auth.passwords import hash_password
 from auth.principal import Principal, Unauthenticated
-from backflush.database import session_factory
-from backflush.settings import Settings
+from kernel.database import session_factory
+from kernel.settings import Settings
 from models import User
 
 PASSWORD = "correct horse"

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import event
 
 from api.app import create_app
-from backflush.settings import Settings
+from kernel.settings import Settings
 from tests.api.conftest import Principals
 from tests.builders import Plant, line, qa_user
 
@@ -40,7 +40,7 @@ def build_app(engine, database_url, **limits):
 
 
 def engine_sessions(engine):
-    from backflush.database import session_factory
+    from kernel.database import session_factory
     return session_factory(engine)
 
 

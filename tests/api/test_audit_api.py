@@ -9,10 +9,10 @@ from starlette.testclient import TestClient
 
 from api import ids
 from api.app import create_app
-from backflush import receiving
-from backflush.audit.keys import generate_key_file
-from backflush.request_context import request_id
-from backflush.settings import Settings
+from backflush.services import receiving
+from kernel.audit.keys import generate_key_file
+from kernel.request_context import request_id
+from kernel.settings import Settings
 from models import Site, WorkOrder
 from tests.api.conftest import Api
 from tests.api.test_triggers_api import mass_plant, order_id

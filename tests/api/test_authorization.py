@@ -10,7 +10,7 @@ from api.context import Context
 from api.loaders import Loaders
 from api.schema import build_schema
 from auth.principal import Principal
-from backflush.settings import Settings
+from kernel.settings import Settings
 
 NOBODY = Principal(subject="client:nobody", name="nobody", kind="client", scopes=frozenset(), sites=frozenset({"*"}))
 SAMPLE = {"ID": "V29ya09yZGVyOjE", "String": "x", "Int": 1, "Boolean": True, "Decimal": "1", "DateTime": "2026-01-01T00:00:00Z",
@@ -112,8 +112,8 @@ def test_a_user_of_site_a_can_neither_see_nor_touch_anything_of_site_b(api, sess
 
 
 def test_an_approval_signature_is_bound_to_the_hash_of_the_bom_canonical_form(api, sessions):
-    from backflush.audit import canonical, sha256
-    from backflush.boms import bom_content
+    from kernel.audit import canonical, sha256
+    from backflush.services.boms import bom_content
     from models import Bom, ESignature
     from tests.builders import Plant, line, qa_user
 

@@ -7,7 +7,7 @@ from starlette.testclient import TestClient, WebSocketDenialResponse
 from starlette.websockets import WebSocketDisconnect
 
 from api.app import create_app
-from backflush.settings import Settings
+from kernel.settings import Settings
 
 UI = "https://ui.example"
 OTHER_UI = "http://127.0.0.1:5173"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 
-from backflush.boms import AlternateSpec
+from backflush.services.boms import AlternateSpec
 from tests.api.conftest import PASSWORD
 from tests.builders import Plant, line, post, qa_user, trigger
 

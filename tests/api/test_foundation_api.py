@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from backflush.demo import seed_demo
+from backflush.services.demo import seed_demo
 
 DEMO_ORDER = """
 query ($number: String!) {
@@ -220,7 +220,7 @@ def test_production_settings_turn_off_introspection_and_graphiql(api, database_u
     from starlette.testclient import TestClient
 
     from api.app import create_app
-    from backflush.settings import Settings
+    from kernel.settings import Settings
 
     app = create_app(Settings(database_url=database_url, graphiql=False, introspection=False),
                      authenticate=api.principals.authenticate)

@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from api.app import create_app
-from backflush.settings import Settings
+from kernel.settings import Settings
 
 
 class Resources(HTMLParser):

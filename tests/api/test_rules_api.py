@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import yaml
 
 import rules
-from backflush.work_orders import OperationSpec
+from backflush.services.work_orders import OperationSpec
 from tests.builders import Plant, line, qa_user
 
 POST = """

@@ -10,7 +10,7 @@ import uvicorn
 from websockets.sync.client import connect
 
 from api.app import create_app
-from backflush.settings import Settings
+from kernel.settings import Settings
 from tests.builders import Plant, line, qa_user
 
 POST = """

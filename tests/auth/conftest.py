@@ -14,7 +14,7 @@ from auth import admin
 from auth.authenticate import Authenticator
 from auth.config import AuthConfig
 from auth.routes import auth_routes
-from backflush.database import unit_of_work
+from kernel.database import unit_of_work
 
 ISSUER = "https://backflush.test"
 AUDIENCE = "backflush-api"

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from auth import admin
 from auth.cli import register
 from auth.config import AuthConfig
-from backflush.database import unit_of_work
-from backflush.errors import DomainError
+from kernel.database import unit_of_work
+from kernel.errors import DomainError
 from models import AuditRecord, OAuthClient, SigningKey, User
 from tests.auth.conftest import PASSWORD, given_user
 

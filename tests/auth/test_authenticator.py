@@ -14,7 +14,7 @@ from auth import admin, keys
 from auth.authenticate import Authenticator, Unauthenticated
 from auth.config import TrustedIssuer
 from auth.oauth_server import BackflushAuthorizationServer
-from backflush.database import unit_of_work
+from kernel.database import unit_of_work
 from tests.auth.conftest import AUDIENCE, ISSUER, bearer, given_client
 
 IDP = "https://idp.plant.test/realms/plant"

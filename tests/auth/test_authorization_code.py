@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from backflush.database import unit_of_work
+from kernel.database import unit_of_work
 from models import AuditRecord, User
 from tests.auth.conftest import PASSWORD, REDIRECT_URI, bearer, given_client, given_user, pkce_pair
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from auth import keys
 from auth.authenticate import Authenticator
 from auth.config import AuthConfig
-from backflush.database import unit_of_work
+from kernel.database import unit_of_work
 from models import AuditRecord, SigningKey
 from tests.auth.conftest import bearer, given_client
 from tests.auth.test_admin_and_config import run_cli

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from backflush.database import unit_of_work
+from kernel.database import unit_of_work
 from models import AuditRecord, AuthorizationCode, RefreshToken, SignatureFailure, SignInFailure
 from models.types import utcnow
 from tests.auth.conftest import given_user

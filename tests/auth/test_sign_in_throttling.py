@@ -10,7 +10,7 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from auth.routes import auth_routes
-from backflush.database import unit_of_work
+from kernel.database import unit_of_work
 from models import AccountLock, AuditRecord
 from tests.auth.conftest import ISSUER, PASSWORD, REDIRECT_URI, given_client, given_user, pkce_pair
 from tests.auth.test_admin_and_config import run_cli

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from auth.admin import create_client
 from auth.principal import Principal
-from auth.signatures import SignatureRequest, sign
-from backflush.commands import command
-from backflush.database import unit_of_work
-from backflush.errors import DomainError
+from backflush.governance.signatures import SignatureRequest, sign
+from backflush.services.commands import command
+from kernel.database import unit_of_work
+from kernel.errors import DomainError
 from models import AuditRecord, ESignature, SignatureFailure
 from models.types import utcnow
 from tests.auth.conftest import PASSWORD, given_user

@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from auth import admin
-from backflush.database import unit_of_work
-from backflush.errors import DomainError
+from kernel.database import unit_of_work
+from kernel.errors import DomainError
 from models import AuditRecord
 from tests.auth.conftest import bearer, given_user
 from tests.auth.test_admin_and_config import run_cli

@@ -8,8 +8,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from backflush import audit
-from backflush.ledger import check_consistency
+from kernel import audit
+from backflush.services.ledger import check_consistency
 from bench.checks import check_rows_match
 from bench.floor import STATEMENTS_PER_TRIGGER, FloorClient
 from bench.floor_order import FloorUnsupported, load_order

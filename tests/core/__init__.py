@@ -8,10 +8,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from backflush.allocation import Binding
-from backflush.plan import OperationTotals, TriggerFacts, TriggerPlan, TriggerRequest, WorkOrderFacts, plan_trigger
-from backflush.quantity import ZERO
-from backflush.usage import Bom, BomLine, Component, Conversion, LotFactor, PriorPosting
+from backflush.core.allocation import Binding
+from backflush.core.plan import OperationTotals, TriggerFacts, TriggerPlan, TriggerRequest, WorkOrderFacts, plan_trigger
+from backflush.core.quantity import ZERO
+from backflush.core.usage import Bom, BomLine, Component, Conversion, LotFactor, PriorPosting
 
 WIP = "WIP"
 POSTED_AT = datetime(2025, 6, 2, 8, 0)

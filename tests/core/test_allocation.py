@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from backflush.plan import (BIN_MISMATCH, CLOCK_SKEW, INSUFFICIENT_STAGED_STOCK, LOT_EXPIRED, LOT_NOT_RELEASED,
+from backflush.core.plan import (BIN_MISMATCH, CLOCK_SKEW, INSUFFICIENT_STAGED_STOCK, LOT_EXPIRED, LOT_NOT_RELEASED,
                             NEGATIVE_QUANTITY, OVER_PRODUCTION, SERIAL_SCAN_REQUIRED, WRONG_OPERATION, BlockReason,
                             InvalidTrigger, SerialScan, plan_trigger)
-from backflush.usage import Alternate, Conversion, MissingConversion, PhantomCycle
+from backflush.core.usage import Alternate, Conversion, MissingConversion, PhantomCycle
 from tests.core import InMemoryWorkOrder, bom, item, line, lot, posted_by_component
 
 RESIN = item("RES", "kg", 3)

@@ -6,8 +6,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backflush.plan import TriggerPlan
-from backflush.usage import Alternate, Conversion
+from backflush.core.plan import TriggerPlan
+from backflush.core.usage import Alternate, Conversion
 from tests.core import PLENTY, InMemoryWorkOrder, bom, item, line, lot
 
 

@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 
-from backflush.plan import TriggerPlan
-from backflush.usage import Conversion
+from backflush.core.plan import TriggerPlan
+from backflush.core.usage import Conversion
 from tests.core import PLENTY, InMemoryWorkOrder, bom, item, line, lot, posted_by_component
 
 

@@ -3,13 +3,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
-import backflush
-from backflush.variances import AlternateTerms, LineTerms, component_variances, per_unit_rate, variance_percent
-from tests.core.test_core_imports_stdlib_only import imported_names, is_allowed
+from backflush.core.variances import AlternateTerms, LineTerms, component_variances, per_unit_rate, variance_percent
 
 D = Decimal
 
@@ -72,8 +69,3 @@ def test_a_line_nothing_was_produced_for_has_no_percentage():
 ])
 def test_variance_percent_rounds_half_up_to_two_places(usage, standard, percent):
     assert variance_percent(D(usage), D(standard)) == D(percent)
-
-
-def test_the_variance_module_imports_only_the_standard_library():
-    source = (Path(backflush.__file__).parent / "variances.py").read_text()
-    assert sorted(n for n in imported_names(source) if not is_allowed(n)) == []

@@ -1,7 +1,7 @@
 """A three-level genealogy chain: raw lots R1 and R2 → intermediate lot WO-M-OUT → finished lot WO-F-OUT."""
 from __future__ import annotations
 
-from backflush import receiving
+from backflush.services import receiving
 from models import Lot
 from tests.builders import Plant, line, post, qa_user, signed, trigger
 

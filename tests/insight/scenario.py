@@ -20,9 +20,9 @@ from datetime import date, timedelta
 import yaml
 
 import rules
-from backflush import reversals, rule_sets
-from backflush.closing import close_work_order
-from backflush.posting import retry_trigger
+from backflush.services import reversals, rule_sets
+from backflush.services.closing import close_work_order
+from backflush.services.posting import retry_trigger
 from tests.builders import Plant, line, post, signed, trigger
 
 SOON, LATER = date.today() + timedelta(days=30), date.today() + timedelta(days=300)

@@ -98,6 +98,6 @@ def test_signals_are_computed_in_a_fixed_number_of_statements_however_many_order
 def test_a_window_that_cannot_judge_is_refused_when_the_settings_are_read():
     import pytest
 
-    from backflush.settings import Settings
+    from kernel.settings import Settings
     with pytest.raises(ValueError):
         Settings.from_env({"BACKFLUSH_CONTROL_MIN_SAMPLE": "30", "BACKFLUSH_CONTROL_MAX_SAMPLE": "20"})

@@ -4,12 +4,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from backflush import receiving
-from backflush.errors import DomainError
-from backflush.posting import retry_trigger
-from backflush.quality.labels import approve_label_version, create_label_version
-from backflush.quality.ncmr import disposition_ncmr, open_ncmr
-from backflush.scan_issue import ScanIssueRequest, scan_issue
+from backflush.services import receiving
+from kernel.errors import DomainError
+from backflush.services.posting import retry_trigger
+from backflush.services.labels import approve_label_version, create_label_version
+from backflush.services.ncmr import disposition_ncmr, open_ncmr
+from backflush.services.scan_issue import ScanIssueRequest, scan_issue
 from models import ESignature, Lot
 from tests.builders import Plant, line, post, qa_user, signed, trigger
 
@@ -24,7 +24,7 @@ def plant(sessions):
 
 
 def refused(plant, fn, principal=None, **kwargs) -> DomainError:
-    from backflush.commands import command
+    from backflush.services.commands import command
     principal = principal or plant.principal
     with pytest.raises(DomainError) as error:
         with command(plant.sessions, principal) as s:

@@ -5,8 +5,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from api.app import create_app
-from backflush.database import session_factory
-from backflush.settings import Settings
+from kernel.database import session_factory
+from kernel.settings import Settings
 from tests.api.conftest import Api, Principals
 
 SCRAPE_TOKEN = "scrape-token-for-tests"

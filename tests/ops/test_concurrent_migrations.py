@@ -11,8 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, select, text
 
 import models
-from backflush.database import build_engine
-from backflush.migrations import alembic_config
+from kernel.database import build_engine
+from kernel.migrations import alembic_config
 from models import RuleSet
 from tests.conftest import _admin_engine, _pg_url, on_postgres
 from tests.ops import served

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from api.app import create_app
-from backflush import instruments
-from backflush.database import build_engine
-from backflush.settings import Settings
+from kernel import instruments
+from kernel.database import build_engine
+from kernel.settings import Settings
 from models import Trigger
 from tests.api.test_triggers_api import POST, mass_plant, order_id
 from tests.ops.conftest import SCRAPE_TOKEN

@@ -9,8 +9,8 @@ import threading
 import pytest
 
 from api.logs import structured_formatter
-from backflush import posting
-from backflush.request_context import request_id
+from backflush.services import posting
+from kernel.request_context import request_id
 from tests.api.test_triggers_api import POST, mass_plant, order_id
 
 

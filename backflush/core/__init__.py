@@ -1,0 +1,1 @@
+"""The pure domain core: quantity math, usage, allocation, planning, variances (stdlib only)."""

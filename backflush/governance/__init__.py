@@ -1,0 +1,1 @@
+"""E-signatures and the controls they sign: change control, lot disposition."""

@@ -1,0 +1,1 @@
+"""Read models: what callers may see, genealogy, metrics, keyset paging."""

@@ -1,0 +1,86 @@
+"""Backflush health figures (SPEC §9) for a period and the principal's sites."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from auth.principal import Principal
+from backflush.reads.genealogy import genealogy_completeness
+from backflush.reads.records import visible_site_ids
+from backflush.reads.work_center_variance import WorkCenterVariance, work_center_variances
+from models import LedgerEntry, Trigger, WorkOrder
+
+PERCENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Metrics:
+    triggers: int
+    blocked: int
+    reversed: int
+    exception_rate: Decimal  # (blocked + reversed) ÷ triggers, as a percentage
+    mean_time_to_correction_seconds: Decimal | None
+    genealogy_completeness: Decimal
+    return_to_stock_compliance: Decimal | None
+    usage_variance_by_work_center: list[WorkCenterVariance]
+
+
+def backflush_metrics(session: Session, principal: Principal, *, since: datetime | None,
+                      until: datetime | None) -> Metrics:
+    site_ids = visible_site_ids(session, principal)
+    statement = select(Trigger.first_blocked_at, Trigger.posted_at, Trigger.reversed)
+    if site_ids is not None:
+        statement = statement.where(Trigger.site_id.in_(site_ids))
+    if since is not None:
+        statement = statement.where(Trigger.received_at >= since)
+    if until is not None:
+        statement = statement.where(Trigger.received_at < until)
+    rows = session.execute(statement).all()
+    blocked = sum(1 for first_blocked, _, _ in rows if first_blocked is not None)
+    reversed_count = sum(1 for *_, was_reversed in rows if was_reversed)
+    corrections = [_seconds(posted - first_blocked) for first_blocked, posted, _ in rows if first_blocked and posted]
+    return Metrics(
+        triggers=len(rows), blocked=blocked, reversed=reversed_count,
+        exception_rate=_percent(blocked + reversed_count, len(rows)) or Decimal("0.00"),
+        mean_time_to_correction_seconds=(sum(corrections, Decimal(0)) / len(corrections)).quantize(PERCENT)
+        if corrections else None,
+        genealogy_completeness=genealogy_completeness(session, site_ids=site_ids),
+        return_to_stock_compliance=_return_compliance(session, site_ids, since, until),
+        usage_variance_by_work_center=work_center_variances(
+            session, _closed_orders(site_ids, since, until).scalar_subquery()),
+    )
+
+
+def _return_compliance(session: Session, site_ids, since, until) -> Decimal | None:
+    """% of orders closed in the period whose residuals all went back to stock (with scans), none scrapped."""
+    closed = set(session.scalars(_closed_orders(site_ids, since, until)))
+    if not closed:
+        return None
+    scrapped = set(session.scalars(select(LedgerEntry.work_order_id).where(
+        LedgerEntry.work_order_id.in_(closed), LedgerEntry.kind == "SCRAP")))
+    return _percent(len(closed - scrapped), len(closed))
+
+
+def _closed_orders(site_ids, since, until):
+    statement = select(WorkOrder.id).where(WorkOrder.status == "CLOSED")
+    if site_ids is not None:
+        statement = statement.where(WorkOrder.site_id.in_(site_ids))
+    if since is not None:
+        statement = statement.where(WorkOrder.closed_at >= since)
+    if until is not None:
+        statement = statement.where(WorkOrder.closed_at < until)
+    return statement
+
+
+def _percent(part: int, whole: int) -> Decimal | None:
+    if whole == 0:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(PERCENT, rounding=ROUND_HALF_UP)
+
+
+def _seconds(delta) -> Decimal:
+    return Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds).scaleb(-6)

@@ -1,0 +1,64 @@
+"""The rule-set versions in force, and the rule sets a caller may see."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from auth.principal import Principal
+from backflush.reads.records import visible_site_ids
+from kernel.errors import NotFound
+from models import RuleSet, Site
+from models.types import utcnow
+from rules.vocabulary import KINDS
+
+
+def active_rule_set(session: Session, *, kind: str, site_id: int | None, at: datetime | None = None) -> RuleSet | None:
+    return active_rule_sets(session, kinds=(kind,), site_id=site_id, at=at)[kind]
+
+
+def active_rule_sets(session: Session, *, kinds: tuple[str, ...], site_id: int | None,
+                     at: datetime | None = None) -> dict[str, RuleSet | None]:
+    """The version in force per kind, in one statement: the site's own when it has one, else the
+    plant-wide one; the latest effective wins."""
+    at = at or utcnow()
+    query = select(RuleSet).where(
+        RuleSet.kind.in_(kinds), RuleSet.status.in_(("APPROVED", "ACTIVE", "SUPERSEDED")), RuleSet.effective_from <= at,
+        or_(RuleSet.site_id.is_(None), RuleSet.site_id == site_id))
+    best: dict[str, RuleSet | None] = dict.fromkeys(kinds)
+    for row in session.scalars(query):
+        rank = (row.site_id is not None, row.effective_from, row.version)
+        current = best[row.kind]
+        if current is None or rank > (current.site_id is not None, current.effective_from, current.version):
+            best[row.kind] = row
+    return best
+
+
+def rule_set_in_sites(session: Session, principal: Principal, rule_set_id: int | None, *, lock: bool = False) -> RuleSet:
+    query = select(RuleSet).where(RuleSet.id == rule_set_id)
+    rule_set = session.scalar(query.with_for_update() if lock else query) if rule_set_id else None
+    if rule_set is not None and rule_set.site_id is not None:
+        if not principal.sees_site(session.get(Site, rule_set.site_id).code):
+            rule_set = None
+    if rule_set is None:
+        raise NotFound("rule set", ["input", "id"])
+    return rule_set
+
+
+def rule_sets(session: Session, principal: Principal, *, kind: str | None) -> list[RuleSet]:
+    """Plant-wide rule sets and those of the principal's sites."""
+    query = select(RuleSet).order_by(RuleSet.kind, RuleSet.name, RuleSet.version)
+    site_ids = visible_site_ids(session, principal)
+    if site_ids is not None:
+        query = query.where(or_(RuleSet.site_id.is_(None), RuleSet.site_id.in_(site_ids)))
+    if kind:
+        query = query.where(RuleSet.kind == kind)
+    return list(session.scalars(query))
+
+
+def versions_in_force(session: Session, *, at: datetime | None = None) -> list[tuple[str, str, int | None]]:
+    """(site code, kind, version or None) for every site and kind: what decides a trigger there now."""
+    return [(site.code, kind, row.version if row is not None else None)
+            for site in session.scalars(select(Site).order_by(Site.code))
+            for kind, row in sorted(active_rule_sets(session, kinds=tuple(sorted(KINDS)), site_id=site.id, at=at).items())]

@@ -1,0 +1,1 @@
+"""Commands: posting, reversals, closing, returns, receiving, staging, master data, rule sets."""

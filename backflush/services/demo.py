@@ -1,0 +1,93 @@
+"""A small realistic plant for trying the API: one site, a tablet-bottle BOM, lots with expiries."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from auth.principal import SYSTEM, Principal
+from backflush.services import boms, masterdata, receiving, work_orders
+from backflush.governance.change_control import settle
+from backflush.services.commands import command
+from backflush.services import labels
+from kernel import audit
+from models import Site, UomConversion
+from models.types import utcnow
+
+SITE = "PLANT-1"
+
+ITEMS = [  # code, name, base uom, precision, extra
+    ("API-IBU", "Ibuprofen API", "kg", 3, {"shelf_life_days": 730, "standard_cost": "120.00"}),
+    ("BTL-60", "HDPE bottle 60 ml", "ea", 0, {"standard_cost": "0.08"}),
+    ("LBL-IBU", "Label, Ibuprofen 200 mg x 30", "ea", 0, {"standard_cost": "0.02"}),
+    ("CTN-12", "Shipper carton for 12 bottles", "ea", 0, {"standard_cost": "0.35"}),
+    ("FG-IBU-30", "Ibuprofen 200 mg, bottle of 30", "ea", 0, {"standard_cost": "1.90"}),
+]
+
+# Per 12 bottles (baseQuantity 12): 30 tablets × 200 mg = 6 g API a bottle.
+BOM_LINES = [
+    boms.LineSpec(1, "API-IBU", "72", "g", scrap_percent="2", scrap_source="Process validation PV-2025-014"),
+    boms.LineSpec(2, "BTL-60", "12", "ea"),
+    boms.LineSpec(3, "LBL-IBU", "12", "ea", setup_scrap="5", scrap_source="Labeller set-up trial, 5 labels"),
+    boms.LineSpec(4, "CTN-12", "1", "ea", operation_seq=20),
+]
+
+LOTS = [  # item, lot, quantity, days to expiry
+    ("API-IBU", "API-24-0117", "25.000", 400), ("API-IBU", "API-24-0211", "25.000", 520),
+    ("BTL-60", "BTL-3301", "5000", None), ("LBL-IBU", "LBL-0991", "6000", None), ("CTN-12", "CTN-1202", "500", None),
+]
+
+
+def seed_demo(sessions: sessionmaker[Session], principal: Principal = SYSTEM) -> bool:
+    """Create the demo plant once; returns False when it is already there."""
+    with command(sessions, principal) as session:
+        if session.scalar(select(Site.id).where(Site.code == SITE)):
+            return False
+        _plant(session, principal)
+        session.commit()
+        return True
+
+
+def _plant(session: Session, principal: Principal) -> None:
+    masterdata.create_site(session, principal, code=SITE, name="Demo plant, solid dose")
+    locations = {kind: masterdata.create_location(session, principal, site_code=SITE, code=f"{kind}-01", kind=kind)
+                 for kind in ("STOCK", "WIP", "FINISHED", "QUARANTINE")}
+    for code, name, uom, precision, extra in ITEMS:
+        masterdata.create_item(session, principal, masterdata.ItemSpec(code=code, name=name, base_uom=uom,
+                                                                       precision=precision, **extra))
+    _approved_without_signature(session, principal, UomConversion(from_uom="g", to_uom="kg", factor=Decimal("0.001"),
+                                                                   version=1, status="DRAFT"), "uom_conversion")
+    bom = boms.create_bom(session, principal, item_code="FG-IBU-30", base_quantity="12", lines=BOM_LINES)
+    _approved_without_signature(session, principal, bom, "bom")
+    for item_code, lot_number, quantity, days in LOTS:
+        expires = date.today() + timedelta(days=days) if days else None
+        receiving.receive_goods(session, principal, receiving.Receipt(
+            item_code=item_code, lot_number=lot_number, quantity=quantity, location_id=locations["STOCK"].id,
+            expires_on=expires, supplier="Demo Supplier GmbH"))
+    spec = work_orders.WorkOrderSpec(
+        number="WO-DEMO-1", item_code="FG-IBU-30", quantity="1200", site_code=SITE,
+        wip_location_id=locations["WIP"].id, output_location_id=locations["FINISHED"].id,
+        operations=[work_orders.OperationSpec(10, "Fill and label", "LINE-3"), work_orders.OperationSpec(20, "Pack", "PACK-1")])
+    order = work_orders.create_work_order(session, principal, spec)
+    work_orders.release_work_order(session, principal, work_order_id=order.id, output_lot_number="FG-24-0001")
+    _approved_label(session, principal, order.id)
+
+
+def _approved_label(session: Session, principal: Principal, work_order_id: int) -> None:
+    """So the demo can pack out; a real label is approved by QA's e-signature (backflush/quality/labels.py)."""
+    label = labels.create_label_version(session, principal, work_order_id=work_order_id,
+                                        content="Ibuprofen 200 mg, 30 tablets. Lot {lot}, EXP {expiry}. Artwork ART-IBU-30 rev C")
+    label.status, label.approved_at = "APPROVED", utcnow()
+    audit.record(session, actor=principal.subject, action="label.approved", entity_type="label_version",
+                 entity_id=label.id, before={"status": "DRAFT"}, after={"status": "APPROVED"},
+                 reason="demo plant: approved by the system account, not by a person")
+
+
+def _approved_without_signature(session: Session, principal: Principal, record, record_type: str) -> None:
+    """Demo master data is approved by the system account (audited as such), not by a person."""
+    session.add(record)
+    session.flush()
+    record.status, record.effective_from = "APPROVED", utcnow()
+    settle(session, principal, record_type=record_type, family=[record], now=utcnow())

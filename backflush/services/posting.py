@@ -1,0 +1,168 @@
+"""postTrigger: one trigger, one transaction — every draw booked, or nothing but the blocked trigger.
+
+Locks are taken in one order everywhere: the work order, then its staged bindings (by id), then the
+balances touched (by lot, location), so concurrent triggers on shared lots cannot deadlock.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from auth.principal import Principal
+from backflush.governance.signatures import sign
+from kernel import audit
+from backflush.services.arguments import text_arg
+from backflush.services.booking import book_plan, store_block
+from backflush.services.commands import command
+from kernel.errors import DomainError, NotFound
+from backflush.policies.policy import FlushPolicy
+from backflush.policies.rules_policy import RulesFlushPolicy
+from backflush.reads.records import record_in_sites
+from backflush.services.trigger_eval import TriggerInput, evaluate, parse_trigger
+from backflush.services.work_orders import require_open, work_order_in_sites
+from models import Item, Trigger
+from models.types import utcnow
+
+
+@dataclass(frozen=True)
+class TriggerResult:
+    trigger: Trigger
+    replayed: bool
+
+
+def submit_trigger(sessions: sessionmaker[Session], principal: Principal, request: TriggerInput,
+                   policy: FlushPolicy | None = None) -> TriggerResult:
+    """Post in a transaction of its own; a lost race on the idempotency key replays the winner."""
+    try:
+        with command(sessions, principal) as session:
+            result = post_trigger(session, principal, request, policy or default_policy())
+            session.commit()
+            return result
+    except IntegrityError as conflict:
+        if "uq_trigger_client_key" not in str(conflict.orig) and "trigger.client_id" not in str(conflict.orig):
+            raise
+    with command(sessions, principal) as session:
+        work_order = work_order_in_sites(session, principal, request.work_order_id)
+        parsed = parse_trigger(request, session.get(Item, work_order.item_id))
+        return _replay(_existing(session, principal, parsed.key), parsed.payload_hash)
+
+
+def post_trigger(session: Session, principal: Principal, request: TriggerInput, policy: FlushPolicy) -> TriggerResult:
+    work_order = work_order_in_sites(session, principal, request.work_order_id, lock=True)
+    parsed = parse_trigger(request, session.get(Item, work_order.item_id))
+    existing = _existing(session, principal, parsed.key)
+    if existing is not None:
+        return _replay(existing, parsed.payload_hash)
+    require_open(work_order)
+    now = utcnow()
+    evaluation = evaluate(session, work_order=work_order, trigger=parsed, policy=policy, at=now, lock=True,
+                          principal_kind=_kind(principal))
+    trigger = Trigger(
+        client_id=principal.subject, idempotency_key=parsed.key, payload_hash=parsed.payload_hash,
+        site_id=work_order.site_id, work_order_id=work_order.id, operation_seq=evaluation.plan.operation_seq,
+        kind=parsed.kind, good_quantity=parsed.good, scrap_quantity=parsed.scrap, device_id=parsed.device_id,
+        device_timestamp=parsed.device_timestamp, clock_skew_seconds=evaluation.skew,
+        handling_unit=parsed.handling_unit, serials=[list(s) for s in parsed.serials] or None,
+        received_at=now, outcome="PENDING", actor=principal.subject)
+    session.add(trigger)
+    session.flush()
+    _write_outcome(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation, policy=policy)
+    return TriggerResult(trigger=trigger, replayed=False)
+
+
+def _write_outcome(session: Session, principal: Principal, *, work_order, trigger: Trigger, evaluation,
+                   policy: FlushPolicy) -> None:
+    if evaluation.plan.blocked:
+        store_block(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation, policy=policy)
+    else:
+        book_plan(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation)
+
+
+def _kind(principal: Principal) -> str:
+    return "USER" if principal.is_user else "CLIENT"
+
+
+def _reporter_kind(trigger: Trigger) -> str:
+    """Who reported the trigger (not who retries it), from the subject it was stored under."""
+    return "USER" if trigger.client_id.startswith("user:") else "CLIENT"
+
+
+def default_policy() -> FlushPolicy:
+    """QA's rule sets decide; the shipped defaults are installed by migration as version 1."""
+    return RulesFlushPolicy()
+
+
+def _existing(session: Session, principal: Principal, key: str) -> Trigger | None:
+    return session.scalar(select(Trigger).where(Trigger.client_id == principal.subject, Trigger.idempotency_key == key))
+
+
+def _replay(existing: Trigger, payload_hash: str) -> TriggerResult:
+    if existing.payload_hash != payload_hash:
+        raise DomainError("IDEMPOTENCY_KEY_REUSED", "this idempotency key was used for a different trigger",
+                          ["input", "idempotencyKey"])
+    return TriggerResult(trigger=existing, replayed=True)
+
+
+def retry_trigger(session: Session, principal: Principal, *, trigger_id: int | None,
+                  policy: FlushPolicy | None = None) -> TriggerResult:
+    """Evaluate a BLOCKED trigger again, after correction; it posts, or stays blocked with fresh reasons."""
+    trigger = _trigger_in_sites(session, principal, trigger_id)
+    work_order = work_order_in_sites(session, principal, trigger.work_order_id, lock=True)
+    session.refresh(trigger, with_for_update=True)
+    if trigger.outcome != "BLOCKED":
+        raise DomainError("TRIGGER_NOT_BLOCKED", f"the trigger is {trigger.outcome}", ["input", "triggerId"])
+    require_open(work_order)
+    policy = policy or default_policy()
+    request = TriggerInput(idempotency_key=trigger.idempotency_key, work_order_id=work_order.id, kind=trigger.kind,
+                           good_quantity=trigger.good_quantity, scrap_quantity=trigger.scrap_quantity,
+                           operation_seq=trigger.operation_seq, device_id=trigger.device_id,
+                           device_timestamp=trigger.device_timestamp, handling_unit=trigger.handling_unit,
+                           serials=tuple(tuple(s) for s in trigger.serials or ()))
+    parsed = parse_trigger(request, session.get(Item, work_order.item_id))
+    # The device's clock is judged against when it reported (received_at), by the planner and the rules alike.
+    evaluation = evaluate(session, work_order=work_order, trigger=parsed, policy=policy, at=utcnow(), lock=True,
+                          reported_at=trigger.received_at, principal_kind=_reporter_kind(trigger))
+    _write_outcome(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation, policy=policy)
+    return TriggerResult(trigger=trigger, replayed=False)
+
+
+def _trigger_in_sites(session: Session, principal: Principal, trigger_id: int | None) -> Trigger:
+    trigger = record_in_sites(session, principal, Trigger, trigger_id) if trigger_id else None
+    if trigger is None:
+        raise NotFound("trigger", ["input", "triggerId"])
+    return trigger
+
+
+def discard_trigger(session: Session, principal: Principal, *, trigger_id: int | None, reason_code: str,
+                    signature) -> Trigger:
+    trigger = _trigger_in_sites(session, principal, trigger_id)
+    work_order_in_sites(session, principal, trigger.work_order_id, lock=True)
+    session.refresh(trigger, with_for_update=True)
+    if trigger.outcome != "BLOCKED":
+        raise DomainError("TRIGGER_NOT_BLOCKED", f"only a BLOCKED trigger can be discarded; it is {trigger.outcome}",
+                          ["input", "triggerId"])
+    reason_code = text_arg(reason_code, "reasonCode", max_length=40)
+    if signature is None:
+        raise DomainError("SIGNATURE_REQUIRED", "discarding a blocked trigger needs an e-signature", ["input", "signature"])
+    sign(session, principal=principal, request=signature, record_type="trigger", record_id=trigger.id,
+         content={"trigger_id": trigger.id, "idempotency_key": trigger.idempotency_key, "action": "discard",
+                  "reason_code": reason_code, "block_reasons": trigger.block_reasons})
+    trigger.outcome, trigger.discarded_at, trigger.discard_reason_code = "DISCARDED", utcnow(), reason_code
+    audit.record(session, actor=principal.subject, action="trigger.discarded", entity_type="trigger",
+                 entity_id=trigger.id, before={"outcome": "BLOCKED"}, after={"outcome": "DISCARDED"}, reason=reason_code)
+    return trigger
+
+
+def preview_trigger(session: Session, principal: Principal, request: TriggerInput,
+                    policy: FlushPolicy | None = None):
+    """Exactly what post_trigger would do now — the draws or every block reason — writing nothing."""
+    work_order = work_order_in_sites(session, principal, request.work_order_id)
+    parsed = parse_trigger(request, session.get(Item, work_order.item_id))
+    require_open(work_order)
+    evaluation = evaluate(session, work_order=work_order, trigger=parsed, policy=policy or default_policy(),
+                          at=utcnow(), lock=False, principal_kind=_kind(principal))
+    session.rollback()
+    return evaluation

@@ -1,0 +1,180 @@
+"""Gather, in a bounded number of statements, the plain facts the pure planner needs for one order."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from backflush.core import usage
+from backflush.core.allocation import Binding
+from backflush.services.boms import live_bom
+from backflush.services.conversions import conversions_in_force, planner_conversions
+from backflush.core.plan import OperationTotals, WorkOrderFacts
+from models import (Bom, BomAlternate, BomLine, Item, LedgerEntry, Lot, Serial, StagedLot, Trigger, UomConversion,
+                    WorkOrder, WorkOrderOperation)
+
+ISSUE_KINDS = ("BACKFLUSH_ISSUE", "SCAN_ISSUE", "FORWARD_ISSUE")
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """Everything about a work order that does not depend on the trigger."""
+
+    work_order: WorkOrderFacts
+    bom: usage.Bom
+    phantom_boms: dict[str, usage.Bom]
+    bindings: tuple[Binding, ...]
+    conversions: tuple[usage.Conversion, ...]
+    items_by_code: dict[str, Item]
+    operations: tuple[WorkOrderOperation, ...]
+    binding_rows: dict[int, StagedLot]  # kept referenced: the session holds them, locked, until booking
+
+
+def load_order_facts(session: Session, work_order: WorkOrder, *, at: datetime, lock: bool) -> OrderFacts:
+    operations = tuple(session.scalars(select(WorkOrderOperation).where(
+        WorkOrderOperation.work_order_id == work_order.id).order_by(WorkOrderOperation.seq)))
+    items: dict[int, Item] = {}
+    bom = _bom_facts(session, session.get(Bom, work_order.bom_id), items)
+    phantom_boms = _phantom_boms(session, bom, items, at)
+    bindings, lot_ids, binding_rows = _bindings(session, work_order.id, items, lock=lock)
+    conversions = _conversions(session, items, lot_ids, at)
+    facts = WorkOrderFacts(
+        planned_quantity=work_order.quantity, operation_seqs=tuple(op.seq for op in operations),
+        wip_location_id=work_order.wip_location_id, tolerance_percent=work_order.overproduction_tolerance_percent,
+        input_locations={op.seq: op.input_location_id for op in operations if op.input_location_id},
+        posted_by_operation=_posted_by_operation(session, work_order.id),
+        prior_postings=_prior_postings(session, work_order.id),
+    )
+    return OrderFacts(facts, bom, phantom_boms, bindings, conversions,
+                      {i.code: i for i in items.values()}, operations, binding_rows)
+
+
+def _component(item: Item) -> usage.Component:
+    return usage.Component(code=item.code, base_uom=item.base_uom, precision=item.precision, rounding=item.rounding,
+                           phantom=item.phantom, serialized=item.serialized)
+
+
+def _bom_facts(session: Session, bom: Bom, items: dict[int, Item]) -> usage.Bom:
+    lines = list(session.scalars(select(BomLine).where(BomLine.bom_id == bom.id).order_by(BomLine.line_no)))
+    alternates = defaultdict(list)
+    for alt in session.scalars(select(BomAlternate).where(BomAlternate.bom_line_id.in_([l.id for l in lines]))
+                               .order_by(BomAlternate.priority, BomAlternate.id)):
+        alternates[alt.bom_line_id].append(alt)
+    wanted = {l.component_id for l in lines} | {a.component_id for alts in alternates.values() for a in alts} | {bom.item_id}
+    missing = wanted - set(items)
+    if missing:
+        items.update({i.id: i for i in session.scalars(select(Item).where(Item.id.in_(missing)))})
+    return usage.Bom(item_code=items[bom.item_id].code, base_quantity=bom.base_quantity, lines=tuple(
+        usage.BomLine(
+            line_no=l.line_no, component=_component(items[l.component_id]), quantity=l.quantity, uom=l.uom,
+            scrap_percent=l.scrap_percent, setup_scrap=l.setup_scrap, yield_percent=l.yield_percent,
+            operation_seq=l.operation_seq, posting_method=l.posting_method,
+            alternates=tuple(usage.Alternate(_component(items[a.component_id]), a.ratio, a.priority)
+                             for a in alternates[l.id]))
+        for l in lines))
+
+
+def _phantom_boms(session: Session, bom: usage.Bom, items: dict[int, Item], at: datetime) -> dict[str, usage.Bom]:
+    """Phantoms explode through the BOM in force at posting time, level by level (depth ≤ 10)."""
+    found: dict[str, usage.Bom] = {}
+    pending = [l.component for l in bom.lines if l.component.phantom]
+    by_code = {i.code: i for i in items.values()}
+    for _ in range(usage.MAX_PHANTOM_DEPTH + 1):
+        pending = [c for c in pending if c.code not in found]
+        if not pending:
+            break
+        next_level = []
+        for component in pending:
+            row = live_bom(session, by_code[component.code].id, at)
+            if row is None:
+                continue  # the planner reports PhantomBomMissing
+            found[component.code] = _bom_facts(session, row, items)
+            by_code.update({i.code: i for i in items.values()})
+            next_level += [l.component for l in found[component.code].lines if l.component.phantom]
+        pending = next_level
+    return found
+
+
+def _bindings(session: Session, work_order_id: int, items: dict[int, Item], *, lock: bool):
+    statement = (select(StagedLot, Lot).join(Lot, Lot.id == StagedLot.lot_id)
+                 .where(StagedLot.work_order_id == work_order_id).order_by(StagedLot.id))
+    if lock:
+        statement = statement.with_for_update(of=StagedLot)
+    rows = list(session.execute(statement))
+    lot_ids = {lot.id for _, lot in rows}
+    missing = {lot.item_id for _, lot in rows} - set(items)
+    if missing:
+        items.update({i.id: i for i in session.scalars(select(Item).where(Item.id.in_(missing)))})
+    serials = _open_serials(session, [lot for _, lot in rows if items[lot.item_id].serialized])
+    factors = _lot_factors(session, lot_ids)
+    bindings = tuple(Binding(
+        binding_id=b.id, lot_id=lot.id, lot_number=lot.lot_number, item_code=items[lot.item_id].code,
+        status=lot.status, expires_on=lot.expires_on, received_at=lot.received_at, location_id=b.location_id,
+        remaining=b.remaining_quantity, lot_factors=factors.get(lot.id, ()), serials=serials.get(lot.id, frozenset()))
+        for b, lot in rows if b.remaining_quantity > 0)
+    return bindings, lot_ids, {b.id: b for b, _ in rows}
+
+
+def _open_serials(session: Session, lots: list[Lot]) -> dict[int, frozenset[str]]:
+    if not lots:
+        return {}
+    grouped = defaultdict(set)
+    for serial in session.scalars(select(Serial).where(Serial.lot_id.in_([l.id for l in lots]),
+                                                       Serial.consumed_by_entry_id.is_(None))):
+        grouped[serial.lot_id].add(serial.serial)
+    return {lot_id: frozenset(values) for lot_id, values in grouped.items()}
+
+
+def _lot_factors(session: Session, lot_ids: set[int]) -> dict[int, tuple[usage.LotFactor, ...]]:
+    grouped = defaultdict(list)
+    if lot_ids:
+        for row in session.scalars(select(UomConversion).where(UomConversion.lot_id.in_(lot_ids))):
+            grouped[row.lot_id].append(usage.LotFactor(row.from_uom, row.to_uom, row.factor))
+    return {lot_id: tuple(values) for lot_id, values in grouped.items()}
+
+
+def _conversions(session: Session, items: dict[int, Item], lot_ids: set[int], at: datetime):
+    rows = conversions_in_force(session, item_ids=set(items), at=at)
+    return planner_conversions(rows, {item_id: item.code for item_id, item in items.items()})
+
+
+def _posted_by_operation(session: Session, work_order_id: int) -> dict[int, OperationTotals]:
+    totals: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for seq, good, scrap in session.execute(select(Trigger.operation_seq, Trigger.good_quantity, Trigger.scrap_quantity)
+                                            .where(Trigger.work_order_id == work_order_id, Trigger.outcome == "POSTED",
+                                                   Trigger.reversed.is_(False))):
+        totals[seq][0] += good
+        totals[seq][1] += scrap
+    return {seq: OperationTotals(good=g, scrap=s) for seq, (g, s) in totals.items()}
+
+
+def _prior_postings(session: Session, work_order_id: int) -> tuple[usage.PriorPosting, ...]:
+    """Non-reversed issues of this order, one total per line, component and kind of posting, so
+    planning stays linear in BOM lines however many triggers the order has posted."""
+    reversal = aliased(LedgerEntry)
+    component, primary = aliased(Item), aliased(Item)
+    by_lot_factor = LedgerEntry.line_quantity.is_not(None)
+    keys = (LedgerEntry.bom_line_no, component.code, primary.code, by_lot_factor)
+    exact_sums = session.get_bind().dialect.name == "postgresql"  # NUMERIC sums exactly; SQLite's SUM would be a float
+    columns = (func.sum(LedgerEntry.quantity), func.sum(LedgerEntry.line_quantity)) if exact_sums else \
+        (LedgerEntry.quantity, LedgerEntry.line_quantity)
+    statement = (select(*keys, *columns)
+                 .join(component, component.id == LedgerEntry.item_id)
+                 .outerjoin(primary, primary.id == LedgerEntry.substitutes_for_item_id)
+                 .outerjoin(reversal, reversal.reverses_entry_id == LedgerEntry.id)
+                 .where(LedgerEntry.work_order_id == work_order_id, LedgerEntry.kind.in_(ISSUE_KINDS),
+                        reversal.id.is_(None)))
+    if exact_sums:
+        statement = statement.group_by(*keys)
+    totals: dict[tuple, list] = {}
+    for line_no, code, sub, lot_factor, quantity, line_quantity in session.execute(statement):
+        total = totals.setdefault((line_no, code, sub, bool(lot_factor)), [Decimal(0), Decimal(0)])
+        total[0] += Decimal(quantity)
+        total[1] += Decimal(line_quantity or 0)
+    return tuple(usage.PriorPosting(line_no=line_no, component_code=code, quantity=quantity, substitutes_for=sub,
+                                    line_quantity=line_total if lot_factor else None)
+                 for (line_no, code, sub, lot_factor), (quantity, line_total) in totals.items())

@@ -1,0 +1,143 @@
+"""Work orders: create, release (binds the BOM in force, creates the output lot), look-ups."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from auth.principal import Principal
+from kernel import audit
+from backflush.services.arguments import decimal_arg, text_arg
+from backflush.services.boms import live_bom
+from kernel.errors import DomainError, NotFound
+from backflush.services.masterdata import item_by_code, location_in_sites, site_by_code
+from models import Bom, Lot, Site, WorkOrder, WorkOrderOperation
+from models.types import utcnow
+
+OPEN_STATUSES = frozenset({"RELEASED", "IN_PROGRESS"})
+
+
+@dataclass(frozen=True)
+class OperationSpec:
+    seq: int
+    name: str
+    work_center: str | None = None
+    input_location_id: int | None = None
+
+
+@dataclass(frozen=True)
+class WorkOrderSpec:
+    number: str
+    item_code: str
+    quantity: object
+    site_code: str
+    wip_location_id: int | None
+    output_location_id: int | None
+    operations: list[OperationSpec] = field(default_factory=list)
+    overproduction_tolerance_percent: object = None
+    rework: bool = False  # a rework order runs the item's rework recipe on a nonconforming lot
+
+
+def create_work_order(session: Session, principal: Principal, spec: WorkOrderSpec) -> WorkOrder:
+    number = text_arg(spec.number, "number", max_length=60)
+    if session.scalar(select(WorkOrder.id).where(WorkOrder.number == number)):
+        raise DomainError("DUPLICATE_NUMBER", f"work order {number} exists", ["input", "number"])
+    site = site_by_code(session, principal, spec.site_code)
+    item = item_by_code(session, spec.item_code)
+    wip = _site_location(session, principal, site, spec.wip_location_id, "wipLocationId", {"WIP", "SUPERMARKET"})
+    output = _site_location(session, principal, site, spec.output_location_id, "outputLocationId", {"FINISHED", "STOCK", "WIP"})
+    work_order = WorkOrder(
+        number=number, item_id=item.id, site_id=site.id, is_rework=spec.rework,
+        bom_id=bom_in_force(session, item.id, rework=spec.rework).id,
+        wip_location_id=wip.id, output_location_id=output.id,
+        quantity=decimal_arg(spec.quantity, "quantity", positive=True),
+        overproduction_tolerance_percent=decimal_arg(spec.overproduction_tolerance_percent,
+                                                     "overproductionTolerancePercent", non_negative=True, default=Decimal(0)),
+    )
+    session.add(work_order)
+    session.flush()
+    _add_operations(session, principal, site, work_order, spec.operations)
+    audit.record(session, actor=principal.subject, action="work_order.created", entity_type="work_order",
+                 entity_id=work_order.id, after={"number": number, "item": item.code, "quantity": work_order.quantity})
+    return work_order
+
+
+def _add_operations(session: Session, principal: Principal, site: Site, work_order: WorkOrder,
+                    operations: list[OperationSpec]) -> None:
+    if not operations:
+        raise DomainError("OPERATIONS_REQUIRED", "a work order has at least one operation", ["input", "operations"])
+    if len({op.seq for op in operations}) != len(operations):
+        raise DomainError("DUPLICATE_OPERATION", "operation sequence numbers must be distinct", ["input", "operations"])
+    for op in operations:
+        location = None
+        if op.input_location_id is not None:
+            location = _site_location(session, principal, site, op.input_location_id, "inputLocationId", {"WIP", "SUPERMARKET"})
+        session.add(WorkOrderOperation(work_order_id=work_order.id, seq=op.seq, name=text_arg(op.name, "name"),
+                                       work_center=op.work_center, input_location_id=location.id if location else None))
+    session.flush()
+
+
+def _site_location(session, principal, site, location_id, field_name, kinds):
+    location = location_in_sites(session, principal, location_id, field_name)
+    if location.site_id != site.id:
+        raise DomainError("LOCATION_AT_OTHER_SITE", "the location belongs to another site", ["input", field_name])
+    if location.kind not in kinds:
+        raise DomainError("WRONG_LOCATION_KIND", f"{field_name} must be one of {', '.join(sorted(kinds))}, "
+                          f"not {location.kind}", ["input", field_name])
+    return location
+
+
+def release_work_order(session: Session, principal: Principal, *, work_order_id: int,
+                       output_lot_number: str | None) -> WorkOrder:
+    work_order = work_order_in_sites(session, principal, work_order_id, lock=True)
+    if work_order.status != "CREATED":
+        raise DomainError("WORK_ORDER_NOT_CREATED", f"work order is {work_order.status}", ["input", "workOrderId"])
+    bom = bom_in_force(session, work_order.item_id, field_name="workOrderId", rework=work_order.is_rework)
+    lot_number = (output_lot_number or "").strip() or f"{work_order.number}-OUT"
+    if session.scalar(select(Lot.id).where(Lot.item_id == work_order.item_id, Lot.lot_number == lot_number)):
+        raise DomainError("DUPLICATE_LOT", f"lot {lot_number} exists for this item", ["input", "outputLotNumber"])
+    # Made goods wait in QUARANTINE until QA releases them.
+    lot = Lot(item_id=work_order.item_id, site_id=work_order.site_id, lot_number=lot_number, status="QUARANTINE",
+              received_at=utcnow())
+    session.add(lot)
+    session.flush()
+    work_order.bom_id, work_order.output_lot_id = bom.id, lot.id
+    work_order.status, work_order.released_at = "RELEASED", utcnow()
+    audit.record(session, actor=principal.subject, action="work_order.released", entity_type="work_order",
+                 entity_id=work_order.id, before={"status": "CREATED"},
+                 after={"status": "RELEASED", "bom_id": bom.id, "bom_version": bom.version, "output_lot": lot_number})
+    return work_order
+
+
+def bom_in_force(session: Session, item_id: int, field_name: str = "itemCode", *, rework: bool = False) -> Bom:
+    """Creation binds the BOM in force for display; release binds again, to the one in force then."""
+    bom = live_bom(session, item_id, rework=rework)
+    if bom is None:
+        has_draft = session.scalar(select(Bom.id).where(Bom.item_id == item_id, Bom.rework == rework,
+                                                        Bom.status == "DRAFT"))
+        code = "BOM_NOT_APPROVED" if has_draft else "NO_EFFECTIVE_BOM"
+        raise DomainError(code, "the item has no approved BOM in force; a draft BOM cannot drive production",
+                          ["input", field_name])
+    return bom
+
+
+def work_order_in_sites(session: Session, principal: Principal, work_order_id: int | None, *,
+                        lock: bool = False, field_name: str = "workOrderId") -> WorkOrder:
+    query = select(WorkOrder).where(WorkOrder.id == work_order_id)
+    work_order = session.scalar(query.with_for_update() if lock else query) if work_order_id else None
+    if work_order is None or not principal.sees_site(session.get(Site, work_order.site_id).code):
+        raise NotFound("work order", ["input", field_name])
+    return work_order
+
+
+def require_open(work_order: WorkOrder) -> None:
+    if work_order.status not in OPEN_STATUSES:
+        raise DomainError("WORK_ORDER_NOT_OPEN", f"work order {work_order.number} is {work_order.status}",
+                          ["input", "workOrderId"])
+
+
+def operations_of(session: Session, work_order_id: int) -> list[WorkOrderOperation]:
+    query = select(WorkOrderOperation).where(WorkOrderOperation.work_order_id == work_order_id)
+    return list(session.scalars(query.order_by(WorkOrderOperation.seq)))

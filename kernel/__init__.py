@@ -1,0 +1,1 @@
+"""Infrastructure below auth and backflush: errors, database, settings, audit trail, instruments."""

@@ -1,0 +1,126 @@
+"""Appending to the hash-chained audit trail (SPEC §8): one row per state change, in the command's transaction.
+
+There is one chain per site and one global chain (users, clients, signing keys, items, BOMs, UOM
+conversions, rule sets without a site). A chain's appends are serialized by a lock on that chain only,
+so writers of two sites never wait for each other. Each row's hash covers its chain, its place in the
+chain and its content, linked to the previous row's hash: `hash = sha256(prev_hash ‖ canonical row)`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from kernel.audit.canonical import canonical, sha256
+from kernel.request_context import request_id
+from models import (AuditRecord, Deviation, LabelVersion, LedgerEntry, Location, Lot, Ncmr, Reversal, RuleSet, StagedLot,
+                    Trigger, WorkOrder)
+from models.types import utcnow
+
+GENESIS = "0" * 64
+CHECKPOINTING = "kernel.audit.checkpointing"  # session.info key of the Checkpointing a service installed
+MIGRATION_APPENDER = "kernel.audit.migration_appender"  # session.info key: see before_chains.py
+_LOCK_CLASS = 727001  # first key of the chains' advisory locks; the second is the site id, 0 for the global chain
+_REQUEST_ID_LENGTH = 200
+
+# What a record is about decides its chain: these entity types carry the site whose chain they join.
+# Any other entity type (user, item, bom, uom_conversion, oauth_client, signing_key …) is global.
+_SITED = {"lot": Lot, "work_order": WorkOrder, "trigger": Trigger, "reversal": Reversal, "deviation": Deviation,
+          "location": Location, "ledger_entry": LedgerEntry, "rule_set": RuleSet, "label_version": LabelVersion,
+          "ncmr": Ncmr}
+
+
+@dataclass(frozen=True)
+class Head:
+    chain_seq: int
+    hash: str
+
+
+def chain_of(session: Session, entity_type: str, entity_id: object) -> int | None:
+    """The site whose chain a record about this entity joins; None for the global chain.
+
+    The entity was loaded or created by the command writing the record, so this is an identity-map hit.
+    """
+    if entity_type == "site":
+        return int(entity_id)
+    if entity_type == "staged_lot":
+        binding = session.get(StagedLot, int(entity_id))
+        return None if binding is None else chain_of(session, "work_order", binding.work_order_id)
+    model = _SITED.get(entity_type)
+    row = None if model is None else session.get(model, int(entity_id))
+    return None if row is None else row.site_id
+
+
+def row_content(row: AuditRecord) -> dict:
+    """What the hash covers. Fields added after the first release (site, request id) enter it only when
+    set, so rows written before them still verify."""
+    content = {
+        "seq": row.chain_seq, "at": row.at, "actor": row.actor, "device_id": row.device_id,
+        "device_time": row.device_time, "action": row.action, "entity_type": row.entity_type,
+        "entity_id": row.entity_id, "before": row.before, "after": row.after, "reason": row.reason,
+    }
+    if row.site_id is not None:
+        content["site_id"] = row.site_id
+    if row.request_id is not None:
+        content["request_id"] = row.request_id
+    return content
+
+
+def chain_hash(prev_hash: str, row: AuditRecord) -> str:
+    return sha256(prev_hash + canonical(row_content(row)))
+
+
+def record(
+    session: Session, *, actor: str, action: str, entity_type: str, entity_id: object,
+    before: dict | None = None, after: dict | None = None, reason: str | None = None,
+    device_id: str | None = None, device_time: datetime | None = None,
+) -> AuditRecord:
+    """Append one audit row to the chain of what it is about: the chain lock, the head, one INSERT."""
+    migrating = session.info.get(MIGRATION_APPENDER)
+    if migrating is not None:
+        return migrating(session, actor=actor, action=action, entity_type=entity_type, entity_id=entity_id,
+                         before=before, after=after, reason=reason, device_id=device_id, device_time=device_time)
+    site_id = chain_of(session, entity_type, entity_id)
+    lock_chain(session, site_id)
+    head = chain_head(session, site_id)
+    current_request = request_id.get()
+    row = AuditRecord(
+        site_id=site_id, chain_seq=head.chain_seq + 1, at=utcnow(), actor=actor, device_id=device_id,
+        device_time=device_time, action=action, entity_type=entity_type, entity_id=str(entity_id),
+        before=_jsonable(before), after=_jsonable(after), reason=reason,
+        request_id=current_request[:_REQUEST_ID_LENGTH] if current_request else None,
+        prev_hash=head.hash, hash="",
+    )
+    row.hash = chain_hash(row.prev_hash, row)
+    session.add(row)
+    session.flush()
+    checkpointing = session.info.get(CHECKPOINTING)
+    if checkpointing is not None:
+        checkpointing.after_append(session, row)
+    return row
+
+
+def _jsonable(value: dict | None) -> dict | None:
+    return None if value is None else json.loads(canonical(value))
+
+
+def lock_chain(session: Session, site_id: int | None) -> None:
+    # A transaction-scoped advisory lock per chain: a chain's writers append one after another, in commit
+    # order, while other chains go on. SQLite transactions already take the write lock up front.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:chain_class, :chain)"),
+                        {"chain_class": _LOCK_CLASS, "chain": site_id or 0})
+
+
+def chain_head(session: Session, site_id: int | None) -> Head:
+    """The last committed row of a chain (under its lock: the true head), or the genesis."""
+    last = session.execute(select(AuditRecord.chain_seq, AuditRecord.hash).where(in_chain(site_id))
+                           .order_by(AuditRecord.chain_seq.desc()).limit(1)).first()
+    return Head(last.chain_seq, last.hash) if last else Head(0, GENESIS)
+
+
+def in_chain(site_id: int | None):
+    return AuditRecord.site_id.is_(None) if site_id is None else AuditRecord.site_id == site_id
