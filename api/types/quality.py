@@ -66,12 +66,12 @@ class Ncmr:
 
 @strawberry.type
 class LabelVersionPayload:
-    label_version: LabelVersion | None
     user_errors: list[UserError]
+    label_version: LabelVersion | None = None
 
 
 @strawberry.type
 class NcmrPayload:
-    ncmr: Ncmr | None
     user_errors: list[UserError]
+    ncmr: Ncmr | None = None
 
