@@ -46,7 +46,6 @@ class BackflushGraphQL(GraphQL):
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=False,
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), allowed_origins=settings.cors_origins)
         self.sessions, self.settings, self.authenticate = sessions, settings, authenticate
-        self.policies = None
 
     @property
     def graphql_ide_html(self) -> str:
@@ -55,7 +54,7 @@ class BackflushGraphQL(GraphQL):
     async def get_context(self, request: Any, response: Any) -> Context:
         principal = request.scope.get("state", {}).get("principal")
         return Context(sessions=self.sessions, principal=principal, settings=self.settings,
-                       loaders=Loaders(self.sessions), request=request, response=response, policies=self.policies)
+                       loaders=Loaders(self.sessions), request=request, response=response)
 
     async def execute_single(self, **operation):
         run = super().execute_single  # bound here: a bare super() cannot be called from the lambda
@@ -116,7 +115,7 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
     audit_checkpoints.install_from(settings, sessions)
     routes = list(extra_routes or [])
     if authenticate is None:
-        authenticate, auth_routes = _embedded_identity(sessions)
+        authenticate, auth_routes = _embedded_identity(sessions, settings.auth)
         routes += auth_routes
     schema = build_schema(settings)
     graphql_app = BackflushGraphQL(schema, sessions=sessions, settings=settings, authenticate=authenticate)
@@ -156,10 +155,8 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
     return app
 
 
-def _embedded_identity(sessions):
+def _embedded_identity(sessions, config):
     from auth.authenticate import Authenticator
-    from auth.config import AuthConfig
     from auth.routes import auth_routes
 
-    config = AuthConfig.from_env()
     return Authenticator(config, sessions).authenticate, auth_routes(config, sessions)

@@ -1,7 +1,7 @@
 """The per-request context: sessions, the principal, loaders. Resolvers never share a session."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import anyio.to_thread
@@ -23,12 +23,11 @@ class Context:
     loaders: Loaders
     request: Any = None
     response: Any = None
-    policies: Any = None  # builds the FlushPolicy (rule sets) a command is decided by
     connection_params: dict | None = None  # websocket connection_init payload
-    extras: dict = field(default_factory=dict)
+    deadline: Any = None  # the query's asyncio.Timeout (api/query_limits.py); a mutation lifts it
 
     def flush_policy(self):
-        return self.policies.flush() if self.policies is not None else default_policy()
+        return default_policy()
 
     async def run(self, action: Callable[[], Any]) -> tuple[Any, list[DomainError]]:
         """Run a service that owns its transactions (posting retries a lost idempotency race)."""

@@ -36,4 +36,6 @@ def visible_tree(session: Session, principal: Principal, *, lot_pk: int | None, 
     """The tree, or None when the root lot is unknown or lies outside the principal's sites."""
     if lot_pk is None or reads.record_in_sites(session, principal, models.Lot, lot_pk) is None:
         return None
-    return WALKS[direction](session, root_lot_id=lot_pk, max_depth=max_depth, include_reversed=include_reversed)
+    tree = WALKS[direction](session, root_lot_id=lot_pk, max_depth=max_depth, include_reversed=include_reversed)
+    site_ids = reads.visible_site_ids(session, principal)
+    return tree if site_ids is None else genealogy.within_sites(session, tree, site_ids)

@@ -24,7 +24,6 @@ from kernel.settings import Settings
 
 log = logging.getLogger("backflush.api")
 
-DEADLINE = "deadline"  # where the request's deadline waits in Context.extras
 
 
 def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
@@ -105,7 +104,7 @@ class MutationsRunToTheEnd(SchemaExtension):
     hide an outcome that happened. Only queries are held to the deadline."""
 
     def on_execute(self) -> Iterator[None]:
-        deadline = getattr(self.execution_context.context, "extras", {}).get(DEADLINE)
+        deadline = getattr(self.execution_context.context, "deadline", None)
         if deadline is not None and self.execution_context.operation_type is OperationType.MUTATION:
             deadline.reschedule(None)
         yield
@@ -117,7 +116,7 @@ async def within_deadline(seconds: float, context: Any, execute: Callable[[], Aw
     deadline = asyncio.timeout(seconds)
     try:
         async with deadline:
-            context.extras[DEADLINE] = deadline
+            context.deadline = deadline
             return await execute()
     except TimeoutError:
         if not deadline.expired():

@@ -16,8 +16,10 @@ from api.mutations.quality import QualityMutations
 from api.mutations.rules import RuleMutations, RuleQueries
 from api.mutations.triggers import TriggerMutations, TriggerQueries
 from api.permissions import assert_every_root_field_guarded
+from api.walls import Walls, plan
 from api.query_limits import limit_code, limit_extensions
 from api.queries import CoreQueries
+from api.queries_discovery import DiscoveryQueries
 from api.queries_genealogy import GenealogyQueries
 from api.queries_insight import InsightQueries
 from api.queries_metrics import MetricsQueries
@@ -26,8 +28,8 @@ from api.scalars import SCALAR_MAP
 from api.types import exceptions, governance, inventory, masterdata, triggers, work_orders
 from kernel.settings import Settings
 
-Query = merge_types("Query", (CoreQueries, TriggerQueries, GenealogyQueries, MetricsQueries, RuleQueries,
-                              InsightQueries))
+Query = merge_types("Query", (CoreQueries, DiscoveryQueries, TriggerQueries, GenealogyQueries, MetricsQueries,
+                              RuleQueries, InsightQueries))
 Mutation = merge_types("Mutation", (MasterDataMutations, InventoryMutations, TriggerMutations, RuleMutations,
                                   ExceptionMutations, QualityMutations))
 
@@ -51,13 +53,16 @@ class BackflushSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    extensions = [lambda: CodedMaskErrors(should_mask_error=should_mask), *limit_extensions(settings), OperationTiming]
+    rules = {}  # filled from the built schema below; every request's Walls reads the same table
+    extensions = [lambda: CodedMaskErrors(should_mask_error=should_mask), *limit_extensions(settings), OperationTiming,
+                  lambda: Walls(rules)]
     if not settings.introspection:
         from strawberry.extensions import DisableIntrospection
         extensions.append(DisableIntrospection)
     schema = BackflushSchema(query=Query, mutation=Mutation, subscription=Subscription, types=NODE_TYPES, extensions=extensions,
                                config=StrawberryConfig(scalar_map=SCALAR_MAP))
     assert_every_root_field_guarded(schema)
+    rules.update(plan(schema._schema))
     return schema
 
 

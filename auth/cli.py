@@ -11,7 +11,7 @@ import sys
 from datetime import datetime, timezone
 
 from auth import admin
-from auth.config import SIGNING_ALGORITHMS, AuthConfig
+from auth.config import SIGNING_ALGORITHMS
 from auth.keys import KeyEncryptionError
 from auth.principal import Principal
 from auth.purge import purge_expired
@@ -96,7 +96,7 @@ def _create_client(args: argparse.Namespace) -> int:
 
 
 def _rotate_keys(args: argparse.Namespace) -> int:
-    config = AuthConfig.from_env()
+    config = Settings.from_env().auth
 
     def rotate(session):
         key = admin.rotate_keys(session, config, alg=args.alg, actor=_operator())
@@ -105,7 +105,7 @@ def _rotate_keys(args: argparse.Namespace) -> int:
 
 
 def _encrypt_keys(args: argparse.Namespace) -> int:
-    config = AuthConfig.from_env()
+    config = Settings.from_env().auth
 
     def seal(session):
         kids = admin.encrypt_keys(session, config, actor=_operator())
@@ -114,7 +114,7 @@ def _encrypt_keys(args: argparse.Namespace) -> int:
 
 
 def _purge_expired(args: argparse.Namespace) -> int:
-    config = AuthConfig.from_env()
+    config = Settings.from_env().auth
 
     def purge(session):
         counts = purge_expired(session, now=datetime.fromtimestamp(config.now(), tz=timezone.utc), actor=_operator())

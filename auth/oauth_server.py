@@ -8,7 +8,6 @@ one family, and a spent token presented again revokes its whole family (RFC 9700
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections import defaultdict
 from collections.abc import Mapping
@@ -30,6 +29,7 @@ from auth.passwords import verify_password
 from auth.scopes import SCOPES, format_scope, parse_scope
 from auth.tokens import AccessTokenGenerator, ResourceOwner
 from kernel import audit
+from backflush.core.digests import sha256
 from models import AuthorizationCode, OAuthClient, RefreshToken, User
 
 SECRET_METHODS = ["client_secret_basic", "client_secret_post"]
@@ -146,7 +146,7 @@ class IssuedRefreshToken:
 
 def secret_digest(value: str) -> str:
     """Codes and refresh tokens are random and high-entropy: a plain SHA-256 suffices at rest."""
-    return hashlib.sha256(value.encode()).hexdigest()
+    return sha256(value)
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):

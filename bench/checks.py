@@ -63,6 +63,9 @@ SELECT ranked.n,
                     || jsonb_build_object('from', f.role, 'to', t.role) ORDER BY f.role)
    FROM genealogyedge g JOIN roles f ON f.id = g.from_lot_id JOIN roles t ON t.id = g.to_lot_id
    WHERE g.trigger_id = ranked.id),
+  (SELECT jsonb_agg(to_jsonb(x) - '{id,trigger_id,evaluated_at,actor}'::text[]
+                    || jsonb_build_object('block_reasons_is_sql_null', x.block_reasons IS NULL) ORDER BY x.number)
+   FROM triggerattempt x WHERE x.trigger_id = ranked.id),
   (SELECT jsonb_agg(to_jsonb(a) - '{seq,chain_seq,at,actor,entity_id,prev_hash,hash,request_id}'::text[]
                     || jsonb_build_object('before_is_sql_null', a.before IS NULL))
    FROM auditrecord a WHERE a.entity_type = 'trigger' AND a.entity_id = ranked.id::text)

@@ -3,7 +3,7 @@
 One trigger, one transaction, in the project's real tables, 11 statements:
 
    1  lock the work order row (SELECT … FOR UPDATE)
-   2  INSERT the trigger (unique client + idempotency key)
+   2  INSERT the trigger (unique client + idempotency key) and its first attempt
    3  lock the drawn balances in (lot, location) order (SELECT … FOR UPDATE)
    4  one multi-row INSERT of the ledger rows (one per draw)
    5  one UPDATE … FROM VALUES of those balances (the CHECK ≥ 0 guards them)
@@ -100,7 +100,7 @@ def _lock_order(cursor: CountedCursor, order: FloorOrder) -> None:
 
 
 def _payload_hash(order: FloorOrder, good: Decimal) -> str:
-    """As `backflush.services.trigger_eval.parse_trigger` hashes a one-kind, good-units-only request."""
+    """As `backflush.services.trigger_eval.payload_hash` hashes a one-kind, good-units-only request."""
     return sha256(canonical({"work_order_id": order.work_order_id, "kind": TRIGGER_KIND, "good": good.normalize(),
                              "scrap": Decimal(0).normalize(), "operation_seq": None, "device_id": None,
                              "device_timestamp": None, "serials": [], "handling_unit": None}))
@@ -108,12 +108,15 @@ def _payload_hash(order: FloorOrder, good: Decimal) -> str:
 
 def _insert_trigger(cursor: CountedCursor, order: FloorOrder, *, subject: str, key: str, good: Decimal,
                     now: datetime) -> int:
+    # The trigger and its first (posted) attempt, in one statement.
     return cursor.execute(
-        "INSERT INTO trigger (client_id, idempotency_key, payload_hash, site_id, work_order_id, operation_seq, kind, "
-        "good_quantity, scrap_quantity, serials, received_at, outcome, block_reasons, posted_at, reversed, actor) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 0, 'null', %s, 'POSTED', 'null', %s, false, %s) RETURNING id",
+        "WITH t AS (INSERT INTO trigger (client_id, idempotency_key, payload_hash, site_id, work_order_id, "
+        "operation_seq, kind, good_quantity, scrap_quantity, serials, received_at, outcome, block_reasons, posted_at, "
+        "reversed, actor) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 0, 'null', %s, 'POSTED', 'null', %s, false, %s) "
+        "RETURNING id), a AS (INSERT INTO triggerattempt (trigger_id, number, outcome, block_reasons, evaluated_at, "
+        "actor) SELECT id, 1, 'POSTED', 'null', %s, %s FROM t) SELECT id FROM t",
         (subject, key, _payload_hash(order, good), order.site_id, order.work_order_id, order.operation_seq,
-         TRIGGER_KIND, good, now, now, subject)).fetchone()[0]
+         TRIGGER_KIND, good, now, now, subject, now, subject)).fetchone()[0]
 
 
 def _lock_balances(cursor: CountedCursor, draws: list[FloorDraw]) -> None:

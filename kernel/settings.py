@@ -1,9 +1,15 @@
-"""Settings read from the environment once, by whoever builds the app or runs a command."""
+"""Settings read from the environment once, by whoever builds the app or runs a command.
+
+One typed object holds every BACKFLUSH_* variable the service reads, the identity settings included
+(`Settings.auth`); the README's configuration table lists each one, and a test keeps the two in step.
+"""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from kernel.auth_settings import AuthConfig
 
 DEFAULT_DATABASE_URL = "sqlite:///backflush.db"
 
@@ -15,7 +21,6 @@ class Settings:
     graphiql: bool = True
     introspection: bool = True
     max_query_depth: int = 12
-    clock_skew_limit_seconds: int = 120
     # Abuse limits (docs/security.md): what one request may ask, and how often one caller may ask.
     max_aliases: int = 50
     max_tokens: int = 1000  # GraphQL Armor's default; GraphiQL's introspection query has 183
@@ -41,6 +46,8 @@ class Settings:
     # Control limits (SPEC §9): how many earlier closed orders an order's usage is judged against.
     control_min_sample: int = 8
     control_max_sample: int = 20
+    # Tokens, keys and trusted identity providers (BACKFLUSH_AUTH_*, *_TOKEN_*, BACKFLUSH_SIGNING_ALG, …).
+    auth: AuthConfig = field(default_factory=AuthConfig, repr=False)
 
     def __post_init__(self) -> None:
         if not 2 <= self.control_min_sample <= self.control_max_sample:  # refused at start, not at the first query
@@ -73,6 +80,7 @@ class Settings:
             count_statements=_flag(env.get("BACKFLUSH_COUNT_STATEMENTS", "false")),
             control_min_sample=int(env.get("BACKFLUSH_CONTROL_MIN_SAMPLE", cls.control_min_sample)),
             control_max_sample=int(env.get("BACKFLUSH_CONTROL_MAX_SAMPLE", cls.control_max_sample)),
+            auth=AuthConfig.from_env(env),
         )
 
     @property

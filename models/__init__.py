@@ -5,7 +5,7 @@ from models.identity import (
 )
 from models.inventory import Balance, LedgerEntry, Lot, Serial, StagedLot
 from models.masterdata import Bom, BomAlternate, BomLine, Item, Location, Site, UomConversion
-from models.production import ComponentVariance, GenealogyEdge, Reversal, Trigger, WorkOrder, WorkOrderOperation
+from models.production import ComponentVariance, GenealogyEdge, Reversal, Trigger, TriggerAttempt, WorkOrder, WorkOrderOperation
 from models.quality import LabelVersion, Ncmr
 from sqlmodel import SQLModel
 
@@ -17,5 +17,5 @@ __all__ = [
     "Deviation", "ESignature", "GenealogyEdge", "Item", "LabelVersion", "LedgerEntry", "Location", "Lot", "Ncmr",
     "OAuthClient",
     "RefreshToken", "Reversal", "RuleDecision", "RuleSet", "Serial", "SignatureFailure", "SignInFailure", "SigningKey",
-    "Site", "StagedLot", "Trigger", "UomConversion", "User", "WorkOrder", "WorkOrderOperation", "metadata",
+    "Site", "StagedLot", "Trigger", "TriggerAttempt", "UomConversion", "User", "WorkOrder", "WorkOrderOperation", "metadata",
 ]

@@ -46,6 +46,7 @@ class Trigger(SQLModel, table=True):
         CheckConstraint(non_negative("scrap_quantity"), name="trigger_scrap_non_negative"),
         Index("ix_trigger_work_order", "work_order_id", "id"),
         Index("ix_trigger_received", "received_at"),
+        Index("ix_trigger_outcome", "outcome", "id"),  # the correction worklist reads BLOCKED ones in order
     )
     id: int | None = Field(default=None, primary_key=True)
     client_id: str = Field(max_length=120)
@@ -71,6 +72,18 @@ class Trigger(SQLModel, table=True):
     reversed: bool = False
     deviation_id: int | None = Field(default=None, foreign_key="deviation.id")
     first_blocked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    actor: str = Field(max_length=120)
+
+
+class TriggerAttempt(SQLModel, table=True):
+    """One evaluation of a trigger: its first, and each retry. The trigger row holds only the latest outcome."""
+    __table_args__ = (UniqueConstraint("trigger_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    trigger_id: int = Field(foreign_key="trigger.id")
+    number: int  # 1 for the first evaluation
+    outcome: str = Field(max_length=12)  # POSTED BLOCKED
+    block_reasons: list | None = Field(default=None, sa_type=JSON)
+    evaluated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     actor: str = Field(max_length=120)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
+from backflush.core.plan import BlockReason
 from rules.facts import parse_ref
 
 
@@ -20,14 +21,6 @@ class Firing:
 
     def to_record(self) -> dict:
         return {"rule": self.rule_id, "action": self.action, "params": self.params, "facts": list(self.facts)}
-
-
-@dataclass(frozen=True)
-class BlockReason:
-    code: str
-    message: str
-    rule_id: str
-    facts: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -103,7 +96,8 @@ def decide(*, ruleset_id: str, version: int, engine: str, input_hash: str,
     by_action = {action: [f for f in fired if f.action == action] for action in _COMBINE}
     return Decision(
         ruleset_id=ruleset_id, version=version, engine=engine, input_hash=input_hash, fired=fired,
-        block_reasons=tuple(BlockReason(f.params["code"], f.params["message"], f.rule_id, f.facts)
+        block_reasons=tuple(BlockReason(code=f.params["code"], message=f.params["message"], rule_id=f.rule_id,
+                                        facts=f.facts)
                             for f in by_action["block"]),
         excluded=_exclusions(by_action["exclude"], facts),
         deviations=tuple(DeviationRequest(f.params["category"], f.params["severity"], f.rule_id, f.facts)

@@ -5,7 +5,6 @@ Every error names the rule (or the test) it is about, so QA can find it in a lon
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from typing import Mapping
 
 import yaml
 
+from backflush.core import digests
 from rules import conditions
 from rules.cases import TestCase, read_tests
 from rules.errors import DocumentError, InvalidDocument
@@ -81,8 +81,7 @@ def _dates_as_text(value: object) -> object:
 
 
 def _digest(raw: dict) -> str:
-    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return digests.sha256(digests.canonical_json(raw, plain=str, ensure_ascii=False))
 
 
 def _parse_json(text: str) -> object:

@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import hashlib
-import json
 import re
 from decimal import Decimal
 from typing import Iterable, Mapping, Sequence
 
+from backflush.core import digests
+from backflush.core.quantity import seconds_between
 from rules.vocabulary import (
     BOOLEAN, DATE, FACT_TYPES, INTEGER, NUMBER, STRING, STRING_LIST, Field,
 )
 
 Facts = Mapping[str, Sequence[Mapping[str, object]]]
-_canonical_encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                                      default=lambda value: decimal_text(value))
 _REF = re.compile(r"([a-z_]+)\[(\d+)\]")
 
 
@@ -71,11 +69,11 @@ def normalize_facts(facts: Facts, allowed: Iterable[str] | None = None) -> dict[
 
 def canonical_json(facts: Mapping[str, Sequence[Mapping]]) -> str:
     """Of built facts, whose numbers are Decimals (written as text) or, for integer fields, ints."""
-    return _canonical_encoder.encode(facts)
+    return digests.canonical_json(facts, plain=decimal_text, ensure_ascii=False)
 
 
 def input_hash(facts: Mapping[str, Sequence[Mapping]]) -> str:
-    return hashlib.sha256(canonical_json(facts).encode("utf-8")).hexdigest()
+    return digests.sha256(canonical_json(facts))
 
 
 def to_wire(facts: Mapping[str, Sequence[Mapping]]) -> dict[str, list[dict]]:
@@ -105,16 +103,11 @@ def days_since(day: dt.date, *, today: dt.date) -> int:
 
 
 def clock_skew_seconds(device_time: dt.datetime, server_time: dt.datetime) -> Decimal:
-    return _seconds(device_time - server_time)
+    return seconds_between(server_time, device_time)
 
 
 def age_hours(since: dt.datetime, *, now: dt.datetime) -> Decimal:
-    return (_seconds(now - since) / 3600).quantize(Decimal("0.001"))
-
-
-def _seconds(delta: dt.timedelta) -> Decimal:
-    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    return Decimal(micros) / 1_000_000
+    return (seconds_between(since, now) / 3600).quantize(Decimal("0.001"))
 
 
 # -- conversions ----------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backflush.core.vocabulary import LocationKind, LotStatus, PostingMethod, TriggerKind
+
 STRING = "string"
 NUMBER = "number"
 INTEGER = "integer"
@@ -18,10 +20,10 @@ NUMERIC_TYPES = (NUMBER, INTEGER)
 ORDERED_TYPES = (NUMBER, INTEGER, DATE)  # ISO dates order correctly as text
 TEXT_TYPES = (STRING, DATE)
 
-TRIGGER_KINDS = ("OPERATION_COMPLETE", "GOOD_UNITS_DECLARED", "PACK_CONFIRMED", "HANDLING_UNIT_CLOSED")
-LOT_STATUSES = ("RELEASED", "QUARANTINE", "ON_HOLD", "REJECTED")
-LOCATION_KINDS = ("STOCK", "WIP", "SUPERMARKET", "QUARANTINE", "FINISHED")
-POSTING_METHODS = ("BACKFLUSH", "SCAN_ISSUE", "FORWARD_ISSUE")
+TRIGGER_KINDS = tuple(TriggerKind)
+LOT_STATUSES = tuple(LotStatus)
+LOCATION_KINDS = tuple(LocationKind)
+POSTING_METHODS = tuple(PostingMethod)
 PRINCIPAL_KINDS = ("USER", "CLIENT")
 ROLES = ("OPERATOR", "SUPERVISOR", "QA", "ENGINEER", "FINANCE", "ADMIN", "PARTNER")
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")

@@ -156,3 +156,30 @@ def test_an_auditor_runs_the_exclusion_check_from_the_command_line(sessions, dat
     posted = post_with(plant, trigger(order, "3"), DecidesButIgnores()).trigger
     assert main(["check-exclusions"]) == 1
     assert f"trigger {posted.id}: drew 3.000 of lot BAD-1" in capsys.readouterr().out
+
+
+
+RECALLED_SERIES_RULE = {"id": "exclude-recalled-series", "description": "The BAD- lot series is under recall",
+                        "fact": "candidate_lot", "when": {"$mt": {"lot_number": "BAD-%d+"}},
+                        "then": {"action": "exclude", "code": "RECALLED_SERIES", "message": "BAD- lots are recalled"}}
+RECALLED_SERIES_TEST = {"name": "a lot of the recalled series is excluded",
+                        "facts": {"candidate_lot": [{"lot_number": "BAD-7", "status": "RELEASED"}]},
+                        "expect": [{"rule": "exclude-recalled-series", "code": "RECALLED_SERIES"}]}
+
+
+def test_a_custom_eligibility_rule_on_the_lot_number_decides_what_the_posting_service_draws(sessions):
+    # given QA's own ELIGIBILITY version: the shipped default plus "the BAD- series is recalled"
+    plant, order, bad, good = badco_plant(sessions)  # BAD-1 expires first, so FEFO alone would draw it first
+    document = yaml.safe_load(rules.default_source("ELIGIBILITY"))
+    document["rules"].append(RECALLED_SERIES_RULE)
+    document["tests"].append(RECALLED_SERIES_TEST)
+    draft = plant.run(rule_sets.create_draft, name="eligibility-recall", kind="ELIGIBILITY", document=document,
+                      site_code=None)
+    plant.run(rule_sets.approve_rule_set, rule_set_id=draft.id, signature=signed(), effective_from=None)
+    # when 7 units are reported, more than the 5 kg of GOOD-1 staged
+    short = post(plant, trigger(order, "7")).trigger
+    # then the posting service counts only GOOD-1 as eligible and blocks; 5 units post from GOOD-1 alone
+    assert short.outcome == "BLOCKED"
+    assert [(r["code"], r["eligible"]) for r in short.block_reasons] == [("INSUFFICIENT_STAGED_STOCK", "5.000")]
+    posted = post(plant, trigger(order, "5")).trigger
+    assert posted.outcome == "POSTED" and drawn(sessions, posted.id) == [("GOOD-1", D("5.000"))]

@@ -181,8 +181,32 @@ def test_a_lot_reached_by_a_reversed_and_a_reposted_edge_stays_in_the_live_tree(
 
     live = walk(sessions, backward_tree, tablets, include_reversed=False)
 
-    assert [e.edge_id for e in live.edges][0] == reposted
+    assert (live.edges[0].quantity, live.edges[0].reversed, len(live.edges[0].ledger_entry_ids)) == (Decimal("6"), False, 1)
     assert shape(live) == [(granulate, tablets, 1), (api_lot, granulate, 2)]
+
+
+def test_postings_of_one_lot_into_one_order_make_one_edge_summing_what_was_not_reversed(sessions, floor):
+    tablets, granulate = floor.lot("TAB", "T-1"), floor.lot("GRAN", "G-1")
+    tab = floor.order("WO-T", tablets)
+    floor.consume(granulate, into=tab, quantity="7", reversed=True)
+    floor.consume(granulate, into=tab, quantity="6")
+    floor.consume(granulate, into=tab, quantity="1.5")
+
+    [edge] = walk(sessions, backward_tree, tablets).edges
+
+    assert (edge.from_lot_id, edge.to_lot_id, edge.quantity, edge.reversed) == (granulate, tablets, Decimal("7.5"), False)
+    assert len(edge.ledger_entry_ids) == 3
+
+
+def test_an_edge_whose_every_posting_was_reversed_is_reversed_with_what_they_had_taken(sessions, floor):
+    tablets, granulate = floor.lot("TAB", "T-1"), floor.lot("GRAN", "G-1")
+    tab = floor.order("WO-T", tablets)
+    floor.consume(granulate, into=tab, quantity="7", reversed=True)
+    floor.consume(granulate, into=tab, quantity="2", reversed=True)
+
+    [edge] = walk(sessions, backward_tree, tablets).edges
+
+    assert (edge.quantity, edge.reversed) == (Decimal("9"), True)
 
 
 def test_a_lot_split_into_two_orders_that_merge_later_shows_each_edge_once(sessions, floor):

@@ -265,3 +265,22 @@ def test_a_residual_returned_to_a_quarantine_bin_at_close_quarantines_the_lot(pl
         assert s.get(Lot, lot.id).status == "QUARANTINE"
     assert balance(plant, lot, "QUARANTINE") == D("6.000")
     assert_books_balance(plant)
+
+
+def test_a_line_in_grams_of_a_kilogram_item_closes_with_its_variances_in_kilograms(plant):
+    # given 0.5 g per unit (scrap 2 %) of a 4-decimal kilogram item, and exactly what 1000 good + 20 scrap consume
+    plant.item("C", "kg", 4, standard_cost="2.00")
+    plant.item("FG", "ea", 0)
+    plant.conversion("C", "g", "kg", "0.001")
+    plant.bom("FG", [line(2, "C", "0.5", uom="g", scrap_percent="2", scrap_source="line trial 2024")])
+    lot = plant.receive("C", "C-1", "1.0000")
+    order = plant.work_order("WO-1", "FG", "1000")
+    plant.stage(order, lot, "0.5202")
+    post(plant, trigger(order, "1000", scrap="20"))  # 1020 × 0.51 g = 520.2 g
+    # when the order closes
+    plant.run(close_work_order, work_order_id=order.id)
+    # then, by hand: standard 1000 × 0.51 g = 0.5100 kg; usage 0.0102 kg, all of it the 20 scrapped units
+    # (yield 20 × 0.51 g); 0.0102 ÷ 0.5100 = 2.00 %; money 0.0102 × 2.00
+    assert variance_rows(plant, order) == {
+        "C": ("0.5100", "0.5202", "0.0102", "0.0102", "0.0000", "0.0000", "2.00", "0.020400")}
+    assert_books_balance(plant)

@@ -57,8 +57,8 @@ def graphql(base: str, token: str, query: str, **variables) -> httpx.Response:
                       headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
 
-PREVIEW = """query ($wo: ID!) { previewTrigger(input: {idempotencyKey: "p", workOrderId: $wo, kind: PACK_CONFIRMED,
-  goodQuantity: "12"}) { outcome draws { quantity uom component { code } } } }"""
+PREVIEW = """query ($wo: ID!) { previewTrigger(input: {idempotencyKey: "p", workOrderId: $wo, kind: OPERATION_COMPLETE,
+  operationSeq: 10, goodQuantity: "12"}) { outcome draws { quantity uom component { code } } } }"""
 
 
 def test_health_reports_a_reachable_database(server):
@@ -70,7 +70,11 @@ def test_an_integration_token_may_post_triggers_but_not_write_master_data(server
     order = graphql(server, token, '{ workOrder(number: "WO-DEMO-1") { id bom { lines { quantity } } } }').json()
     assert order["data"]["workOrder"]["bom"]["lines"][0]["quantity"] == "72"
     preview = graphql(server, token, PREVIEW, wo=order["data"]["workOrder"]["id"]).json()
-    assert preview["data"]["previewTrigger"]["outcome"] == "BLOCKED"  # nothing is staged to the demo order yet
+    # The demo stages its lots: filling 12 bottles would post at once, with the 5 set-up labels.
+    assert preview["data"]["previewTrigger"] == {"outcome": "POSTED", "draws": [
+        {"quantity": "0.073", "uom": "kg", "component": {"code": "API-IBU"}},
+        {"quantity": "12", "uom": "ea", "component": {"code": "BTL-60"}},
+        {"quantity": "17", "uom": "ea", "component": {"code": "LBL-IBU"}}]}
     refused = graphql(server, token, 'mutation { createItem(input: {code: "X", name: "X", baseUom: "kg", precision: 3}) '
                                      '{ item { code } } }').json()
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from models.types import UtcDateTime
 
 revision = "0011"
-down_revision = "0007"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

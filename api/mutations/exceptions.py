@@ -72,12 +72,6 @@ class ReversalPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _policy(info: strawberry.Info, name: str, default):
-    """An app-provided policy (`policies.reversal()`/`.close()`) when there is one, else QA's rule sets."""
-    factory = getattr(info.context.policies, name, None)
-    return factory() if factory is not None else default
-
-
 def _residual(residual: ResidualInput) -> closing.ResidualSpec:
     return closing.ResidualSpec(
         lot_id=pk_of(residual.lot_id, "Lot"), disposition=residual.disposition.value, reason_code=residual.reason_code,
@@ -93,7 +87,7 @@ def _reversal_payload(row, errors) -> ReversalPayload:
 class ExceptionMutations:
     @strawberry.mutation(**guarded("triggers:write"))
     async def request_reversal(self, info: strawberry.Info, input: RequestReversalInput) -> ReversalPayload:
-        policy = _policy(info, "reversal", RulesReversalPolicy())
+        policy = RulesReversalPolicy()
         row, errors = await info.context.execute(lambda s, p: reversals.request_reversal(
             s, p, trigger_id=pk_of(input.trigger_id, "Trigger"), reason_code=input.reason_code,
             comment=input.comment, policy=policy))
@@ -123,7 +117,7 @@ class ExceptionMutations:
 
     @strawberry.mutation(**guarded("production:write"))
     async def close_work_order(self, info: strawberry.Info, input: CloseWorkOrderInput) -> WorkOrderPayload:
-        policy = _policy(info, "close", RulesClosePolicy())
+        policy = RulesClosePolicy()
         residuals = [_residual(r) for r in input.residuals or []]
         row, errors = await info.context.execute(lambda s, p: closing.close_work_order(
             s, p, work_order_id=pk_of(input.work_order_id, "WorkOrder"), residuals=residuals, policy=policy,

@@ -1,7 +1,15 @@
-"""Enums of the client contract."""
+"""Enums of the client contract. The shop floor's words come from backflush.core.vocabulary, spelled once."""
 from enum import Enum
 
 import strawberry
+
+from backflush.core import vocabulary
+
+PostingMethod = strawberry.enum(vocabulary.PostingMethod)
+TriggerKind = strawberry.enum(vocabulary.TriggerKind)
+TriggerOutcome = strawberry.enum(vocabulary.TriggerOutcome)
+LotStatus = strawberry.enum(vocabulary.LotStatus)
+LocationKind = strawberry.enum(vocabulary.LocationKind)
 
 
 @strawberry.enum
@@ -9,45 +17,6 @@ class Rounding(Enum):
     HALF_UP = "HALF_UP"
     UP = "UP"
     DOWN = "DOWN"
-
-
-@strawberry.enum
-class PostingMethod(Enum):
-    BACKFLUSH = "BACKFLUSH"
-    SCAN_ISSUE = "SCAN_ISSUE"
-    FORWARD_ISSUE = "FORWARD_ISSUE"
-
-
-@strawberry.enum
-class TriggerKind(Enum):
-    OPERATION_COMPLETE = "OPERATION_COMPLETE"
-    GOOD_UNITS_DECLARED = "GOOD_UNITS_DECLARED"
-    PACK_CONFIRMED = "PACK_CONFIRMED"
-    HANDLING_UNIT_CLOSED = "HANDLING_UNIT_CLOSED"
-
-
-@strawberry.enum
-class TriggerOutcome(Enum):
-    POSTED = "POSTED"
-    BLOCKED = "BLOCKED"
-    DISCARDED = "DISCARDED"
-
-
-@strawberry.enum
-class LotStatus(Enum):
-    RELEASED = "RELEASED"
-    QUARANTINE = "QUARANTINE"
-    ON_HOLD = "ON_HOLD"
-    REJECTED = "REJECTED"
-
-
-@strawberry.enum
-class LocationKind(Enum):
-    STOCK = "STOCK"
-    WIP = "WIP"
-    SUPERMARKET = "SUPERMARKET"
-    QUARANTINE = "QUARANTINE"
-    FINISHED = "FINISHED"
 
 
 @strawberry.enum

@@ -21,6 +21,7 @@ class SignatureRequirement:
 
 @strawberry.type
 class Reversal(Node):
+    site_pk: strawberry.Private[int]
     trigger_pk: strawberry.Private[int]
     required_json: strawberry.Private[list]
     reason_code: str
@@ -45,6 +46,6 @@ class Reversal(Node):
 
     @classmethod
     def from_row(cls, row: models.Reversal) -> "Reversal":
-        return cls(pk=row.id, trigger_pk=row.trigger_id, required_json=row.required or [], reason_code=row.reason_code,
+        return cls(pk=row.id, site_pk=row.site_id, trigger_pk=row.trigger_id, required_json=row.required or [], reason_code=row.reason_code,
                    comment=row.comment, status=ReversalStatus(row.status), requested_at=row.requested_at,
                    executed_at=row.executed_at, rejected_reason=row.rejected_reason)

@@ -8,12 +8,15 @@ import strawberry
 import models
 from api.types.enums import GenealogyDirection
 from api.types.inventory import Lot, load_lot
+from api.types.triggers import FlushPosting
 from api.types.work_orders import WorkOrder
-from backflush.reads.genealogy import Tree, TreeEdge
+from backflush.reads.genealogy import LotLink, Tree
 
 
-@strawberry.type
+@strawberry.type(description="One per component lot, output lot and work order: quantity sums its unreversed "
+                             "postings; reversed once every one of them is reversed")
 class GenealogyEdge:
+    posting_pks: strawberry.Private[tuple[int, ...]]
     from_pk: strawberry.Private[int]
     to_pk: strawberry.Private[int]
     work_order_pk: strawberry.Private[int]
@@ -34,9 +37,15 @@ class GenealogyEdge:
     async def work_order(self, info: strawberry.Info) -> WorkOrder:
         return WorkOrder.from_row(await info.context.loaders.by_id(models.WorkOrder).load(self.work_order_pk))
 
+    @strawberry.field(description="The postings behind this edge, oldest first")
+    async def postings(self, info: strawberry.Info) -> list[FlushPosting]:
+        rows = await info.context.loaders.by_id(models.LedgerEntry).load_many(self.posting_pks)
+        return [FlushPosting.from_row(row) for row in rows]
+
     @classmethod
-    def from_edge(cls, edge: TreeEdge) -> "GenealogyEdge":
-        return cls(from_pk=edge.from_lot_id, to_pk=edge.to_lot_id, work_order_pk=edge.work_order_id,
+    def from_edge(cls, edge: LotLink) -> "GenealogyEdge":
+        return cls(posting_pks=edge.ledger_entry_ids, from_pk=edge.from_lot_id, to_pk=edge.to_lot_id,
+                   work_order_pk=edge.work_order_id,
                    quantity=edge.quantity, uom=edge.uom, level=edge.level, reversed=edge.reversed)
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 @strawberry.type
 class RuleSet(Node):
+    site_pk: strawberry.Private[int | None]  # None: a global rule set
     name: str
     kind: RuleSetKind
     version: int
@@ -31,7 +32,7 @@ class RuleSet(Node):
 
     @classmethod
     def from_row(cls, row: models.RuleSet) -> "RuleSet":
-        return cls(pk=row.id, name=row.name, kind=RuleSetKind(row.kind), version=row.version,
+        return cls(pk=row.id, site_pk=row.site_id, name=row.name, kind=RuleSetKind(row.kind), version=row.version,
                    status=ApprovalStatus(row.status), document=row.document, effective_from=row.effective_from)
 
 
@@ -63,6 +64,7 @@ class RuleDecision:
 
 @strawberry.type
 class Deviation(Node):
+    site_pk: strawberry.Private[int]
     number: str
     category: str
     severity: str
@@ -84,7 +86,7 @@ class Deviation(Node):
 
     @classmethod
     def from_row(cls, row: models.Deviation) -> "Deviation":
-        return cls(pk=row.id, number=row.number, category=row.category, severity=row.severity,
+        return cls(pk=row.id, site_pk=row.site_id, number=row.number, category=row.category, severity=row.severity,
                    status=DeviationStatus(row.status), reason_code=row.reason_code, occurrences=row.occurrences,
                    opened_at=row.opened_at, closed_at=row.closed_at, root_cause=row.root_cause,
                    capa_reference=row.capa_reference, work_order_pk=row.work_order_id)

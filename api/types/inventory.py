@@ -9,7 +9,7 @@ import strawberry
 import models
 from api.types.enums import LotStatus
 from api.types.masterdata import Item, Location, load_item
-from api.types.node import Node
+from api.types.node import Node, PageInfo
 
 
 @strawberry.type
@@ -37,6 +37,7 @@ class Balance(LotAtLocation):
 @strawberry.type
 class Lot(Node):
     item_pk: strawberry.Private[int]
+    site_pk: strawberry.Private[int]
     lot_number: str
     status: LotStatus
     expires_on: date | None
@@ -57,8 +58,20 @@ class Lot(Node):
 
     @classmethod
     def from_row(cls, row: models.Lot) -> "Lot":
-        return cls(pk=row.id, item_pk=row.item_id, lot_number=row.lot_number, status=LotStatus(row.status),
+        return cls(pk=row.id, item_pk=row.item_id, site_pk=row.site_id, lot_number=row.lot_number, status=LotStatus(row.status),
                    expires_on=row.expires_on, received_at=row.received_at, supplier=row.supplier, potency=row.potency)
+
+
+@strawberry.type
+class LotEdge:
+    node: Lot
+    cursor: str
+
+
+@strawberry.type
+class LotConnection:
+    edges: list[LotEdge]
+    page_info: PageInfo
 
 
 async def load_lot(info: strawberry.Info, lot_id: int | None) -> Lot | None:

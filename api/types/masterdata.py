@@ -7,7 +7,7 @@ from decimal import Decimal
 import strawberry
 
 import models
-from api.types.node import Node
+from api.types.node import Node, PageInfo
 from api.types.enums import ApprovalStatus, LocationKind, PostingMethod, Rounding
 
 
@@ -56,6 +56,18 @@ class Item(Node):
                    rounding=Rounding(row.rounding), lot_controlled=row.lot_controlled, serialized=row.serialized,
                    variable_potency=row.variable_potency, phantom=row.phantom, shelf_life_days=row.shelf_life_days,
                    standard_cost=row.standard_cost)
+
+
+@strawberry.type
+class ItemEdge:
+    node: Item
+    cursor: str
+
+
+@strawberry.type
+class ItemConnection:
+    edges: list[ItemEdge]
+    page_info: PageInfo
 
 
 async def load_item(info: strawberry.Info, item_id: int | None) -> Item | None:

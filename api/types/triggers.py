@@ -13,6 +13,7 @@ from api.types.governance import Deviation, RuleDecision
 from api.types.inventory import Lot, load_location, load_lot
 from api.types.masterdata import Item, Location, load_item
 from api.types.node import Node, PageInfo
+from models.types import utcnow
 
 if TYPE_CHECKING:
     from api.types.work_orders import WorkOrder
@@ -59,6 +60,7 @@ def _items_by_code(session, codes: list[str]) -> list:
 
 @strawberry.type
 class FlushPosting(Node):
+    site_pk: strawberry.Private[int]
     trigger_pk: strawberry.Private[int | None]
     work_order_pk: strawberry.Private[int]
     item_pk: strawberry.Private[int]
@@ -108,15 +110,33 @@ class FlushPosting(Node):
 
     @classmethod
     def from_row(cls, row: models.LedgerEntry) -> "FlushPosting":
-        return cls(pk=row.id, trigger_pk=row.trigger_id, work_order_pk=row.work_order_id, item_pk=row.item_id,
+        return cls(pk=row.id, site_pk=row.site_id, trigger_pk=row.trigger_id, work_order_pk=row.work_order_id, item_pk=row.item_id,
                    substitutes_pk=row.substitutes_for_item_id, lot_pk=row.lot_id, location_pk=row.from_location_id,
                    line_no=row.bom_line_no, quantity=row.quantity, uom=row.uom, method=METHOD_OF_KIND[row.kind],
                    posted_at=row.created_at, line_quantity=row.line_quantity, line_uom=row.line_uom,
                    conversion_factor=row.conversion_factor)
 
 
+@strawberry.type(description="One evaluation of a trigger: the first, then each retry")
+class TriggerAttempt:
+    number: int
+    outcome: TriggerOutcome
+    evaluated_at: datetime
+    reasons: strawberry.Private[list]
+
+    @strawberry.field(description="Empty when the attempt posted")
+    def block_reasons(self) -> list[BlockReason]:
+        return [BlockReason.from_json(r) for r in self.reasons]
+
+    @classmethod
+    def from_row(cls, row: models.TriggerAttempt) -> "TriggerAttempt":
+        return cls(number=row.number, outcome=TriggerOutcome(row.outcome), evaluated_at=row.evaluated_at,
+                   reasons=row.block_reasons or [])
+
+
 @strawberry.type
 class Trigger(Node):
+    site_pk: strawberry.Private[int]
     work_order_pk: strawberry.Private[int]
     deviation_pk: strawberry.Private[int | None]
     reasons: strawberry.Private[list]
@@ -133,15 +153,30 @@ class Trigger(Node):
     posted_at: datetime | None
     outcome: TriggerOutcome
     reversed: bool
+    blocked_since: datetime | None = strawberry.field(description="When the trigger was first blocked")
 
     @strawberry.field
     async def work_order(self, info: strawberry.Info) -> Annotated["WorkOrder", strawberry.lazy("api.types.work_orders")]:
         from api.types.work_orders import WorkOrder  # deferred: work orders list their triggers
         return WorkOrder.from_row(await info.context.loaders.by_id(models.WorkOrder).load(self.work_order_pk))
 
-    @strawberry.field
+    @strawberry.field(description="Why it is (or, once discarded, was) blocked; empty once POSTED: earlier "
+                                  "attempts keep theirs")
     def block_reasons(self) -> list[BlockReason]:
+        if self.outcome == TriggerOutcome.POSTED:
+            return []
         return [BlockReason.from_json(r) for r in self.reasons]
+
+    @strawberry.field(description="Seconds since it was first blocked, while it is BLOCKED; null otherwise")
+    def age_seconds(self) -> int | None:
+        if self.outcome != TriggerOutcome.BLOCKED or self.blocked_since is None:
+            return None
+        return int((utcnow() - self.blocked_since).total_seconds())
+
+    @strawberry.field(description="Every evaluation, oldest first")
+    async def attempts(self, info: strawberry.Info) -> list[TriggerAttempt]:
+        rows = await info.context.loaders.by_column(models.TriggerAttempt, "trigger_id", order_by="number").load(self.pk)
+        return [TriggerAttempt.from_row(r) for r in rows]
 
     @strawberry.field
     async def postings(self, info: strawberry.Info) -> list[FlushPosting]:
@@ -161,13 +196,13 @@ class Trigger(Node):
 
     @classmethod
     def from_row(cls, row: models.Trigger) -> "Trigger":
-        return cls(pk=row.id, work_order_pk=row.work_order_id, deviation_pk=row.deviation_id,
+        return cls(pk=row.id, site_pk=row.site_id, work_order_pk=row.work_order_id, deviation_pk=row.deviation_id,
                    reasons=row.block_reasons or [], idempotency_key=row.idempotency_key, kind=TriggerKind(row.kind),
                    operation_seq=row.operation_seq, good_quantity=row.good_quantity, scrap_quantity=row.scrap_quantity,
                    device_id=row.device_id, device_timestamp=row.device_timestamp,
                    clock_skew_seconds=row.clock_skew_seconds, handling_unit=row.handling_unit,
                    received_at=row.received_at, posted_at=row.posted_at, outcome=TriggerOutcome(row.outcome),
-                   reversed=row.reversed)
+                   reversed=row.reversed, blocked_since=row.first_blocked_at)
 
 
 @strawberry.type

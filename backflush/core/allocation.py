@@ -1,7 +1,7 @@
 """SPEC §4.2: which staged lots a line may draw from, in which order, and how much from each.
 
-Allocation returns draws as data and writes nothing; the ordering is a named key function chosen from
-`ORDERINGS`, so a site can switch to FIFO without anyone overriding comparison operators.
+Allocation returns draws as data and writes nothing; the draw order is a named key function
+(`fefo_key`), not comparison operators on the lots.
 """
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from fractions import Fraction
 from backflush.core.quantity import ZERO, quantize
 from backflush.core.usage import (Alternate, Component, Conversion, Factor, LineUsage, LotFactor, coerce_decimals,
                              find_factor, round_for)
+from backflush.core.vocabulary import LotStatus
 
-RELEASED = "RELEASED"
+RELEASED = LotStatus.RELEASED
 
 Taken = Mapping[Hashable, Decimal]  # binding id → quantity already drawn by earlier lines of the plan
 
@@ -78,7 +79,6 @@ class Eligibility:
     location_id: Hashable
     posted_on: date
     excluded: Callable[[Binding], bool] = _nothing_excluded
-    ordering: str = "FEFO"
 
 
 @dataclass(frozen=True)
@@ -92,13 +92,6 @@ def fefo_key(binding: Binding) -> tuple:
     """First expiring first (no expiry last), then first received, then lot number."""
     return (binding.expires_on is None, binding.expires_on or date.max, binding.received_at,
             binding.lot_number, str(binding.binding_id))
-
-
-def fifo_key(binding: Binding) -> tuple:
-    return (binding.received_at, binding.lot_number, str(binding.binding_id))
-
-
-ORDERINGS: dict[str, Callable[[Binding], tuple]] = {"FEFO": fefo_key, "FIFO": fifo_key}
 
 
 def standing(binding: Binding, rules: Eligibility) -> Standing:
@@ -129,7 +122,7 @@ def candidates(bindings: Iterable[Binding], *, item_code: str, rules: Eligibilit
     """Eligible bindings of one item with something left, in draw order."""
     pool = [b for b in bindings if b.item_code == item_code and available(b, taken) > 0
             and standing(b, rules) is Standing.ELIGIBLE]
-    return tuple(sorted(pool, key=ORDERINGS[rules.ordering]))
+    return tuple(sorted(pool, key=fefo_key))
 
 
 def allocate_line(usage: LineUsage, *, bindings: Iterable[Binding], rules: Eligibility, taken: Taken,

@@ -15,24 +15,30 @@ from fractions import Fraction
 
 from backflush.core.allocation import (Binding, Draw, Eligibility, LineAllocation, Standing, Taken, allocate_line,
                                   eligible_quantity, standing, standing_totals, with_draws)
+from backflush.core.error_codes import ErrorCode
 from backflush.core.quantity import CONTEXT, HUNDRED, ZERO
 from backflush.core.usage import (BACKFLUSH, Bom, Conversion, FlushLine, LineUsage, PriorPosting, coerce_decimals,
                              explode, line_usage)
+from backflush.core.vocabulary import TriggerKind
 
 # Invalid requests (user errors, nothing is stored as a trigger outcome).
-NEGATIVE_QUANTITY = "NEGATIVE_QUANTITY"
-WRONG_OPERATION = "WRONG_OPERATION"
-OVER_PRODUCTION = "OVER_PRODUCTION"
+QUANTITY_NEGATIVE = ErrorCode.QUANTITY_NEGATIVE  # the code the API has always answered for a negative quantity
+WRONG_OPERATION = ErrorCode.WRONG_OPERATION
+OVER_PRODUCTION = ErrorCode.OVER_PRODUCTION
 
 # Block reasons (the trigger is stored as BLOCKED with all of them).
-INSUFFICIENT_STAGED_STOCK = "INSUFFICIENT_STAGED_STOCK"
-BIN_MISMATCH = "BIN_MISMATCH"
-LOT_EXPIRED = "LOT_EXPIRED"
-LOT_NOT_RELEASED = "LOT_NOT_RELEASED"
-SERIAL_SCAN_REQUIRED = "SERIAL_SCAN_REQUIRED"
-NOT_SERIALIZED = "NOT_SERIALIZED"
-TOO_MANY_SERIALS = "TOO_MANY_SERIALS"
-CLOCK_SKEW = "CLOCK_SKEW"
+INSUFFICIENT_STAGED_STOCK = ErrorCode.INSUFFICIENT_STAGED_STOCK
+BIN_MISMATCH = ErrorCode.BIN_MISMATCH
+LOT_EXPIRED = ErrorCode.LOT_EXPIRED
+LOT_NOT_RELEASED = ErrorCode.LOT_NOT_RELEASED
+SERIAL_SCAN_REQUIRED = ErrorCode.SERIAL_SCAN_REQUIRED
+NOT_SERIALIZED = ErrorCode.NOT_SERIALIZED
+TOO_MANY_SERIALS = ErrorCode.TOO_MANY_SERIALS
+CLOCK_SKEW = ErrorCode.CLOCK_SKEW
+
+# SPEC §6's shipped default: a device clock further off than this blocks. The one owner of the number;
+# when an approved BLOCKING rule set is in force, its rules own the limit instead (docs/controls.md).
+CLOCK_SKEW_LIMIT_SECONDS = Decimal(120)
 
 
 class InvalidTrigger(Exception):
@@ -51,14 +57,23 @@ class SerialScan:
 
 @dataclass(frozen=True)
 class TriggerRequest:
+    """One production report, parsed once where it enters the domain (`backflush.trigger_eval.parse_trigger`)
+    or read back from its stored row: the planner, the rules' `trigger` fact and the idempotency hash
+    all read this one value."""
+
     good: Decimal
     scrap: Decimal = ZERO
     operation_seq: int | None = None  # None: the last operation
     serials: tuple[SerialScan, ...] = ()
-    clock_skew_seconds: Decimal | None = None  # device time − server time; None when not reported
+    key: str = ""  # the client's idempotency key
+    work_order_id: Hashable = None
+    kind: TriggerKind = TriggerKind.GOOD_UNITS_DECLARED
+    device_id: str | None = None
+    device_timestamp: datetime | None = None  # aware (UTC)
+    handling_unit: str | None = None
 
     def __post_init__(self) -> None:
-        coerce_decimals(self, "good", "scrap", "clock_skew_seconds")
+        coerce_decimals(self, "good", "scrap")
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,8 @@ class WorkOrderFacts:
 
 @dataclass(frozen=True)
 class BlockReason:
+    """Why a trigger must not post: the planner's own checks and QA's BLOCKING rules both say it with this."""
+
     code: str
     message: str
     component_code: str | None = None
@@ -95,6 +112,8 @@ class BlockReason:
     eligible: Decimal | None = None
     line_no: int | None = None
     uom: str | None = None
+    rule_id: str | None = None  # the BLOCKING rule that fired, when a rule set decided
+    facts: tuple[str, ...] = ()  # the facts it matched, e.g. "trigger[0]"
 
 
 @dataclass(frozen=True)
@@ -107,12 +126,11 @@ class TriggerFacts:
     conversions: tuple[Conversion, ...] = ()
     phantom_boms: Mapping[str, Bom] = field(default_factory=dict)
     excluded_binding_ids: frozenset[Hashable] = frozenset()  # staged bindings the ELIGIBILITY rule set excluded
-    extra_block_reasons: tuple[BlockReason, ...] = ()
-    clock_skew_limit_seconds: Decimal = Decimal(120)
-    ordering: str = "FEFO"
+    clock_skew_seconds: Decimal | None = None  # device time − server time at receipt; None when not reported
+    clock_skew_limit_seconds: Decimal | None = CLOCK_SKEW_LIMIT_SECONDS  # None: the BLOCKING rules judge the clock
 
     def __post_init__(self) -> None:
-        coerce_decimals(self, "clock_skew_limit_seconds")
+        coerce_decimals(self, "clock_skew_seconds", "clock_skew_limit_seconds")
 
 
 @dataclass(frozen=True)
@@ -153,13 +171,12 @@ class _LineOutcome:
     requirement: Requirement
 
 
-def plan_trigger(facts: TriggerFacts, *, exclude_lot: Callable[[Binding], bool] | None = None,
-                 blocking_policy: BlockingPolicy | None = None) -> TriggerPlan:
+def plan_trigger(facts: TriggerFacts, *, blocking_policy: BlockingPolicy | None = None) -> TriggerPlan:
     """Draws for every BACKFLUSH line consumed at the trigger's operation, or every block reason."""
     with localcontext(CONTEXT):
         operation_seq = validate_trigger(facts)
         units = units_at(facts, operation_seq)
-        rules = _eligibility(facts, operation_seq, exclude_lot)
+        rules = _eligibility(facts, operation_seq)
         taken: dict[Hashable, Decimal] = {}
         draws: list[Draw] = []
         reasons: list[BlockReason] = []
@@ -182,7 +199,7 @@ def validate_trigger(facts: TriggerFacts) -> int:
     trigger, order = facts.trigger, facts.work_order
     for name, value in (("goodQuantity", trigger.good), ("scrapQuantity", trigger.scrap)):
         if value < 0:
-            raise InvalidTrigger(NEGATIVE_QUANTITY, f"{name} must not be negative", ["input", name])
+            raise InvalidTrigger(QUANTITY_NEGATIVE, f"{name} must not be negative", ["input", name])
     seq = trigger.operation_seq if trigger.operation_seq is not None else max(order.operation_seqs, default=None)
     if seq is None or seq not in order.operation_seqs:
         raise InvalidTrigger(WRONG_OPERATION, f"operation {seq} is not on this work order", ["input", "operationSeq"])
@@ -220,14 +237,14 @@ def lines_consumed_at(facts: TriggerFacts, operation_seq: int) -> tuple[FlushLin
                  if (line.operation_seq if line.operation_seq is not None else last) == operation_seq)
 
 
-def _eligibility(facts: TriggerFacts, operation_seq: int, exclude_lot: Callable[[Binding], bool] | None) -> Eligibility:
+def _eligibility(facts: TriggerFacts, operation_seq: int) -> Eligibility:
     order = facts.work_order
 
     def excluded(binding: Binding) -> bool:
-        return binding.binding_id in facts.excluded_binding_ids or (exclude_lot is not None and exclude_lot(binding))
+        return binding.binding_id in facts.excluded_binding_ids
 
     return Eligibility(location_id=order.input_locations.get(operation_seq, order.wip_location_id),
-                       posted_on=facts.posted_at.date(), excluded=excluded, ordering=facts.ordering)
+                       posted_on=facts.posted_at.date(), excluded=excluded)
 
 
 def _plan_line(line: FlushLine, facts: TriggerFacts, *, units: Decimal, rules: Eligibility,
@@ -298,8 +315,7 @@ def shortage_reasons(usage: LineUsage, allocation: LineAllocation, *, facts: Tri
 
 
 def trigger_reasons(facts: TriggerFacts) -> list[BlockReason]:
-    reasons = list(facts.extra_block_reasons)
-    skew, limit = facts.trigger.clock_skew_seconds, facts.clock_skew_limit_seconds
-    if skew is not None and abs(skew) > limit:
-        reasons.insert(0, BlockReason(CLOCK_SKEW, f"device clock is {skew} s off server time (limit {limit} s)"))
-    return reasons
+    skew, limit = facts.clock_skew_seconds, facts.clock_skew_limit_seconds
+    if skew is not None and limit is not None and abs(skew) > limit:
+        return [BlockReason(CLOCK_SKEW, f"device clock is {skew} s off server time (limit {limit} s)")]
+    return []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import decimal
 import re
+from datetime import datetime
 from decimal import Decimal
 
 # Wide enough that no intermediate of the SPEC §4.1 formula is ever rounded by the context.
@@ -82,6 +83,12 @@ def quantize(value: Decimal, precision: int, rounding: str = "HALF_UP") -> Decim
     """
     exponent = Decimal(1).scaleb(-precision)
     return value.quantize(exponent, rounding=ROUNDING_MODES[rounding], context=CONTEXT)
+
+
+def seconds_between(start: datetime, end: datetime) -> Decimal:
+    """`end − start` in seconds, exactly: microseconds kept, never through a float."""
+    delta = end - start
+    return Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds).scaleb(-6)
 
 
 def to_wire(value: Decimal | None) -> str | None:

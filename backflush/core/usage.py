@@ -12,16 +12,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from backflush.core.error_codes import ErrorCode
 from backflush.core.quantity import CONTEXT, HUNDRED, ZERO, parse_decimal, quantize
+from backflush.core.vocabulary import PostingMethod
 
-BACKFLUSH = "BACKFLUSH"
+BACKFLUSH = PostingMethod.BACKFLUSH
 MAX_PHANTOM_DEPTH = 10
 
 
 class MasterDataError(Exception):
     """Master data that approval should have refused reached a posting; nothing may be planned."""
 
-    code = "MASTER_DATA"
+    code = ErrorCode.MASTER_DATA
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -29,23 +31,23 @@ class MasterDataError(Exception):
 
 
 class MissingConversion(MasterDataError):
-    code = "MISSING_CONVERSION"
+    code = ErrorCode.MISSING_CONVERSION
 
 
 class PhantomCycle(MasterDataError):
-    code = "PHANTOM_CYCLE"
+    code = ErrorCode.PHANTOM_CYCLE
 
 
 class PhantomTooDeep(MasterDataError):
-    code = "PHANTOM_TOO_DEEP"
+    code = ErrorCode.PHANTOM_TOO_DEEP
 
 
 class PhantomBomMissing(MasterDataError):
-    code = "PHANTOM_BOM_MISSING"
+    code = ErrorCode.PHANTOM_BOM_MISSING
 
 
 class UnknownAlternate(MasterDataError):
-    code = "UNKNOWN_ALTERNATE"
+    code = ErrorCode.UNKNOWN_ALTERNATE
 
 
 def coerce_decimals(record: object, *names: str) -> None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from backflush.core.quantity import CONTEXT, quantize
+
 PERCENT_PLACES = Decimal("0.01")
-WIDE = Context(prec=50, rounding=ROUND_HALF_UP)  # no intermediate is rounded before the one quantize
+WIDE = CONTEXT  # no intermediate is rounded before the one quantize
 
 
 @dataclass(frozen=True)
@@ -107,4 +109,4 @@ def report_round(value: Fraction, precision: int) -> Decimal:
 def _round(value: Fraction, precision: int) -> Decimal:
     # Reported figures round half up whatever the item's stock rounding: a variance is not a draw.
     exact = WIDE.divide(Decimal(value.numerator), Decimal(value.denominator))
-    return exact.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP, context=WIDE)
+    return quantize(exact, precision, "HALF_UP")

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from backflush.core.vocabulary import LotStatus
 from kernel.errors import DomainError
 
-RELEASED, QUARANTINE, ON_HOLD, REJECTED = "RELEASED", "QUARANTINE", "ON_HOLD", "REJECTED"
+RELEASED, QUARANTINE, ON_HOLD, REJECTED = LotStatus
 LOT_STATUSES = (RELEASED, QUARANTINE, ON_HOLD, REJECTED)
 QA = "QA"
 

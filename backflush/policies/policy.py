@@ -6,10 +6,12 @@ code, and the rules engine provides one backed by the active, approved rule sets
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Protocol
 
 from backflush.core.allocation import Binding
-from backflush.core.plan import BlockReason, Requirement
+from backflush.core.error_codes import ErrorCode
+from backflush.core.plan import CLOCK_SKEW_LIMIT_SECONDS, BlockReason, Requirement
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class FlushVerdict:
 
 
 class FlushPolicy(Protocol):
-    clock_skew_limit: int | None  # seconds; None when the BLOCKING rules own the limit
+    clock_skew_limit: Decimal | None  # seconds; None when the BLOCKING rules own the limit
 
     def prepare(self, session, *, work_order, at) -> None:
         """Called once per evaluation, inside the command's transaction."""
@@ -55,7 +57,7 @@ class FlushPolicy(Protocol):
         """What the DEVIATION rules open for a blocked flush."""
 
 
-OPERATION_AHEAD = "OPERATION_AHEAD"
+OPERATION_AHEAD = ErrorCode.OPERATION_AHEAD
 
 
 class BuiltinPolicy:
@@ -63,7 +65,7 @@ class BuiltinPolicy:
     expired and unreleased lots, clock skew over 120 s blocks, an operation running ahead of its
     predecessor blocks, every block opens a deviation."""
 
-    clock_skew_limit = 120
+    clock_skew_limit = CLOCK_SKEW_LIMIT_SECONDS
 
     def prepare(self, session, *, work_order, at) -> None:
         return None

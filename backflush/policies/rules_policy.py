@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -81,7 +82,7 @@ class RulesFlushPolicy:
         self.builtin = BuiltinPolicy()
 
     @property
-    def clock_skew_limit(self) -> int | None:
+    def clock_skew_limit(self) -> Decimal | None:
         # the BLOCKING rule set owns the clock-skew limit when one is in force
         return None if self.active.get("BLOCKING") is not None else self.builtin.clock_skew_limit
 
@@ -117,7 +118,7 @@ class RulesFlushPolicy:
         facts = {"trigger": [trigger],
                  "requirement": [_requirement_fact(r) for r in requirements]}
         decision = decide(self.active["BLOCKING"], facts, verdict)
-        return [BlockReason(code=r.code, message=r.message) for r in decision.block_reasons]
+        return list(decision.block_reasons)
 
     def deviations_for_block(self, blocked_flush: dict, *, verdict: FlushVerdict) -> list[DeviationRequest]:
         if self.active.get("DEVIATION") is None:

@@ -6,14 +6,14 @@ lot walks towards their `to` side (where it went: the recall query). Each tree i
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Mapping
 
 from sqlalchemy import Integer, func, literal_column, select
 from sqlalchemy.orm import Session, aliased
 
-from models import BomLine, GenealogyEdge, LedgerEntry, Trigger, WorkOrder
+from models import BomLine, GenealogyEdge, LedgerEntry, Lot, Trigger, WorkOrder
 
 BACKWARD, FORWARD = "BACKWARD", "FORWARD"
 DEFAULT_DEPTH = 10
@@ -29,6 +29,7 @@ SIDES = {BACKWARD: ("to_lot_id", "from_lot_id"), FORWARD: ("from_lot_id", "to_lo
 
 @dataclass(frozen=True)
 class TreeEdge:
+    """One posting's link, as the walk finds it."""
     edge_id: int
     from_lot_id: int
     to_lot_id: int
@@ -38,6 +39,24 @@ class TreeEdge:
     trigger_id: int | None
     level: int  # 1 = the edges touching the root
     reversed: bool
+    ledger_entry_id: int
+
+
+@dataclass(frozen=True)
+class LotLink:
+    """What a tree shows: one link per component lot, output lot and work order, however many postings made it.
+
+    `quantity` sums the unreversed postings; once every posting is reversed, `reversed` is true and
+    `quantity` is what they had taken.
+    """
+    from_lot_id: int
+    to_lot_id: int
+    work_order_id: int
+    quantity: Decimal
+    uom: str
+    level: int
+    reversed: bool
+    ledger_entry_ids: tuple[int, ...]  # the postings behind it, oldest first
 
 
 @dataclass(frozen=True)
@@ -45,7 +64,7 @@ class Tree:
     root_lot_id: int
     direction: str
     lot_ids: tuple[int, ...]  # the root first, then each lot at the first level it appears
-    edges: tuple[TreeEdge, ...]
+    edges: tuple[LotLink, ...]
     truncated: bool  # edges exist beyond max_depth
 
 
@@ -101,7 +120,7 @@ def _tree_statement(direction: str, root_lot_id: int, depth: int, include_revers
               .group_by(walk.c.edge_id).subquery("genealogy_levels"))
     e = GenealogyEdge
     return (select(e.id, e.from_lot_id, e.to_lot_id, e.quantity, e.uom, e.work_order_id, e.trigger_id,
-                   levels.c.level, e.reversed)
+                   levels.c.level, e.reversed, e.ledger_entry_id)
             .join(levels, levels.c.edge_id == e.id)
             .order_by(levels.c.level, e.id))
 
@@ -112,8 +131,26 @@ def shape_tree(direction: str, root_lot_id: int, edges: Iterable[TreeEdge], dept
     kept = tuple(edge for edge in edges if edge.level <= depth)
     far = SIDES[direction][1]
     lot_ids = dict.fromkeys([root_lot_id, *(getattr(edge, far) for edge in kept)])
-    return Tree(root_lot_id=root_lot_id, direction=direction, lot_ids=tuple(lot_ids), edges=kept,
+    return Tree(root_lot_id=root_lot_id, direction=direction, lot_ids=tuple(lot_ids), edges=link_lots(kept),
                 truncated=len(kept) < len(edges))
+
+
+def link_lots(edges: Iterable[TreeEdge]) -> tuple[LotLink, ...]:
+    """Merge the postings' edges into one link per (component lot, output lot, work order, uom), in the
+    order their first edge came."""
+    groups: dict[tuple, list[TreeEdge]] = {}
+    for edge in sorted(edges, key=lambda e: (e.level, e.edge_id)):
+        groups.setdefault((edge.from_lot_id, edge.to_lot_id, edge.work_order_id, edge.uom), []).append(edge)
+    return tuple(_link(group) for group in groups.values())
+
+
+def _link(group: list[TreeEdge]) -> LotLink:
+    live = [edge for edge in group if not edge.reversed]
+    first = group[0]
+    return LotLink(from_lot_id=first.from_lot_id, to_lot_id=first.to_lot_id, work_order_id=first.work_order_id,
+                   quantity=sum((edge.quantity for edge in live or group), Decimal(0)), uom=first.uom,
+                   level=min(edge.level for edge in group), reversed=not live,
+                   ledger_entry_ids=tuple(sorted(edge.ledger_entry_id for edge in group)))
 
 
 def genealogy_completeness(session: Session, *, site_ids: Iterable[int] | None = None) -> Decimal:
@@ -161,3 +198,12 @@ def completeness_percent(orders: Iterable[tuple[int, int, int]], required: Mappi
         return HUNDRED.quantize(PERCENT_PLACES)
     share = HUNDRED * sum(complete.values()) / len(complete)
     return share.quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
+
+
+def within_sites(session: Session, tree: Tree, site_ids: Iterable[int]) -> Tree:
+    """The tree without the lots of other sites and the edges touching them: a wall is not crossed by walking."""
+    sites = set(site_ids)
+    kept = {lot_id for lot_id, site_id in session.execute(select(Lot.id, Lot.site_id).where(Lot.id.in_(tree.lot_ids)))
+            if site_id in sites}
+    return replace(tree, lot_ids=tuple(i for i in tree.lot_ids if i in kept),
+                   edges=tuple(e for e in tree.edges if e.from_lot_id in kept and e.to_lot_id in kept))

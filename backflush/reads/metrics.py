@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.principal import Principal
+from backflush.core.quantity import seconds_between
 from backflush.reads.genealogy import genealogy_completeness
 from backflush.reads.records import visible_site_ids
 from backflush.reads.work_center_variance import WorkCenterVariance, work_center_variances
@@ -42,11 +43,12 @@ def backflush_metrics(session: Session, principal: Principal, *, since: datetime
     rows = session.execute(statement).all()
     blocked = sum(1 for first_blocked, _, _ in rows if first_blocked is not None)
     reversed_count = sum(1 for *_, was_reversed in rows if was_reversed)
-    corrections = [_seconds(posted - first_blocked) for first_blocked, posted, _ in rows if first_blocked and posted]
+    corrections = [seconds_between(first_blocked, posted) for first_blocked, posted, _ in rows if first_blocked and posted]
     return Metrics(
         triggers=len(rows), blocked=blocked, reversed=reversed_count,
         exception_rate=_percent(blocked + reversed_count, len(rows)) or Decimal("0.00"),
-        mean_time_to_correction_seconds=(sum(corrections, Decimal(0)) / len(corrections)).quantize(PERCENT)
+        mean_time_to_correction_seconds=(sum(corrections, Decimal(0)) / len(corrections)).quantize(
+            PERCENT, rounding=ROUND_HALF_UP)
         if corrections else None,
         genealogy_completeness=genealogy_completeness(session, site_ids=site_ids),
         return_to_stock_compliance=_return_compliance(session, site_ids, since, until),
@@ -81,6 +83,3 @@ def _percent(part: int, whole: int) -> Decimal | None:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(PERCENT, rounding=ROUND_HALF_UP)
 
-
-def _seconds(delta) -> Decimal:
-    return Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds).scaleb(-6)

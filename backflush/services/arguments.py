@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kernel.errors import DomainError
-from backflush.core.quantity import InvalidQuantity, parse_wire_decimal
+from backflush.core.quantity import InvalidQuantity, parse_wire_decimal, quantize
 from kernel.input_rules import text_refusal
 
 
@@ -26,7 +26,7 @@ def decimal_arg(value, field: str, *, positive: bool = False, non_negative: bool
 
 
 def fits_precision(value: Decimal, precision: int) -> bool:
-    return value == value.quantize(Decimal(1).scaleb(-precision))
+    return value == quantize(value, precision)
 
 
 def precise_arg(value: Decimal, precision: int, field: str, uom: str) -> Decimal:
@@ -34,7 +34,7 @@ def precise_arg(value: Decimal, precision: int, field: str, uom: str) -> Decimal
     if not fits_precision(value, precision):
         raise DomainError("QUANTITY_PRECISION", f"{field} has more than {precision} decimals for {uom}",
                           ["input", field])
-    return value.quantize(Decimal(1).scaleb(-precision))
+    return quantize(value, precision)
 
 
 def text_arg(value: str | None, field: str, *, max_length: int = 200, multiline: bool = False) -> str:

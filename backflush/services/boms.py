@@ -16,11 +16,12 @@ from backflush.services.arguments import choice_arg, decimal_arg, text_arg
 from backflush.services.conversions import conversions_in_force, has_conversion, planner_conversions
 from kernel.errors import DomainError, ManyErrors, NotFound
 from backflush.services.masterdata import item_by_code
+from backflush.core.usage import MAX_PHANTOM_DEPTH
+from backflush.core.vocabulary import PostingMethod
 from models import Bom, BomAlternate, BomLine, Item
 from models.types import utcnow
 
-POSTING_METHODS = frozenset({"BACKFLUSH", "SCAN_ISSUE", "FORWARD_ISSUE"})
-MAX_PHANTOM_DEPTH = 10
+POSTING_METHODS = frozenset(PostingMethod)
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,18 @@
 """Write what an evaluated trigger decided: ledger rows, bindings, receipt, genealogy — or the block."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from auth.principal import Principal
 from kernel import audit
 from backflush.core.allocation import Draw
+from backflush.core.vocabulary import TriggerOutcome
 from backflush.services.deviations import open_or_attach
 from backflush.services.ledger import Movement, lock_balances, move
 from backflush.policies.policy import FlushPolicy
 from backflush.services.trigger_eval import Evaluation
-from models import GenealogyEdge, Item, RuleDecision, Serial, StagedLot, Trigger, WorkOrder
+from models import GenealogyEdge, Item, RuleDecision, Serial, StagedLot, Trigger, TriggerAttempt, WorkOrder
 from models.types import utcnow
 
 
@@ -37,7 +38,10 @@ def book_plan(session: Session, principal: Principal, *, work_order: WorkOrder, 
         _receive_output(session, principal, work_order=work_order, trigger=trigger, balances=balances)
     now = utcnow()
     before = {"outcome": trigger.outcome}
-    trigger.outcome, trigger.posted_at = "POSTED", now
+    # A posted trigger has no block reasons; those of its earlier attempts stay on the attempts.
+    number = _attempt_number(session, trigger)
+    trigger.outcome, trigger.posted_at, trigger.block_reasons = TriggerOutcome.POSTED, now, None
+    _record_attempt(session, principal, trigger, number=number, at=now)
     if work_order.status == "RELEASED":
         work_order.status = "IN_PROGRESS"
     _store_decisions(session, trigger, evaluation)
@@ -87,8 +91,10 @@ def store_block(session: Session, principal: Principal, *, work_order: WorkOrder
                 evaluation: Evaluation, policy: FlushPolicy) -> None:
     reasons = [_reason_json(r) for r in evaluation.plan.block_reasons]
     before = {"outcome": trigger.outcome}
-    trigger.outcome, trigger.block_reasons = "BLOCKED", reasons
+    number = _attempt_number(session, trigger)
+    trigger.outcome, trigger.block_reasons = TriggerOutcome.BLOCKED, reasons
     trigger.first_blocked_at = trigger.first_blocked_at or utcnow()
+    _record_attempt(session, principal, trigger, number=number, at=utcnow())
     codes = sorted({r["code"] for r in reasons})
     blocked_flush = {"work_order_number": work_order.number, "item_code": session.get(Item, work_order.item_id).code,
                      "trigger_kind": trigger.kind, "operation_seq": trigger.operation_seq, "reason_codes": codes,
@@ -101,6 +107,19 @@ def store_block(session: Session, principal: Principal, *, work_order: WorkOrder
     audit.record(session, actor=principal.subject, action="trigger.blocked", entity_type="trigger", entity_id=trigger.id,
                  device_id=trigger.device_id, device_time=trigger.device_timestamp, before=before,
                  after={"reasons": blocked_flush["reason_codes"]})
+
+
+def _attempt_number(session: Session, trigger: Trigger) -> int:
+    """A new trigger's evaluation is its first (no query on the hot path); a retry counts the earlier ones."""
+    if trigger.outcome == "PENDING":
+        return 1
+    return 1 + session.scalar(select(func.count()).select_from(TriggerAttempt)
+                              .where(TriggerAttempt.trigger_id == trigger.id))
+
+
+def _record_attempt(session: Session, principal: Principal, trigger: Trigger, *, number: int, at) -> None:
+    session.add(TriggerAttempt(trigger_id=trigger.id, number=number, outcome=trigger.outcome,
+                               block_reasons=trigger.block_reasons, evaluated_at=at, actor=principal.subject))
 
 
 def _reason_json(reason) -> dict:

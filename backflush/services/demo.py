@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from auth.principal import SYSTEM, Principal
-from backflush.services import boms, masterdata, receiving, work_orders
+from backflush.services import boms, masterdata, receiving, staging, work_orders
 from backflush.governance.change_control import settle
 from backflush.services.commands import command
 from backflush.services import labels
@@ -26,18 +26,27 @@ ITEMS = [  # code, name, base uom, precision, extra
     ("FG-IBU-30", "Ibuprofen 200 mg, bottle of 30", "ea", 0, {"standard_cost": "1.90"}),
 ]
 
-# Per 12 bottles (baseQuantity 12): 30 tablets × 200 mg = 6 g API a bottle.
+# Per 12 bottles (baseQuantity 12): 30 tablets × 200 mg = 6 g API a bottle. Filling and labelling (op 10)
+# consume the API, bottles and labels; the carton line names no operation, so the last one (op 20, Pack)
+# consumes it — as any line without an operation.
 BOM_LINES = [
-    boms.LineSpec(1, "API-IBU", "72", "g", scrap_percent="2", scrap_source="Process validation PV-2025-014"),
-    boms.LineSpec(2, "BTL-60", "12", "ea"),
-    boms.LineSpec(3, "LBL-IBU", "12", "ea", setup_scrap="5", scrap_source="Labeller set-up trial, 5 labels"),
-    boms.LineSpec(4, "CTN-12", "1", "ea", operation_seq=20),
+    boms.LineSpec(1, "API-IBU", "72", "g", scrap_percent="2", scrap_source="Process validation PV-2025-014",
+                  operation_seq=10),
+    boms.LineSpec(2, "BTL-60", "12", "ea", operation_seq=10),
+    boms.LineSpec(3, "LBL-IBU", "12", "ea", setup_scrap="5", scrap_source="Labeller set-up trial, 5 labels",
+                  operation_seq=10),
+    boms.LineSpec(4, "CTN-12", "1", "ea"),
 ]
 
 LOTS = [  # item, lot, quantity, days to expiry
     ("API-IBU", "API-24-0117", "25.000", 400), ("API-IBU", "API-24-0211", "25.000", 520),
     ("BTL-60", "BTL-3301", "5000", None), ("LBL-IBU", "LBL-0991", "6000", None), ("CTN-12", "CTN-1202", "500", None),
 ]
+
+# Staged to WO-DEMO-1 (lot, quantity), so the README's first triggers post at once: API for 120 bottles
+# (0.734 kg with 2 % scrap), packaging for 240 (240 bottles, 245 labels, 20 cartons) and a little over —
+# the README's second fill then blocks on the API until more is staged.
+STAGED = [("API-24-0117", "1.000"), ("BTL-3301", "250"), ("LBL-0991", "260"), ("CTN-1202", "25")]
 
 
 def seed_demo(sessions: sessionmaker[Session], principal: Principal = SYSTEM) -> bool:
@@ -61,9 +70,10 @@ def _plant(session: Session, principal: Principal) -> None:
                                                                    version=1, status="DRAFT"), "uom_conversion")
     bom = boms.create_bom(session, principal, item_code="FG-IBU-30", base_quantity="12", lines=BOM_LINES)
     _approved_without_signature(session, principal, bom, "bom")
+    lots = {}
     for item_code, lot_number, quantity, days in LOTS:
         expires = date.today() + timedelta(days=days) if days else None
-        receiving.receive_goods(session, principal, receiving.Receipt(
+        lots[lot_number] = receiving.receive_goods(session, principal, receiving.Receipt(
             item_code=item_code, lot_number=lot_number, quantity=quantity, location_id=locations["STOCK"].id,
             expires_on=expires, supplier="Demo Supplier GmbH"))
     spec = work_orders.WorkOrderSpec(
@@ -72,7 +82,15 @@ def _plant(session: Session, principal: Principal) -> None:
         operations=[work_orders.OperationSpec(10, "Fill and label", "LINE-3"), work_orders.OperationSpec(20, "Pack", "PACK-1")])
     order = work_orders.create_work_order(session, principal, spec)
     work_orders.release_work_order(session, principal, work_order_id=order.id, output_lot_number="FG-24-0001")
+    _stage(session, principal, order, lots=lots, stock=locations["STOCK"])
     _approved_label(session, principal, order.id)
+
+
+def _stage(session: Session, principal: Principal, order, *, lots: dict, stock) -> None:
+    for lot_number, quantity in STAGED:
+        staging.stage_lot(session, principal, staging.StageRequest(
+            work_order_id=order.id, lot_id=lots[lot_number].id, from_location_id=stock.id, quantity=quantity,
+            scanned_lot_number=lot_number))
 
 
 def _approved_label(session: Session, principal: Principal, work_order_id: int) -> None:

@@ -1,6 +1,7 @@
 """Sites, locations and items: master data that other records point at."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -8,16 +9,21 @@ from sqlalchemy.orm import Session
 
 from auth.principal import Principal
 from kernel import audit
+from backflush.core.vocabulary import LocationKind
 from backflush.services.arguments import choice_arg, decimal_arg, text_arg
 from kernel.errors import DomainError, NotFound
 from models import Item, Location, Site
 
-LOCATION_KINDS = frozenset({"STOCK", "WIP", "SUPERMARKET", "QUARANTINE", "FINISHED"})
+LOCATION_KINDS = frozenset(LocationKind)
 ROUNDINGS = frozenset({"HALF_UP", "UP", "DOWN"})
+# Site codes are written into grants ("*" reads as every site) and audit rows: upper-case letters and digits,
+# with '-', '_' or '.' inside, at most 40; words a grant or a reader could take for "every site" are reserved.
+SITE_CODE = re.compile(r"[A-Z0-9](?:[A-Z0-9._-]{0,38}[A-Z0-9])?")
+RESERVED_SITE_CODES = frozenset({"*", "ALL", "ANY", "EVERY", "GLOBAL", "NONE", "NULL", "SYSTEM"})
 
 
 def create_site(session: Session, principal: Principal, *, code: str, name: str) -> Site:
-    code = text_arg(code, "code", max_length=40)
+    code = site_code_arg(code)
     if session.scalar(select(Site).where(Site.code == code)):
         raise DomainError("DUPLICATE_CODE", f"site {code} exists", ["input", "code"])
     site = Site(code=code, name=text_arg(name, "name"))
@@ -26,6 +32,17 @@ def create_site(session: Session, principal: Principal, *, code: str, name: str)
     audit.record(session, actor=principal.subject, action="site.created", entity_type="site",
                  entity_id=site.id, after={"code": code, "name": site.name})
     return site
+
+
+def site_code_arg(code) -> str:
+    code = code.strip() if isinstance(code, str) else code
+    if isinstance(code, str) and code.upper() in RESERVED_SITE_CODES:
+        raise DomainError("SITE_CODE_RESERVED", f"{code!r} is reserved: grants read it as every site or none",
+                          ["input", "code"])
+    if not isinstance(code, str) or not SITE_CODE.fullmatch(code):
+        raise DomainError("SITE_CODE_INVALID", "a site code is 1 to 40 upper-case letters and digits, with '-', '_' "
+                          "or '.' between them", ["input", "code"])
+    return code
 
 
 def site_by_code(session: Session, principal: Principal, code: str, field: str = "siteCode") -> Site:

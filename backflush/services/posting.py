@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from auth.principal import Principal
 from backflush.governance.signatures import sign
 from kernel import audit
+from backflush.core.plan import TriggerRequest
+from backflush.core.vocabulary import TriggerOutcome
 from backflush.services.arguments import text_arg
 from backflush.services.booking import book_plan, store_block
 from backflush.services.commands import command
@@ -21,9 +23,9 @@ from kernel.errors import DomainError, NotFound
 from backflush.policies.policy import FlushPolicy
 from backflush.policies.rules_policy import RulesFlushPolicy
 from backflush.reads.records import record_in_sites
-from backflush.services.trigger_eval import TriggerInput, evaluate, parse_trigger
+from backflush.services.trigger_eval import TriggerInput, evaluate, parse_trigger, payload_hash, stored_trigger
 from backflush.services.work_orders import require_open, work_order_in_sites
-from models import Item, Trigger
+from models import Item, Trigger, WorkOrder
 from models.types import utcnow
 
 
@@ -35,37 +37,43 @@ class TriggerResult:
 
 def submit_trigger(sessions: sessionmaker[Session], principal: Principal, request: TriggerInput,
                    policy: FlushPolicy | None = None) -> TriggerResult:
-    """Post in a transaction of its own; a lost race on the idempotency key replays the winner."""
+    """Post in a transaction of its own; a lost race on the idempotency key replays the winner.
+
+    The request is parsed once, in the first transaction; the replay compares that same value."""
+    parsed: TriggerRequest | None = None
     try:
         with command(sessions, principal) as session:
-            result = post_trigger(session, principal, request, policy or default_policy())
+            work_order = work_order_in_sites(session, principal, request.work_order_id, lock=True)
+            parsed = parse_trigger(request, session.get(Item, work_order.item_id))
+            result = post_trigger(session, principal, work_order, parsed, policy or default_policy())
             session.commit()
             return result
     except IntegrityError as conflict:
-        if "uq_trigger_client_key" not in str(conflict.orig) and "trigger.client_id" not in str(conflict.orig):
+        if parsed is None or ("uq_trigger_client_key" not in str(conflict.orig)
+                              and "trigger.client_id" not in str(conflict.orig)):
             raise
     with command(sessions, principal) as session:
-        work_order = work_order_in_sites(session, principal, request.work_order_id)
-        parsed = parse_trigger(request, session.get(Item, work_order.item_id))
-        return _replay(_existing(session, principal, parsed.key), parsed.payload_hash)
+        result = _replay(_existing(session, principal, parsed.key), parsed)
+        session.commit()  # writes nothing; ending the transaction this way keeps the winner's row loaded
+        return result
 
 
-def post_trigger(session: Session, principal: Principal, request: TriggerInput, policy: FlushPolicy) -> TriggerResult:
-    work_order = work_order_in_sites(session, principal, request.work_order_id, lock=True)
-    parsed = parse_trigger(request, session.get(Item, work_order.item_id))
+def post_trigger(session: Session, principal: Principal, work_order: WorkOrder, parsed: TriggerRequest,
+                 policy: FlushPolicy) -> TriggerResult:
+    """`work_order` is locked, and in the principal's sites."""
     existing = _existing(session, principal, parsed.key)
     if existing is not None:
-        return _replay(existing, parsed.payload_hash)
+        return _replay(existing, parsed)
     require_open(work_order)
     now = utcnow()
     evaluation = evaluate(session, work_order=work_order, trigger=parsed, policy=policy, at=now, lock=True,
                           principal_kind=_kind(principal))
     trigger = Trigger(
-        client_id=principal.subject, idempotency_key=parsed.key, payload_hash=parsed.payload_hash,
+        client_id=principal.subject, idempotency_key=parsed.key, payload_hash=payload_hash(parsed),
         site_id=work_order.site_id, work_order_id=work_order.id, operation_seq=evaluation.plan.operation_seq,
         kind=parsed.kind, good_quantity=parsed.good, scrap_quantity=parsed.scrap, device_id=parsed.device_id,
         device_timestamp=parsed.device_timestamp, clock_skew_seconds=evaluation.skew,
-        handling_unit=parsed.handling_unit, serials=[list(s) for s in parsed.serials] or None,
+        handling_unit=parsed.handling_unit, serials=[[s.line_no, s.serial] for s in parsed.serials] or None,
         received_at=now, outcome="PENDING", actor=principal.subject)
     session.add(trigger)
     session.flush()
@@ -99,8 +107,8 @@ def _existing(session: Session, principal: Principal, key: str) -> Trigger | Non
     return session.scalar(select(Trigger).where(Trigger.client_id == principal.subject, Trigger.idempotency_key == key))
 
 
-def _replay(existing: Trigger, payload_hash: str) -> TriggerResult:
-    if existing.payload_hash != payload_hash:
+def _replay(existing: Trigger, parsed: TriggerRequest) -> TriggerResult:
+    if existing.payload_hash != payload_hash(parsed):
         raise DomainError("IDEMPOTENCY_KEY_REUSED", "this idempotency key was used for a different trigger",
                           ["input", "idempotencyKey"])
     return TriggerResult(trigger=existing, replayed=True)
@@ -112,19 +120,14 @@ def retry_trigger(session: Session, principal: Principal, *, trigger_id: int | N
     trigger = _trigger_in_sites(session, principal, trigger_id)
     work_order = work_order_in_sites(session, principal, trigger.work_order_id, lock=True)
     session.refresh(trigger, with_for_update=True)
-    if trigger.outcome != "BLOCKED":
+    if trigger.outcome != TriggerOutcome.BLOCKED:
         raise DomainError("TRIGGER_NOT_BLOCKED", f"the trigger is {trigger.outcome}", ["input", "triggerId"])
     require_open(work_order)
     policy = policy or default_policy()
-    request = TriggerInput(idempotency_key=trigger.idempotency_key, work_order_id=work_order.id, kind=trigger.kind,
-                           good_quantity=trigger.good_quantity, scrap_quantity=trigger.scrap_quantity,
-                           operation_seq=trigger.operation_seq, device_id=trigger.device_id,
-                           device_timestamp=trigger.device_timestamp, handling_unit=trigger.handling_unit,
-                           serials=tuple(tuple(s) for s in trigger.serials or ()))
-    parsed = parse_trigger(request, session.get(Item, work_order.item_id))
     # The device's clock is judged against when it reported (received_at), by the planner and the rules alike.
-    evaluation = evaluate(session, work_order=work_order, trigger=parsed, policy=policy, at=utcnow(), lock=True,
-                          reported_at=trigger.received_at, principal_kind=_reporter_kind(trigger))
+    evaluation = evaluate(session, work_order=work_order, trigger=stored_trigger(trigger), policy=policy,
+                          at=utcnow(), lock=True, reported_at=trigger.received_at,
+                          principal_kind=_reporter_kind(trigger))
     _write_outcome(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation, policy=policy)
     return TriggerResult(trigger=trigger, replayed=False)
 
@@ -141,7 +144,7 @@ def discard_trigger(session: Session, principal: Principal, *, trigger_id: int |
     trigger = _trigger_in_sites(session, principal, trigger_id)
     work_order_in_sites(session, principal, trigger.work_order_id, lock=True)
     session.refresh(trigger, with_for_update=True)
-    if trigger.outcome != "BLOCKED":
+    if trigger.outcome != TriggerOutcome.BLOCKED:
         raise DomainError("TRIGGER_NOT_BLOCKED", f"only a BLOCKED trigger can be discarded; it is {trigger.outcome}",
                           ["input", "triggerId"])
     reason_code = text_arg(reason_code, "reasonCode", max_length=40)
@@ -150,9 +153,9 @@ def discard_trigger(session: Session, principal: Principal, *, trigger_id: int |
     sign(session, principal=principal, request=signature, record_type="trigger", record_id=trigger.id,
          content={"trigger_id": trigger.id, "idempotency_key": trigger.idempotency_key, "action": "discard",
                   "reason_code": reason_code, "block_reasons": trigger.block_reasons})
-    trigger.outcome, trigger.discarded_at, trigger.discard_reason_code = "DISCARDED", utcnow(), reason_code
+    trigger.outcome, trigger.discarded_at, trigger.discard_reason_code = TriggerOutcome.DISCARDED, utcnow(), reason_code
     audit.record(session, actor=principal.subject, action="trigger.discarded", entity_type="trigger",
-                 entity_id=trigger.id, before={"outcome": "BLOCKED"}, after={"outcome": "DISCARDED"}, reason=reason_code)
+                 entity_id=trigger.id, before={"outcome": TriggerOutcome.BLOCKED}, after={"outcome": TriggerOutcome.DISCARDED}, reason=reason_code)
     return trigger
 
 

@@ -8,7 +8,6 @@ Locks follow posting's order: the work order, then the staged bindings (by id), 
 """
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 from auth.principal import Principal
 from backflush.governance.signatures import SignatureRequest, distinct_signers, sign
 from kernel import audit
+from backflush.core.quantity import seconds_between
 from backflush.services.arguments import text_arg
 from kernel.errors import DomainError, NotFound
 from backflush.services.ledger import Movement, lock_balances, move
@@ -77,7 +77,7 @@ def reversal_fact(session: Session, principal: Principal, *, trigger: Trigger, w
     """The `reversal` fact of SPEC §6, as the REVERSAL_SIGNATURE policy sees it."""
     issues = _issues_of(session, trigger)
     last_operation = max(op.seq for op in operations_of(session, work_order.id))
-    age = (utcnow() - (trigger.posted_at or trigger.received_at)) // timedelta(seconds=1)
+    age = seconds_between(trigger.posted_at or trigger.received_at, utcnow())
     return {
         "work_order_number": work_order.number, "item_code": session.get(Item, work_order.item_id).code,
         "trigger_kind": trigger.kind, "operation_seq": trigger.operation_seq,
@@ -85,7 +85,7 @@ def reversal_fact(session: Session, principal: Principal, *, trigger: Trigger, w
         "value": sum((e.cost or Decimal(0) for e in issues), Decimal(0)),
         "quantity": trigger.good_quantity + trigger.scrap_quantity,
         "output_lot_status": session.get(Lot, work_order.output_lot_id).status,
-        "age_hours": (Decimal(age) / 3600).quantize(Decimal("0.01")),
+        "age_hours": (age / 3600).quantize(Decimal("0.01")),
         "reason_code": reason_code, "requester_roles": sorted(principal.roles),
     }
 

@@ -31,12 +31,17 @@ def stage_lot(session: Session, principal: Principal, request: StageRequest) -> 
     work_order = work_order_in_sites(session, principal, request.work_order_id, lock=True)
     require_open(work_order)
     lot = lot_in_sites(session, principal, request.lot_id)
+    if lot.site_id != work_order.site_id:  # a caller of several sites must not carry stock across the wall
+        raise DomainError("LOT_AT_OTHER_SITE", "the lot belongs to another site than the work order", ["input", "lotId"])
     if (request.scanned_lot_number or "").strip() != lot.lot_number:
         raise DomainError("LOT_SCAN_MISMATCH", "the scanned lot number does not match the lot: no lot scan, no "
                           "eligibility", ["input", "scannedLotNumber"])
     item = session.get(Item, lot.item_id)
     quantity = precise_arg(decimal_arg(request.quantity, "quantity", positive=True), item.precision, "quantity", item.base_uom)
     source = location_in_sites(session, principal, request.from_location_id, "fromLocationId")
+    if source.site_id != work_order.site_id:
+        raise DomainError("LOCATION_AT_OTHER_SITE", "the bin belongs to another site than the work order",
+                          ["input", "fromLocationId"])
     target_id = _staging_target(session, principal, work_order, request.to_location_id)
     if source.id == target_id:
         raise DomainError("SAME_LOCATION", "the lot is already at the staging location", ["input", "fromLocationId"])

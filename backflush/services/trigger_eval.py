@@ -5,7 +5,7 @@ Shared by postTrigger, retryTrigger and previewTrigger, so a preview answers exa
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -16,12 +16,14 @@ from kernel.errors import DomainError
 from backflush.core.plan import (BlockReason, InvalidTrigger, SerialScan, TriggerFacts, TriggerPlan, TriggerRequest,
                             WorkOrderFacts, plan_trigger)
 from backflush.policies.policy import FlushPolicy, FlushVerdict
+from backflush.core.quantity import seconds_between
 from backflush.services.trigger_facts import OrderFacts, load_order_facts
 from backflush.core.usage import MasterDataError
 from backflush.quality.gates import label_block_reason
-from models import Item, WorkOrder
+from backflush.core.vocabulary import TriggerKind
+from models import Item, Trigger, WorkOrder
 
-TRIGGER_KINDS = frozenset({"OPERATION_COMPLETE", "GOOD_UNITS_DECLARED", "PACK_CONFIRMED", "HANDLING_UNIT_CLOSED"})
+TRIGGER_KINDS = frozenset(TriggerKind)
 
 
 @dataclass(frozen=True)
@@ -40,46 +42,58 @@ class TriggerInput:
     handling_unit: str | None = None
 
 
-@dataclass(frozen=True)
-class ParsedTrigger:
-    key: str
-    kind: str
-    good: Decimal
-    scrap: Decimal
-    operation_seq: int | None
-    device_id: str | None
-    device_timestamp: datetime | None
-    serials: tuple[tuple[int, str], ...]
-    handling_unit: str | None
-    payload_hash: str
-
-
-def parse_trigger(request: TriggerInput, product: Item) -> ParsedTrigger:
+def parse_trigger(request: TriggerInput, product: Item) -> TriggerRequest:
+    """The one parse of a trigger: every later step — planner, rules, hash, retry — reads its result."""
     key = text_arg(request.idempotency_key, "idempotencyKey", max_length=200)
-    choice_arg(request.kind, "kind", TRIGGER_KINDS)
+    kind = TriggerKind(choice_arg(request.kind, "kind", TRIGGER_KINDS))
     good = decimal_arg(request.good_quantity, "goodQuantity", non_negative=True)
     scrap = decimal_arg(request.scrap_quantity, "scrapQuantity", non_negative=True, default=Decimal(0))
     good = precise_arg(good, product.precision, "goodQuantity", product.base_uom)
     scrap = precise_arg(scrap, product.precision, "scrapQuantity", product.base_uom)
     if good + scrap == 0:
         raise DomainError("NOTHING_REPORTED", "report good or scrap units", ["input", "goodQuantity"])
-    payload = {"work_order_id": request.work_order_id, "kind": request.kind, "good": good.normalize(),
-               "scrap": scrap.normalize(), "operation_seq": request.operation_seq, "device_id": request.device_id,
-               "device_timestamp": request.device_timestamp, "serials": sorted(request.serials),
-               "handling_unit": request.handling_unit}
-    return ParsedTrigger(key, request.kind, good, scrap, request.operation_seq, request.device_id,
-                         request.device_timestamp, tuple(request.serials), request.handling_unit,
-                         sha256(canonical(payload)))
+    return TriggerRequest(good=good, scrap=scrap, operation_seq=request.operation_seq, key=key,
+                          serials=tuple(SerialScan(line_no, serial) for line_no, serial in request.serials),
+                          work_order_id=request.work_order_id, kind=kind, device_id=request.device_id,
+                          device_timestamp=_aware(request.device_timestamp), handling_unit=request.handling_unit)
+
+
+def _aware(device_timestamp: datetime | None) -> datetime | None:
+    """A device time without a zone names no instant: its skew could not be judged."""
+    if device_timestamp is None:
+        return None
+    if device_timestamp.tzinfo is None or device_timestamp.utcoffset() is None:
+        raise DomainError("TIMEZONE_REQUIRED", "deviceTimestamp must carry a UTC offset (Z or ±hh:mm)",
+                          ["input", "deviceTimestamp"])
+    return device_timestamp.astimezone(timezone.utc)
+
+
+def stored_trigger(row: Trigger) -> TriggerRequest:
+    """A stored trigger as the value it was parsed into, for a retry: read back, not parsed again."""
+    return TriggerRequest(good=row.good_quantity, scrap=row.scrap_quantity, operation_seq=row.operation_seq,
+                          serials=tuple(SerialScan(line_no, serial) for line_no, serial in row.serials or ()),
+                          key=row.idempotency_key, work_order_id=row.work_order_id, kind=TriggerKind(row.kind),
+                          device_id=row.device_id, device_timestamp=row.device_timestamp,
+                          handling_unit=row.handling_unit)
+
+
+def payload_hash(trigger: TriggerRequest) -> str:
+    """What an idempotency key is bound to; a replay with other content is refused. The layout is stored
+    with every trigger (and mirrored by bench/floor.py): changing it would refuse honest replays."""
+    payload = {"work_order_id": trigger.work_order_id, "kind": trigger.kind, "good": trigger.good.normalize(),
+               "scrap": trigger.scrap.normalize(), "operation_seq": trigger.operation_seq,
+               "device_id": trigger.device_id, "device_timestamp": trigger.device_timestamp,
+               "serials": sorted((scan.line_no, scan.serial) for scan in trigger.serials),
+               "handling_unit": trigger.handling_unit}
+    return sha256(canonical(payload))
 
 
 def clock_skew(device_timestamp: datetime | None, now: datetime) -> Decimal | None:
-    if device_timestamp is None:
-        return None
-    delta = device_timestamp - now
-    return Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds).scaleb(-6)
+    """Device time − server time, in seconds; None when the device sent no time."""
+    return None if device_timestamp is None else seconds_between(now, device_timestamp)
 
 
-def _trigger_fact(work_order: WorkOrder, facts: OrderFacts, trigger: ParsedTrigger, *, skew, principal_kind) -> dict:
+def _trigger_fact(work_order: WorkOrder, facts: OrderFacts, trigger: TriggerRequest, *, skew, principal_kind) -> dict:
     """The `trigger` fact QA's BLOCKING rules see (docs/rules.md lists every field)."""
     last = max(op.seq for op in facts.operations)
     seq = trigger.operation_seq if trigger.operation_seq is not None else last
@@ -113,11 +127,7 @@ class Evaluation:
     skew: Decimal | None = None
 
 
-# With the BLOCKING rule set owning the clock-skew limit, the planner's own check must never fire first.
-NO_LIMIT = Decimal(10) ** 12
-
-
-def evaluate(session: Session, *, work_order: WorkOrder, trigger: ParsedTrigger, policy: FlushPolicy,
+def evaluate(session: Session, *, work_order: WorkOrder, trigger: TriggerRequest, policy: FlushPolicy,
              at: datetime, lock: bool, principal_kind: str = "USER", reported_at: datetime | None = None) -> Evaluation:
     """`at` is the server time the plan is made at (expiry, rules in force); `reported_at` is when the
     trigger was received, against which the device clock is judged (a retry passes the original)."""
@@ -126,13 +136,10 @@ def evaluate(session: Session, *, work_order: WorkOrder, trigger: ParsedTrigger,
     verdict, skew = FlushVerdict(), clock_skew(trigger.device_timestamp, reported_at or at)
     excluded = policy.excluded_bindings(facts.bindings, verdict=verdict)
     trigger_fact = _trigger_fact(work_order, facts, trigger, skew=skew, principal_kind=principal_kind)
-    request = TriggerRequest(good=trigger.good, scrap=trigger.scrap, operation_seq=trigger.operation_seq,
-                             serials=tuple(SerialScan(line_no, serial) for line_no, serial in trigger.serials),
-                             clock_skew_seconds=skew)
     planner_facts = TriggerFacts(
-        trigger=request, work_order=facts.work_order, bom=facts.bom, posted_at=at, bindings=facts.bindings,
+        trigger=trigger, work_order=facts.work_order, bom=facts.bom, posted_at=at, bindings=facts.bindings,
         conversions=facts.conversions, phantom_boms=facts.phantom_boms, excluded_binding_ids=frozenset(excluded),
-        clock_skew_limit_seconds=NO_LIMIT if policy.clock_skew_limit is None else Decimal(policy.clock_skew_limit))
+        clock_skew_seconds=skew, clock_skew_limit_seconds=policy.clock_skew_limit)
     try:
         plan = plan_trigger(planner_facts, blocking_policy=lambda requirements: policy.block_reasons(
             trigger_fact, requirements, verdict=verdict))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from backflush.core import usage
 from backflush.core.allocation import Binding
+from backflush.core.vocabulary import TriggerOutcome
 from backflush.services.boms import live_bom
 from backflush.services.conversions import conversions_in_force, planner_conversions
 from backflush.core.plan import OperationTotals, WorkOrderFacts
@@ -145,7 +146,7 @@ def _conversions(session: Session, items: dict[int, Item], lot_ids: set[int], at
 def _posted_by_operation(session: Session, work_order_id: int) -> dict[int, OperationTotals]:
     totals: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for seq, good, scrap in session.execute(select(Trigger.operation_seq, Trigger.good_quantity, Trigger.scrap_quantity)
-                                            .where(Trigger.work_order_id == work_order_id, Trigger.outcome == "POSTED",
+                                            .where(Trigger.work_order_id == work_order_id, Trigger.outcome == TriggerOutcome.POSTED,
                                                    Trigger.reversed.is_(False))):
         totals[seq][0] += good
         totals[seq][1] += scrap

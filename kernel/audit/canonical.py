@@ -1,15 +1,17 @@
 """The one text form that is hashed and signed: sorted-key JSON, Decimals as text, times in UTC."""
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime, timezone
 from decimal import Decimal
+
+from backflush.core.digests import canonical_json, sha256
+
+__all__ = ["canonical", "sha256", "utc_text"]
 
 
 def canonical(value) -> str:
     """Stable JSON for hashing: sorted keys, no spaces, Decimals and datetimes as text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_plain)
+    return canonical_json(value, plain=_plain)
 
 
 def _plain(value):
@@ -33,7 +35,3 @@ def utc_text(value: datetime) -> str:
     if value.tzinfo is None or value.utcoffset() is None:
         raise TypeError(f"naive datetime {value.isoformat()} cannot be hashed: it names no instant")
     return value.astimezone(timezone.utc).isoformat()
-
-
-def sha256(text_value: str) -> str:
-    return hashlib.sha256(text_value.encode()).hexdigest()

@@ -10,6 +10,7 @@ import uvicorn
 from websockets.sync.client import connect
 
 from api.app import create_app
+from backflush.reads import records as reads
 from kernel.settings import Settings
 from tests.builders import Plant, line, qa_user
 
@@ -103,9 +104,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_trigger_outcomes_arrive_over_a_real_websocket(api, sessions, database_url):
+def test_trigger_outcomes_arrive_over_a_real_websocket(api, sessions, database_url, monkeypatch):
     mass_plant(sessions)
     wo = order_id(api)
+    # The subscription reports what happens after its starting point: wait for that point, not for a guess.
+    started, audit_position = threading.Event(), reads.audit_position
+
+    def position_then_signal(session):
+        position = audit_position(session)
+        started.set()
+        return position
+
+    monkeypatch.setattr(reads, "audit_position", position_then_signal)
     app = create_app(Settings(database_url=database_url), authenticate=api.principals.authenticate)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets"))
@@ -120,7 +130,7 @@ def test_trigger_outcomes_arrive_over_a_real_websocket(api, sessions, database_u
             ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
                 "query": "subscription ($wo: ID) { triggerOutcomes(workOrderId: $wo) { outcome goodQuantity } }",
                 "variables": {"wo": wo}}}))
-            time.sleep(0.6)  # let the subscription take its starting point
+            assert started.wait(timeout=10), "the subscription never took its starting point"
             api(POST, wo=wo, key="ws-1", good="100")
             message = json.loads(ws.recv(timeout=10))
             assert message["type"] == "next"

@@ -51,7 +51,7 @@ class InMemoryWorkOrder:
         self.order = WorkOrderFacts(planned, tuple(operations), WIP, tolerance, input_locations or {})
 
     def facts(self, good: str, scrap: str = "0", op: int | None = None, **context) -> TriggerFacts:
-        trigger_terms = {k: context.pop(k) for k in ("serials", "clock_skew_seconds") if k in context}
+        trigger_terms = {k: context.pop(k) for k in ("serials",) if k in context}
         return TriggerFacts(TriggerRequest(good, scrap, op, **trigger_terms), self.order, self.bom, POSTED_AT,
                             self.bindings, self.conversions, self.phantom_boms, **context)
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from backflush.core.plan import (BIN_MISMATCH, CLOCK_SKEW, INSUFFICIENT_STAGED_STOCK, LOT_EXPIRED, LOT_NOT_RELEASED,
-                            NEGATIVE_QUANTITY, OVER_PRODUCTION, SERIAL_SCAN_REQUIRED, WRONG_OPERATION, BlockReason,
+                                 OVER_PRODUCTION, QUANTITY_NEGATIVE, SERIAL_SCAN_REQUIRED, WRONG_OPERATION, BlockReason,
                             InvalidTrigger, SerialScan, plan_trigger)
 from backflush.core.usage import Alternate, Conversion, MissingConversion, PhantomCycle
 from tests.core import InMemoryWorkOrder, bom, item, line, lot, posted_by_component
@@ -158,7 +158,8 @@ def test_two_lines_of_one_component_share_a_binding_without_overdrawing_it() -> 
 def test_extra_block_reasons_from_the_blocking_seam_block_the_trigger() -> None:
     work_order = InMemoryWorkOrder(bom(line(RESIN, "1")), bindings=(lot(RESIN, "100", lot_number="R1"),))
 
-    plan = work_order.post("1", extra_block_reasons=(BlockReason("LAB_DEVICE", "Lab devices cannot post"),))
+    plan = plan_trigger(work_order.facts("1"),
+                        blocking_policy=lambda _: [BlockReason("LAB_DEVICE", "Lab devices cannot post")])
 
     assert [r.code for r in plan.block_reasons] == ["LAB_DEVICE"] and plan.draws == ()
 
@@ -169,10 +170,10 @@ def test_lots_excluded_by_the_eligibility_rule_set_are_not_drawn() -> None:
         lot(RESIN, "100", lot_number="R3", expires_in_days=20)))
 
     by_rule_set = work_order.post("10", excluded_binding_ids=frozenset({"B-R1"}))
-    by_hook = plan_trigger(work_order.facts("10"), exclude_lot=lambda binding: binding.lot_number != "R3")
+    all_but_r3 = work_order.post("10", excluded_binding_ids=frozenset({"B-R1", "B-R2"}))
 
     assert drawn(by_rule_set) == [("R2", "10.000")]
-    assert drawn(by_hook) == [("R3", "10.000")]
+    assert drawn(all_but_r3) == [("R3", "10.000")]
 
 
 def test_eligibility_exclusions_name_staged_bindings_never_lots() -> None:
@@ -233,8 +234,8 @@ def test_the_blocking_policy_sees_every_requirement_and_its_reasons_block() -> N
 
 
 @pytest.mark.parametrize(("good", "scrap", "op", "code", "field"), [
-    ("-1", "0", None, NEGATIVE_QUANTITY, ["input", "goodQuantity"]),
-    ("1", "-1", None, NEGATIVE_QUANTITY, ["input", "scrapQuantity"]),
+    ("-1", "0", None, QUANTITY_NEGATIVE, ["input", "goodQuantity"]),
+    ("1", "-1", None, QUANTITY_NEGATIVE, ["input", "scrapQuantity"]),
     ("1", "0", 99, WRONG_OPERATION, ["input", "operationSeq"]),
     ("106", "0", None, OVER_PRODUCTION, ["input", "goodQuantity"]),
 ])
