@@ -50,7 +50,7 @@ def _columns(root_lot_id: int, backward: Tree | None, forward: Tree | None) -> d
     """Column of each lot: 0 for the root, −level backward, +level forward; each lot once, nearest first."""
     column_of = {root_lot_id: 0}
     for tree, sign, far in ((backward, -1, "from_lot_id"), (forward, 1, "to_lot_id")):
-        for edge in sorted(tree.edges if tree else (), key=lambda e: (e.level, e.edge_id)):
+        for edge in sorted(tree.edges if tree else (), key=lambda e: (e.level, e.from_lot_id, e.to_lot_id, e.work_order_id)):
             column_of.setdefault(getattr(edge, far), sign * edge.level)
     columns: dict[int, list[int]] = {}
     for lot_id, column in column_of.items():
@@ -69,7 +69,7 @@ def _box(parent, x: float, y: float, lot: LotView, *, root: bool) -> None:
 
 
 def _edge(parent, source: tuple[float, float], target: tuple[float, float], edge, *, offset: float) -> None:
-    """`offset` separates edges between the same two lots (a reversed draw and its re-post)."""
+    """`offset` separates edges between the same two lots (linked by two work orders)."""
     (sx, sy), (tx, ty) = (source[0], source[1] + offset - 8), (target[0], target[1] + offset - 8)
     x1, y1 = (sx + BOX_W, sy + BOX_H / 2) if sx < tx else (sx, sy + BOX_H / 2)
     x2, y2 = (tx, ty + BOX_H / 2) if sx < tx else (tx + BOX_W, ty + BOX_H / 2)
