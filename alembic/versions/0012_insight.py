@@ -1,6 +1,6 @@
 """insight: label versions (no label approval, no packout) and NCMRs (issue 14)
 
-Revision ID: 0011
+Revision ID: 0012
 Revises: 0007
 """
 from alembic import op
@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from models.types import UtcDateTime
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
