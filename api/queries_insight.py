@@ -10,11 +10,11 @@ from api import ids
 from api.permissions import guarded
 from api.types.evidence import EvidencePack
 from api.types.insight import ControlSignal, SupplierVariance
+from backflush.insight.control_limits import window_of
 from backflush.insight.evidence import evidence_pack
 from backflush.insight.signals import control_signals
-from models.types import utcnow
 from backflush.insight.supplier_variance import supplier_variances
-from backflush.insight.control_limits import window_of
+from models.types import utcnow
 
 From = Annotated[datetime | None, strawberry.argument(name="from")]
 

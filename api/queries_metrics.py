@@ -8,8 +8,8 @@ from typing import Annotated
 import strawberry
 
 from api.permissions import guarded
-from backflush.reads.metrics import backflush_metrics
 from api.types.masterdata import Item
+from backflush.reads.metrics import backflush_metrics
 
 
 @strawberry.type

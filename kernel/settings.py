@@ -54,7 +54,7 @@ class Settings:
             raise ValueError("BACKFLUSH_CONTROL_MIN_SAMPLE must be ≥ 2 and ≤ BACKFLUSH_CONTROL_MAX_SAMPLE")
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         return cls(
             database_url=env.get("BACKFLUSH_DATABASE_URL", DEFAULT_DATABASE_URL),

@@ -3,9 +3,9 @@
 Revision ID: 0012
 Revises: 0007
 """
-from alembic import op
 import sqlalchemy as sa
 
+from alembic import op
 from models.types import UtcDateTime
 
 revision = "0012"

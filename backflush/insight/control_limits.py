@@ -26,6 +26,9 @@ class ControlWindow:
             raise ValueError("control window: need 2 ≤ min_sample ≤ max_sample")
 
 
+DEFAULT_WINDOW = ControlWindow()  # frozen: one shared default is safe
+
+
 def window_of(settings) -> ControlWindow:
     """The window the service's settings configure (BACKFLUSH_CONTROL_MIN_SAMPLE / _MAX_SAMPLE)."""
     return ControlWindow(min_sample=settings.control_min_sample, max_sample=settings.control_max_sample)
@@ -47,7 +50,7 @@ class Limits:
     upper: Decimal
     sample_size: int
 
-    def rounded(self) -> "Limits":
+    def rounded(self) -> Limits:
         return Limits(*(WIDE.quantize(v, PLACES) for v in (self.mean, self.sigma, self.lower, self.upper)),
                       self.sample_size)
 

@@ -11,11 +11,30 @@ from sqlalchemy.orm import Session
 
 from auth.principal import Principal
 from backflush.reads import records as reads
-from kernel import audit
 from backflush.reads.genealogy import MAX_DEPTH, Tree, backward_tree
-from models import (AuditRecord, Bom, BomAlternate, BomLine, ComponentVariance, Deviation, ESignature, Item,
-                    LabelVersion, LedgerEntry, Lot, Reversal, RuleDecision, RuleSet, Site, StagedLot, Trigger,
-                    UomConversion, WorkOrder, WorkOrderOperation)
+from kernel import audit
+from models import (
+    AuditRecord,
+    Bom,
+    BomAlternate,
+    BomLine,
+    ComponentVariance,
+    Deviation,
+    ESignature,
+    Item,
+    LabelVersion,
+    LedgerEntry,
+    Lot,
+    Reversal,
+    RuleDecision,
+    RuleSet,
+    Site,
+    StagedLot,
+    Trigger,
+    UomConversion,
+    WorkOrder,
+    WorkOrderOperation,
+)
 
 AUDIT_SLICE_LIMIT = 5000  # an order's own history; a pack larger than this says so (audit_truncated)
 

@@ -5,8 +5,8 @@ canonical form, like the audit trail's hashes).
 """
 from __future__ import annotations
 
-from kernel.audit import canonical, sha256
 from backflush.insight.evidence import EvidencePack
+from kernel.audit import canonical, sha256
 
 FORMAT = "backflush.evidence-pack/1"
 

@@ -36,7 +36,7 @@ def evidence_page(document: dict, *, sha256: str, json_url: str, genealogy_svg: 
 
 def _order(order: dict) -> str:
     ops = _table(["seq", "operation", "work center"], [[o["seq"], o["name"], o["work_center"]] for o in order["operations"]])
-    return (f"<h2 id='order'>Work order</h2>" + _table(
+    return ("<h2 id='order'>Work order</h2>" + _table(
         ["number", "site", "product", "quantity", "status", "output lot", "released", "closed"],
         [[order["number"], order["site"], f"{order['product']} — {order['product_name']}", order["quantity"],
           order["status"], order["output_lot"], order["released_at"], order["closed_at"]]]) + ops)

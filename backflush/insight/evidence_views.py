@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from auth.principal import Principal
-from backflush.reads import records as reads
 from backflush.insight.control_limits import ControlWindow
 from backflush.insight.evidence import evidence_pack
 from backflush.insight.evidence_document import canonical_bytes, document_sha256, evidence_document
 from backflush.insight.evidence_page import evidence_page
 from backflush.insight.pictures import order_control_charts, order_genealogy_svg
+from backflush.reads import records as reads
 from models import WorkOrder
 from models.types import utcnow
 

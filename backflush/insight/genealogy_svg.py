@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from backflush.reads.genealogy import Tree
 from backflush.insight import svg
+from backflush.reads.genealogy import Tree
 
 STATUS_COLOURS = {"RELEASED": "#d8f0d8", "QUARANTINE": "#fff1c2", "ON_HOLD": "#ffd9b3", "REJECTED": "#f7c6c6"}
 BOX_W, BOX_H, COL_GAP, ROW_GAP, MARGIN = 170, 54, 90, 22, 30

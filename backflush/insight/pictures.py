@@ -4,11 +4,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backflush.reads.genealogy import MAX_DEPTH, backward_tree, forward_tree
 from backflush.insight.control_chart_svg import ChartPoint, control_chart_svg
 from backflush.insight.control_limits import ControlWindow, judge
 from backflush.insight.genealogy_svg import LotView, genealogy_svg
 from backflush.insight.usage_history import closed_order_usage, usage_series
+from backflush.reads.genealogy import MAX_DEPTH, backward_tree, forward_tree
 from models import Item, Lot, WorkOrder
 
 

@@ -16,9 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from auth.principal import Principal
-from backflush.reads.records import visible_site_ids
-from backflush.reads.records import ISSUE_KINDS
 from backflush.core.variances import report_round, variance_percent
+from backflush.reads.records import ISSUE_KINDS, visible_site_ids
 from models import ComponentVariance, Item, LedgerEntry, Lot, WorkOrder
 
 NO_SUPPLIER = "UNKNOWN"  # lots received without a supplier still carry their share
@@ -48,7 +47,7 @@ def supplier_variances(session: Session, principal: Principal, *, since: datetim
         for supplier, (quantity, lot_ids) in by_supplier.items():
             share = quantity / total
             key = (component_id, supplier)
-            sums[key] = [s + Fraction(v) * share for s, v in zip(sums[key], (standard, actual, usage))]
+            sums[key] = [s + Fraction(v) * share for s, v in zip(sums[key], (standard, actual, usage), strict=True)]
             lots[key] |= lot_ids
     items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(sorted({k[0] for k in sums}))))}
     return sorted((_row(items[component_id], supplier, totals, len(lots[(component_id, supplier)]))

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from auth.principal import Principal
 from backflush.governance.signatures import SignatureRequest, sign
-from kernel import audit
-from backflush.services.arguments import text_arg
-from kernel.errors import DomainError
 from backflush.reads.records import record_in_sites
+from backflush.services.arguments import text_arg
 from backflush.services.work_orders import require_open, work_order_in_sites
+from kernel import audit
+from kernel.errors import DomainError
 from models import LabelVersion
 from models.types import utcnow
 

@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.principal import Principal
-from backflush.governance.signatures import SignatureRequest, sign
 from backflush.governance import lot_disposition
-from kernel import audit
-from backflush.services.arguments import choice_arg, text_arg
-from kernel.errors import DomainError
-from backflush.reads.records import record_in_sites
+from backflush.governance.signatures import SignatureRequest, sign
 from backflush.quality.gates import open_ncmr_of
+from backflush.reads.records import record_in_sites
+from backflush.services.arguments import choice_arg, text_arg
+from kernel import audit
+from kernel.errors import DomainError
 from models import Lot, Ncmr
 from models.types import utcnow
 

@@ -11,12 +11,24 @@ from sqlalchemy.orm import Session, aliased
 
 from backflush.core import usage
 from backflush.core.allocation import Binding
+from backflush.core.plan import OperationTotals, WorkOrderFacts
 from backflush.core.vocabulary import TriggerOutcome
 from backflush.services.boms import live_bom
 from backflush.services.conversions import conversions_in_force, planner_conversions
-from backflush.core.plan import OperationTotals, WorkOrderFacts
-from models import (Bom, BomAlternate, BomLine, Item, LedgerEntry, Lot, Serial, StagedLot, Trigger, UomConversion,
-                    WorkOrder, WorkOrderOperation)
+from models import (
+    Bom,
+    BomAlternate,
+    BomLine,
+    Item,
+    LedgerEntry,
+    Lot,
+    Serial,
+    StagedLot,
+    Trigger,
+    UomConversion,
+    WorkOrder,
+    WorkOrderOperation,
+)
 
 ISSUE_KINDS = ("BACKFLUSH_ISSUE", "SCAN_ISSUE", "FORWARD_ISSUE")
 

@@ -16,8 +16,20 @@ from sqlalchemy.orm import Session
 
 from kernel.audit.canonical import canonical, sha256
 from kernel.request_context import request_id
-from models import (AuditRecord, Deviation, LabelVersion, LedgerEntry, Location, Lot, Ncmr, Reversal, RuleSet, StagedLot,
-                    Trigger, WorkOrder)
+from models import (
+    AuditRecord,
+    Deviation,
+    LabelVersion,
+    LedgerEntry,
+    Location,
+    Lot,
+    Ncmr,
+    Reversal,
+    RuleSet,
+    StagedLot,
+    Trigger,
+    WorkOrder,
+)
 from models.types import utcnow
 
 GENESIS = "0" * 64

@@ -1,15 +1,14 @@
 """The seed's gates (issue 14): no label approval, no packout; an NCMR holds its lot until QA dispositions it."""
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from backflush.services import receiving
-from kernel.errors import DomainError
-from backflush.services.posting import retry_trigger
 from backflush.services.labels import approve_label_version, create_label_version
 from backflush.services.ncmr import disposition_ncmr, open_ncmr
+from backflush.services.posting import retry_trigger
 from backflush.services.scan_issue import ScanIssueRequest, scan_issue
+from kernel.errors import DomainError
 from models import ESignature, Lot
 from tests.builders import Plant, line, post, qa_user, signed, trigger
 
@@ -26,10 +25,9 @@ def plant(sessions):
 def refused(plant, fn, principal=None, **kwargs) -> DomainError:
     from backflush.services.commands import command
     principal = principal or plant.principal
-    with pytest.raises(DomainError) as error:
-        with command(plant.sessions, principal) as s:
-            fn(s, principal, **kwargs)
-            s.commit()
+    with pytest.raises(DomainError) as error, command(plant.sessions, principal) as s:
+        fn(s, principal, **kwargs)
+        s.commit()
     return error.value
 
 

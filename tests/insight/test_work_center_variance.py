@@ -8,8 +8,8 @@ reports 10 good and 1 scrap (11.000 kg C issued); op 20 reports 10 good (10 bott
 """
 from decimal import Decimal
 
-from backflush.services.closing import close_work_order
 from backflush.reads.metrics import backflush_metrics
+from backflush.services.closing import close_work_order
 from backflush.services.work_orders import OperationSpec
 from tests.builders import Plant, line, post, qa_user, trigger
 
