@@ -8,6 +8,7 @@ import strawberry
 
 from api import ids
 from api.permissions import guarded
+from api.queries_genealogy import shape
 from api.types.evidence import EvidencePack
 from api.types.insight import ControlSignal, SupplierVariance
 from backflush.insight.control_limits import window_of
@@ -35,9 +36,12 @@ class InsightQueries:
                       description="Everything that shows how usage was posted for one work order (null when not "
                                   "visible, or before the order has an output lot)")
     async def evidence_pack(self, info: strawberry.Info, work_order_id: strawberry.ID) -> EvidencePack | None:
-        pack = await info.context.read(lambda s: evidence_pack(
-            s, info.context.principal, ids.pk_of(work_order_id, "WorkOrder"), at=utcnow()))
-        return EvidencePack.from_pack(pack) if pack is not None and pack.genealogy is not None else None
+        def read(session):
+            pack = evidence_pack(session, info.context.principal, ids.pk_of(work_order_id, "WorkOrder"), at=utcnow())
+            if pack is None or pack.genealogy is None:
+                return None
+            return EvidencePack.from_pack(pack, shape(session, pack.genealogy))
+        return await info.context.read(read)
 
     @strawberry.field(**guarded("reports:read"),
                       description="Usage variance of closed orders attributed to the suppliers of the lots consumed")

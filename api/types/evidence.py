@@ -38,13 +38,13 @@ class EvidencePack:
     genealogy_svg_url: str = strawberry.field(description="The genealogy tree of the output lot as an SVG picture")
 
     @classmethod
-    def from_pack(cls, pack: Pack) -> "EvidencePack":
+    def from_pack(cls, pack: Pack, genealogy: GenealogyTree) -> "EvidencePack":
         urls = evidence_urls(ids.encode("WorkOrder", pack.work_order.id))
         return cls(
             work_order=WorkOrder.from_row(pack.work_order), bom=Bom.from_row(pack.bom),
             conversions=[UomConversion.from_row(c) for c in pack.conversions],
             labels=[LabelVersion.from_row(x) for x in pack.labels], triggers=[Trigger.from_row(t) for t in pack.triggers],
-            decisions=[RuleDecision.from_row(d) for d in pack.decisions], genealogy=GenealogyTree.from_tree(pack.genealogy),
+            decisions=[RuleDecision.from_row(d) for d in pack.decisions], genealogy=genealogy,
             reversals=[Reversal.from_row(r) for r in pack.reversals],
             deviations=[Deviation.from_row(d) for d in pack.deviations],
             variances=[ComponentVariance.from_row(v) for v in pack.variances],

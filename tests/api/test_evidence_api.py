@@ -11,9 +11,9 @@ from tests.insight.scenario import build_insight_scenario
 
 PACK = """query ($wo: ID!) { evidencePack(workOrderId: $wo) {
   workOrder { number } bom { version signatures { signerName meaning signedAt } }
-  conversions { fromUom } triggers { outcome blockReasons { code } deviceId }
+  conversions { fromUom } triggers { outcome blockReasons { code } deviceId attempts { outcome blockReasons { code } } }
   decisions { ruleSet { name kind } version fired { ruleId action } }
-  genealogy { root { lotNumber } lots { lotNumber } edges { from { lotNumber } to { lotNumber } quantity reversed } }
+  genealogy { root { lotNumber } lots { lotNumber } edges { from { lotNumber } to { lotNumber } quantity reversed postings { reversed } } }
   reversals { reasonCode signatures { meaning } } deviations { category }
   variances { standardQuantity actualQuantity usageVariance variancePercent }
   auditTrail { action before after } auditVerification { ok }
@@ -41,9 +41,10 @@ def test_the_pack_of_the_order_4_sigma_out_shows_how_its_usage_was_posted(seeded
     pack = api(PACK, wo=gid(scenario.orders[-1]))["evidencePack"]
     assert pack["workOrder"] == {"number": "WO-21"}
     assert [s["meaning"] for s in pack["bom"]["signatures"]] == ["Approved"]
-    # blocked first, corrected by staging A2: the reasons it was blocked for stay on record
-    assert pack["triggers"] == [{"outcome": "POSTED", "blockReasons": [{"code": "INSUFFICIENT_STAGED_STOCK"}],
-                                 "deviceId": None}]
+    # blocked first, corrected by staging A2: the blocked attempt stays on record, the posted trigger has no reasons
+    assert pack["triggers"] == [{"outcome": "POSTED", "blockReasons": [], "deviceId": None, "attempts": [
+        {"outcome": "BLOCKED", "blockReasons": [{"code": "INSUFFICIENT_STAGED_STOCK"}]},
+        {"outcome": "POSTED", "blockReasons": []}]}]
     kinds = {d["ruleSet"]["kind"] for d in pack["decisions"]}
     assert {"BLOCKING", "ELIGIBILITY", "DEVIATION"} <= kinds
     assert any(f["ruleId"] == "control-signal" for d in pack["decisions"] for f in d["fired"])
@@ -95,7 +96,9 @@ def test_the_reversed_order_shows_the_reversal_its_signature_and_the_reversed_ed
     api, scenario = seeded
     pack = api(PACK, wo=gid(scenario.orders[1]))["evidencePack"]
     assert pack["reversals"] == [{"reasonCode": "WRONG_QUANTITY", "signatures": [{"meaning": "Reversal approved"}]}]
-    assert sorted(e["reversed"] for e in pack["genealogy"]["edges"]) == [False, True]
+    # one edge per lot pair and work order: the re-post stands, the reversed posting stays listed behind it
+    [edge] = pack["genealogy"]["edges"]
+    assert edge["reversed"] is False and [p["reversed"] for p in edge["postings"]] == [True, False]
     picture = get(api, pack["genealogySvgUrl"])
     assert picture.headers["content-type"].startswith("image/svg+xml")
-    assert 'class="edge reversed"' in picture.text and "11.000 kg reversed" in picture.text
+    assert 'class="edge"' in picture.text and 'class="edge reversed"' not in picture.text
