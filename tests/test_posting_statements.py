@@ -1,0 +1,77 @@
+"""Issue 12: a posted trigger costs the same number of SQL statements whatever the size of its BOM.
+
+Counted like api/statement_counting.py (an executemany once per row). The writes are set-based: one
+multi-row INSERT of ledger rows (the receipt with them), one UPDATE of every drawn and received balance,
+one of the staged bindings, one multi-row INSERT of genealogy edges.
+"""
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.engine.interfaces import ExecuteStyle
+
+from backflush.services.ledger import check_consistency
+from kernel import audit
+from models import Balance, StagedLot
+from tests.builders import Plant, line, post, qa_user, trigger
+
+
+@pytest.fixture
+def plant(sessions):
+    return Plant(sessions, qa_user(sessions))
+
+
+def _counted(engine, action) -> list[str]:
+    seen: list[str] = []
+
+    def executed(_connection, _cursor, statement, parameters, context, executemany):
+        many = executemany and context is not None and context.execute_style is ExecuteStyle.EXECUTEMANY
+        seen.extend([statement] * (len(parameters) if many else 1))
+    event.listen(engine, "before_cursor_execute", executed)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+    return seen
+
+
+def _order_of(plant, lines: int):
+    product, components = f"FG{lines}", [f"C{lines}-{n}" for n in range(lines)]
+    plant.item(product, "ea", 0)
+    for code in components:
+        plant.item(code, "kg", 3)
+    plant.bom(product, [line(n + 1, code, "0.25") for n, code in enumerate(components)])
+    order = plant.work_order(f"WO-{lines}", product, "100")
+    for code in components:
+        plant.stage(order, plant.receive(code, f"{code}-L", "100.000"), "10.000")
+    return order
+
+
+def _statements_of_second_trigger(plant, engine, lines: int) -> list[str]:
+    order = _order_of(plant, lines)
+    post(plant, trigger(order, "1", key=f"{lines}-first"))
+    return _counted(engine, lambda: post(plant, trigger(order, "1", key=f"{lines}-second")))
+
+
+def test_a_trigger_costs_the_same_statements_at_5_and_50_lines(plant, engine):
+    five = _statements_of_second_trigger(plant, engine, 5)
+    fifty = _statements_of_second_trigger(plant, engine, 50)
+    if engine.dialect.name == "postgresql":
+        assert len(five) == len(fifty) == 28  # + COMMIT; 40 and 130 before the writes were set-based
+    else:  # SQLite's driver inserts the ledger rows and genealogy edges one execute per row
+        assert len(fifty) - len(five) == 2 * (50 - 5)
+    with plant.sessions() as s:
+        assert check_consistency(s) == []
+        assert audit.verify(s).ok
+        remaining = s.scalars(select(StagedLot.remaining_quantity)).all()
+        assert sorted(set(remaining)) == [Decimal("9.500")]  # 10.000 staged, two triggers of 0.25
+        balances = {b.quantity for b in s.scalars(select(Balance))}
+        assert Decimal("9.500") in balances and Decimal("90.000") in balances
+
+
+def test_the_balances_and_bindings_are_written_by_one_statement_each(plant, engine):
+    statements = _statements_of_second_trigger(plant, engine, 10)
+    assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE BALANCE")]) == 1
+    assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE STAGEDLOT")]) == 1
+    ledger_inserts = len([s for s in statements if s.lstrip().upper().startswith("INSERT INTO LEDGERENTRY")])
+    assert ledger_inserts == (1 if engine.dialect.name == "postgresql" else 11)  # 10 issues and the receipt
