@@ -12,7 +12,7 @@ from sqlalchemy.engine.interfaces import ExecuteStyle
 
 from backflush.services.ledger import check_consistency
 from kernel import audit
-from models import Balance, StagedLot
+from models import Balance, LedgerEntry, StagedLot
 from tests.builders import Plant, line, post, qa_user, trigger
 
 
@@ -57,7 +57,7 @@ def test_a_trigger_costs_the_same_statements_at_5_and_50_lines(plant, engine):
     five = _statements_of_second_trigger(plant, engine, 5)
     fifty = _statements_of_second_trigger(plant, engine, 50)
     if engine.dialect.name == "postgresql":
-        assert len(five) == len(fifty) == 28  # + COMMIT; 40 and 130 before the writes were set-based
+        assert len(five) == len(fifty) == 22  # + COMMIT; 39 and 129 before (issue 12 baseline)
     else:  # SQLite's driver inserts the ledger rows and genealogy edges one execute per row
         assert len(fifty) - len(five) == 2 * (50 - 5)
     with plant.sessions() as s:
@@ -73,5 +73,23 @@ def test_the_balances_and_bindings_are_written_by_one_statement_each(plant, engi
     statements = _statements_of_second_trigger(plant, engine, 10)
     assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE BALANCE")]) == 1
     assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE STAGEDLOT")]) == 1
+    assert not [s for s in statements if "FROM bomline" in s or "FROM bomalternate" in s or "FROM bom " in s]
     ledger_inserts = len([s for s in statements if s.lstrip().upper().startswith("INSERT INTO LEDGERENTRY")])
     assert ledger_inserts == (1 if engine.dialect.name == "postgresql" else 11)  # 10 issues and the receipt
+
+
+def test_the_bound_bom_is_read_once_per_process_and_database(plant, engine):
+    """An approved BOM never changes: the second order bound to it reads no BOM row; a new version does."""
+    order = _order_of(plant, 3)
+    first = _counted(engine, lambda: post(plant, trigger(order, "1", key="a")))
+    again = _counted(engine, lambda: post(plant, trigger(order, "1", key="b")))
+    assert [s for s in first if "FROM bomline" in s] and not [s for s in again if "FROM bomline" in s]
+    plant.bom("FG3", [line(1, "C3-0", "0.5")])  # version 2, in force from now: a new order binds it
+    newer = plant.work_order("WO-3b", "FG3", "10")
+    plant.stage(newer, plant.receive("C3-0", "C3-0-M", "10.000"), "5.000")
+    read = _counted(engine, lambda: post(plant, trigger(newer, "2", key="c")))
+    assert [s for s in read if "FROM bomline" in s]
+    with plant.sessions() as s:
+        drawn = s.scalars(select(LedgerEntry.quantity).where(LedgerEntry.work_order_id == newer.id,
+                                                             LedgerEntry.kind == "BACKFLUSH_ISSUE")).all()
+    assert drawn == [Decimal("1.000")]  # 2 × 0.5 from version 2, not 2 × 0.25 from version 1

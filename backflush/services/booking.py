@@ -27,11 +27,13 @@ def book_plan(session: Session, principal: Principal, *, work_order: WorkOrder, 
     if receipt:
         keys.append((work_order.output_lot_id, work_order.output_location_id))
     balances = lock_balances(session, keys)
-    entries = [_issue(session, principal, work_order=work_order, trigger=trigger, draw=draw, items=items,
-                      binding=evaluation.facts.binding_rows[draw.binding_id], balances=balances)
-               for draw in plan.draws]
-    if receipt:
-        _receive_output(session, principal, work_order=work_order, trigger=trigger, balances=balances)
+    with session.no_autoflush:  # balances and bindings change in memory, written below one statement each
+        entries = [_issue(session, principal, work_order=work_order, trigger=trigger, draw=draw, items=items,
+                          binding=evaluation.facts.binding_rows[draw.binding_id], balances=balances)
+                   for draw in plan.draws]
+        if receipt:
+            _receive_output(session, principal, work_order=work_order, trigger=trigger, balances=balances,
+                            product=_product(session, work_order, items))
     # One statement for the balances and one for the bindings, all rows already locked in key order.
     write_quantities(session, balances.values(), "quantity")
     write_quantities(session, [evaluation.facts.binding_rows[d.binding_id] for d in plan.draws], "remaining_quantity")
@@ -83,9 +85,14 @@ def _consume_serials(session: Session, trigger: Trigger, draw: Draw, entry_id: i
         serial.consumed_by_entry_id = entry_id
 
 
+def _product(session: Session, work_order: WorkOrder, items: dict):
+    """The order's product, from the order's facts (the bound BOM names it), else from the session."""
+    return next((item for item in items.values() if item.id == work_order.item_id), None) or \
+        session.get(Item, work_order.item_id)
+
+
 def _receive_output(session: Session, principal: Principal, *, work_order: WorkOrder, trigger: Trigger,
-                    balances: dict) -> None:
-    product = session.get(Item, work_order.item_id)
+                    balances: dict, product) -> None:
     move(session, Movement(kind="PRODUCTION_RECEIPT", lot_id=work_order.output_lot_id, item_id=product.id,
                            site_id=work_order.site_id, quantity=trigger.good_quantity, uom=product.base_uom,
                            to_location_id=work_order.output_location_id), flush=False,
