@@ -19,6 +19,7 @@ from backflush.core.vocabulary import TriggerOutcome
 from backflush.services.arguments import text_arg
 from backflush.services.booking import book_plan, store_block
 from backflush.services.commands import command
+from backflush.services.released_facts import bound_bom
 from kernel.errors import DomainError, NotFound
 from backflush.policies.policy import FlushPolicy
 from backflush.policies.rules_policy import RulesFlushPolicy
@@ -44,7 +45,7 @@ def submit_trigger(sessions: sessionmaker[Session], principal: Principal, reques
     try:
         with command(sessions, principal) as session:
             work_order = work_order_in_sites(session, principal, request.work_order_id, lock=True)
-            parsed = parse_trigger(request, session.get(Item, work_order.item_id))
+            parsed = parse_trigger(request, _product(session, work_order))
             result = post_trigger(session, principal, work_order, parsed, policy or default_policy())
             session.commit()
             return result
@@ -93,6 +94,11 @@ def _write_outcome(session: Session, principal: Principal, *, work_order, trigge
     else:
         book_plan(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation,
                   before_outcome=before_outcome)
+
+
+def _product(session: Session, work_order: WorkOrder):
+    """The order's product: named by its bound BOM, whose explosion this process has usually read already."""
+    return bound_bom(session, work_order.bom_id)[1].get(work_order.item_id) or session.get(Item, work_order.item_id)
 
 
 def _kind(principal: Principal) -> str:

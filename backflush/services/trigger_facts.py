@@ -13,11 +13,10 @@ from backflush.core import usage
 from backflush.core.allocation import Binding
 from backflush.core.vocabulary import TriggerOutcome
 from backflush.services.boms import live_bom
-from backflush.services.bound_boms import ItemFacts, bom_facts, bound_bom, item_facts
+from backflush.services.released_facts import ItemFacts, OperationFacts, bom_facts, bound_bom, item_facts, operations as order_operations
 from backflush.services.conversions import conversions_in_force, planner_conversions
 from backflush.core.plan import OperationTotals, WorkOrderFacts
-from models import (Item, LedgerEntry, Location, Lot, Serial, StagedLot, Trigger, UomConversion, WorkOrder,
-                    WorkOrderOperation)
+from models import (Item, LedgerEntry, Location, Lot, Serial, StagedLot, Trigger, UomConversion, WorkOrder)
 
 ISSUE_KINDS = ("BACKFLUSH_ISSUE", "SCAN_ISSUE", "FORWARD_ISSUE")
 
@@ -32,14 +31,13 @@ class OrderFacts:
     bindings: tuple[Binding, ...]
     conversions: tuple[usage.Conversion, ...]
     items_by_code: dict[str, ItemFacts]
-    operations: tuple[WorkOrderOperation, ...]
+    operations: tuple[OperationFacts, ...]
     binding_rows: dict[int, StagedLot]  # kept referenced: the session holds them, locked, until booking
     held: tuple = ()  # the bindings' lots and locations, kept referenced so the rules read them from the session
 
 
 def load_order_facts(session: Session, work_order: WorkOrder, *, at: datetime, lock: bool) -> OrderFacts:
-    operations = tuple(session.scalars(select(WorkOrderOperation).where(
-        WorkOrderOperation.work_order_id == work_order.id).order_by(WorkOrderOperation.seq)))
+    operations = order_operations(session, work_order.id)
     bom, cached_items = bound_bom(session, work_order.bom_id)
     items = dict(cached_items)
     phantom_boms = _phantom_boms(session, bom, items, at)

@@ -1,10 +1,11 @@
-"""The explosion of a work order's bound BOM, computed once per process and database.
+"""What never changes once a work order is released, read once per process and database.
 
-An approved BOM version never changes (only drafts are edited: boms.update_bom_draft), and items are
-never edited once created, so the explosion of a bound, non-draft BOM is immutable: posting reads it
-from here instead of four queries per trigger. Phantoms are not in it — they explode through the BOM
-in force at posting time (trigger_facts). Keyed by the engine, so two databases in one process (tests,
-the bench) never share entries; bounded, oldest entry out first.
+An approved BOM version never changes (only drafts are edited: boms.update_bom_draft), items are never
+edited once created, and a work order's operations are fixed when it is created, so posting reads the
+explosion of a bound, non-draft BOM and an order's operations from here instead of five queries per
+trigger. Phantoms are not in it — they explode through the BOM in force at posting time
+(trigger_facts); neither are conversions or rule sets, which QA changes while orders run. Keyed by the
+engine, so two databases in one process (tests, the bench) never share entries; bounded, oldest out first.
 """
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backflush.core import usage
-from models import Bom, BomAlternate, BomLine, Item
+from models import Bom, BomAlternate, BomLine, Item, WorkOrderOperation
 
-CAPACITY = 1024  # BOM versions per database and process
+CAPACITY = 1024  # BOM versions, and work orders' operations, per database and process
 
 
 @dataclass(frozen=True)
@@ -43,27 +44,53 @@ def item_facts(item: Item) -> ItemFacts:
                      standard_cost=item.standard_cost)
 
 
-_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine → OrderedDict[bom_id, entry]
+@dataclass(frozen=True)
+class OperationFacts:
+    seq: int
+    work_center: str | None
+    input_location_id: int | None
+
+
+_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine → OrderedDict[key, entry]
 _lock = threading.Lock()
+
+
+def _cached(session: Session, key: tuple):
+    with _lock:
+        return _cache.setdefault(session.get_bind(), OrderedDict()).get(key)
+
+
+def _keep(session: Session, key: tuple, entry) -> None:
+    with _lock:
+        entries = _cache.setdefault(session.get_bind(), OrderedDict())
+        entries[key] = entry
+        while len(entries) > CAPACITY:
+            entries.popitem(last=False)
 
 
 def bound_bom(session: Session, bom_id: int) -> tuple[usage.Bom, dict[int, ItemFacts]]:
     """The BOM's explosion and the items it names (by id); the caller may extend a copy of the dict."""
-    engine = session.get_bind()
-    with _lock:
-        entries = _cache.setdefault(engine, OrderedDict())
-        found = entries.get(bom_id)
+    found = _cached(session, ("bom", bom_id))
     if found is not None:
         return found
     row = session.get(Bom, bom_id)
     items: dict[int, ItemFacts] = {}
     explosion = bom_facts(session, row, items)
     if row.status != "DRAFT":
-        with _lock:
-            entries[bom_id] = (explosion, items)
-            while len(entries) > CAPACITY:
-                entries.popitem(last=False)
+        _keep(session, ("bom", bom_id), (explosion, items))
     return explosion, items
+
+
+def operations(session: Session, work_order_id: int) -> tuple[OperationFacts, ...]:
+    """A work order's operations in sequence (written when the order is created, never after)."""
+    found = _cached(session, ("operations", work_order_id))
+    if found is None:
+        found = tuple(OperationFacts(op.seq, op.work_center, op.input_location_id) for op in session.scalars(
+            select(WorkOrderOperation).where(WorkOrderOperation.work_order_id == work_order_id)
+            .order_by(WorkOrderOperation.seq)))
+        if found:
+            _keep(session, ("operations", work_order_id), found)
+    return found
 
 
 def clear() -> None:
