@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Integer, bindparam, case, column, select, tuple_, update, values
+from sqlalchemy import bindparam, case, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -92,28 +92,37 @@ def move(session: Session, movement: Movement, *, actor: str, balances: dict | N
     return entry
 
 
+_UNNEST_UPDATES = {
+    (table, column_name): text(f"UPDATE {table} SET {column_name} = new.value "
+                               f"FROM unnest(CAST(:ids AS integer[]), CAST(:values AS numeric[])) AS new(id, value) "
+                               f"WHERE {table}.id = new.id")
+    for table, column_name in (("balance", "quantity"), ("stagedlot", "remaining_quantity"))}
+
+
 def write_quantities(session: Session, rows, attribute: str) -> None:
     """Write the changed `attribute` of locked rows (balances, staged bindings) in one statement.
 
     The rows were locked (FOR UPDATE, in the documented order) and changed in memory. Instead of one
-    UPDATE per row from the unit of work, PostgreSQL gets one UPDATE … FROM (VALUES …); SQLite, which
-    cannot name a VALUES list's columns, one UPDATE … SET = CASE id … END. The rows are then marked
-    clean so the flush does not write them again. CHECK constraints still refuse a negative quantity.
+    UPDATE per row from the unit of work, PostgreSQL gets one UPDATE … FROM unnest(ids, values) (the
+    floor's UPDATE … FROM VALUES, as two arrays); SQLite one UPDATE … SET = CASE id … END. The rows
+    are then marked clean so the flush does not write them again. CHECK constraints still refuse a negative quantity.
     """
     changed = [row for row in rows if get_history(row, attribute).has_changes()]
     if not changed:
         return
     table = type(changed[0]).__table__
     if session.get_bind().dialect.name == "postgresql":
-        new = values(column("id", Integer), column("value", Quantity()), name="new").data(
-            [(row.id, getattr(row, attribute)) for row in changed])
-        statement = update(table).where(table.c.id == new.c.id).values({attribute: new.c.value})
+        # Arrays, not a VALUES list: one statement text whatever the number of rows, compiled and
+        # prepared once per process instead of once per trigger.
+        statement = _UNNEST_UPDATES[(table.name, attribute)]
+        parameters = {"ids": [row.id for row in changed], "values": [getattr(row, attribute) for row in changed]}
     else:
         value = case({row.id: bindparam(None, getattr(row, attribute), type_=Quantity()) for row in changed},
                      value=table.c.id)
-        statement = update(table).where(table.c.id.in_([row.id for row in changed])).values({attribute: value})
+        statement, parameters = update(table).where(table.c.id.in_([row.id for row in changed])).values(
+            {attribute: value}), None
     with session.no_autoflush:  # the unit of work must not write these rows one by one first
-        session.execute(statement)
+        session.execute(statement, parameters)
     for row in changed:
         set_committed_value(row, attribute, getattr(row, attribute))
 
