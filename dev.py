@@ -31,7 +31,7 @@ COMPILE = ["pip", "compile", "--universal", "--python-version", "3.11", "--gener
 
 
 def ensure_environment() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py itself may be started by an older python3
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
     if not (BIN / "python").exists():
         print("creating .venv …", flush=True)

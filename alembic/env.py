@@ -1,8 +1,7 @@
 """Alembic runs as the schema owner (BACKFLUSH_MIGRATION_DATABASE_URL, else BACKFLUSH_DATABASE_URL), or on the
 connection a caller hands it."""
-from alembic import context
-
 import models
+from alembic import context
 from kernel.database import build_engine
 from kernel.settings import Settings
 

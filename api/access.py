@@ -10,8 +10,19 @@ own guard (`api/permissions.py`) decides first; these rules decide every field b
 """
 from __future__ import annotations
 
-from auth.scopes import (AUDIT_READ, GENEALOGY_READ, INVENTORY_WRITE, MASTERDATA_WRITE, PRODUCTION_READ,
-                         PRODUCTION_WRITE, REPORTS_READ, RULES_READ, RULES_WRITE, SIGNATURES_SIGN, TRIGGERS_WRITE)
+from auth.scopes import (
+    AUDIT_READ,
+    GENEALOGY_READ,
+    INVENTORY_WRITE,
+    MASTERDATA_WRITE,
+    PRODUCTION_READ,
+    PRODUCTION_WRITE,
+    REPORTS_READ,
+    RULES_READ,
+    RULES_WRITE,
+    SIGNATURES_SIGN,
+    TRIGGERS_WRITE,
+)
 
 # Everyone who works in the plant: readers of production data, and writers reading back what they wrote.
 PLANT = frozenset({PRODUCTION_READ, TRIGGERS_WRITE, INVENTORY_WRITE, PRODUCTION_WRITE, MASTERDATA_WRITE,

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import text
@@ -22,8 +23,8 @@ from api.cors import open_to_browser_apps
 from api.graphiql import graphiql_assets, graphiql_page
 from api.http_limits import BodySizeLimit, RateLimit
 from api.loaders import Loaders
-from api.query_limits import within_deadline
 from api.metrics_route import metrics_routes
+from api.query_limits import within_deadline
 from api.request_ids import RequestIds
 from api.schema import build_schema
 from auth.principal import Principal, Unauthenticated

@@ -8,8 +8,8 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from kernel.settings import Settings
 
@@ -39,9 +39,9 @@ def _without_password(url: str) -> str:
 
 
 def cmd_seed_demo(args) -> int:
+    from backflush.services.demo import seed_demo
     from kernel.audit.checkpoints import install_from
     from kernel.database import build_engine, session_factory
-    from backflush.services.demo import seed_demo
 
     settings = Settings.from_env()
     _migrate(settings)
@@ -82,8 +82,8 @@ def cmd_serve(args) -> int:
 
 def cmd_check_exclusions(args) -> int:
     """Exit 1 when a posting drew from a binding its own ELIGIBILITY decision excluded."""
-    from kernel.database import build_engine, session_factory
     from backflush.services.exclusion_breaches import exclusion_breaches
+    from kernel.database import build_engine, session_factory
 
     engine = build_engine(Settings.from_env().database_url)
     with session_factory(engine)() as session:

@@ -1,8 +1,9 @@
 """The per-request context: sessions, the principal, loaders. Resolvers never share a session."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import anyio.to_thread
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.loaders import Loaders
 from auth.principal import Principal
 from backflush.services.commands import command
-from kernel.errors import DomainError
 from backflush.services.posting import default_policy
+from kernel.errors import DomainError
 from kernel.settings import Settings
 
 
@@ -24,6 +25,7 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: dict | None = None  # websocket connection_init payload
+    extras: dict = field(default_factory=dict)  # per-request memo: the walls keep the caller's site ids here
     deadline: Any = None  # the query's asyncio.Timeout (api/query_limits.py); a mutation lifts it
 
     def flush_policy(self):

@@ -16,8 +16,8 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import FieldExtension
-from strawberry.types.base import StrawberryList, StrawberryOptional, has_object_definition
 from strawberry.scalars import JSON
+from strawberry.types.base import StrawberryList, StrawberryOptional, has_object_definition
 from strawberry.utils.str_converters import to_camel_case
 
 from api.errors import user_errors

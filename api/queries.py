@@ -7,10 +7,10 @@ from api import ids
 from api.node_registry import AUDIT_ENTITY, NODE_TYPES
 from api.permissions import guarded
 from api.types.audit import AuditRecord, AuditVerification
+from api.types.enums import WorkOrderStatus
 from api.types.inventory import Lot
 from api.types.masterdata import Item
 from api.types.node import Node, after_pk, cursor_of, page_info
-from api.types.enums import WorkOrderStatus
 from api.types.work_orders import WorkOrder, WorkOrderConnection, WorkOrderEdge
 from backflush.reads import records as reads
 

@@ -3,19 +3,27 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
+from sqlalchemy import Integer, any_, bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.types import ARRAY
 
 import models
 from api import ids
 from api.permissions import guarded
 from api.types.enums import GenealogyDirection
 from api.types.genealogy import GenealogyTree
+from api.types.inventory import Lot
+from api.types.work_orders import WorkOrder
 from auth.principal import Principal
-from backflush.reads import genealogy, records as reads
+from backflush.reads import genealogy
+from backflush.reads import records as reads
 
 WALKS = {GenealogyDirection.BACKWARD: genealogy.backward_tree, GenealogyDirection.FORWARD: genealogy.forward_tree}
 DESCRIPTION = (f"BACKWARD: what is in the lot; FORWARD: where it went (recall). maxDepth defaults to "
                f"{genealogy.DEFAULT_DEPTH} and is held within 1..{genealogy.MAX_DEPTH}; truncated says edges were cut")
+CHUNK = 5000  # ids per IN list: well within PostgreSQL's and SQLite's limits on bound parameters
+LOT_COLUMNS = tuple(getattr(models.Lot, name) for name in (
+    "id", "item_id", "site_id", "lot_number", "status", "expires_on", "received_at", "supplier", "potency"))
 
 
 @strawberry.type
@@ -23,12 +31,12 @@ class GenealogyQueries:
     @strawberry.field(**guarded("genealogy:read"), description=DESCRIPTION)
     async def genealogy(self, info: strawberry.Info, lot_id: strawberry.ID, direction: GenealogyDirection,
                         max_depth: int | None = None, include_reversed: bool = True) -> GenealogyTree:
-        tree = await info.context.read(lambda s: visible_tree(
+        shaped = await info.context.read(lambda s: shaped_tree(
             s, info.context.principal, lot_pk=ids.pk_of(lot_id, "Lot"), direction=direction,
             max_depth=max_depth, include_reversed=include_reversed))
-        if tree is None:
+        if shaped is None:
             raise GraphQLError("lot not found", extensions={"code": "NOT_FOUND"})
-        return GenealogyTree.from_tree(tree)
+        return shaped
 
 
 def visible_tree(session: Session, principal: Principal, *, lot_pk: int | None, direction: GenealogyDirection,
@@ -39,3 +47,27 @@ def visible_tree(session: Session, principal: Principal, *, lot_pk: int | None, 
     tree = WALKS[direction](session, root_lot_id=lot_pk, max_depth=max_depth, include_reversed=include_reversed)
     site_ids = reads.visible_site_ids(session, principal)
     return tree if site_ids is None else genealogy.within_sites(session, tree, site_ids)
+
+
+def shaped_tree(session: Session, principal: Principal, **walk) -> GenealogyTree | None:
+    """The tree with every lot and work order it names, read in the same session: set-based, not per edge."""
+    tree = visible_tree(session, principal, **walk)
+    if tree is None:
+        return None
+    lot_ids = {tree.root_lot_id, *tree.lot_ids, *(e.from_lot_id for e in tree.edges), *(e.to_lot_id for e in tree.edges)}
+    lots = {row.id: Lot.from_row(row) for row in _rows_in(session, select(*LOT_COLUMNS), models.Lot.id, lot_ids)}
+    orders = {row.id: WorkOrder.from_row(row) for row in _rows_in(
+        session, select(models.WorkOrder), models.WorkOrder.id, {e.work_order_id for e in tree.edges}, scalars=True)}
+    return GenealogyTree.from_tree(tree, lots, orders)
+
+
+def _rows_in(session: Session, statement, column, keys: set[int], *, scalars: bool = False) -> list:
+    keys, rows = sorted(keys), []
+    if session.get_bind().dialect.name == "postgresql":  # one array parameter, not a thousand to bind and parse
+        statement = statement.where(column == any_(bindparam("keys", type_=ARRAY(Integer))))
+        result = session.execute(statement, {"keys": keys})
+        return list(result.scalars() if scalars else result)
+    for start in range(0, len(keys), CHUNK):
+        chunk = statement.where(column.in_(keys[start:start + CHUNK]))
+        rows.extend(session.scalars(chunk) if scalars else session.execute(chunk))
+    return rows

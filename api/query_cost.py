@@ -11,9 +11,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphql import (
-    DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, GraphQLSchema,
-    InlineFragmentNode, IntValueNode, OperationDefinitionNode, SelectionSetNode, ValidationContext, ValidationRule,
-    VariableNode, get_named_type,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+    VariableNode,
+    get_named_type,
 )
 from graphql.type.definition import GraphQLNamedType
 

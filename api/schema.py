@@ -9,22 +9,23 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from api.errors import CodedMaskErrors, should_mask
-from api.operation_timing import OperationTiming
-from api.mutations.inventory import InventoryMutations
 from api.mutations.exceptions import ExceptionMutations
+from api.mutations.inventory import InventoryMutations
 from api.mutations.masterdata import MasterDataMutations
 from api.mutations.rules import RuleMutations, RuleQueries
 from api.mutations.triggers import TriggerMutations, TriggerQueries
+from api.operation_timing import OperationTiming
 from api.permissions import assert_every_root_field_guarded
-from api.walls import Walls, plan
-from api.query_limits import limit_code, limit_extensions
+from api.plain_execution import PlainSubtreeExecutionContext
 from api.queries import CoreQueries
 from api.queries_discovery import DiscoveryQueries
 from api.queries_genealogy import GenealogyQueries
 from api.queries_metrics import MetricsQueries
-from api.subscriptions import Subscription
+from api.query_limits import limit_code, limit_extensions
 from api.scalars import SCALAR_MAP
+from api.subscriptions import Subscription
 from api.types import exceptions, governance, inventory, masterdata, triggers, work_orders
+from api.walls import Walls, plan
 from kernel.settings import Settings
 
 Query = merge_types("Query", (CoreQueries, DiscoveryQueries, TriggerQueries, GenealogyQueries, MetricsQueries,
@@ -64,7 +65,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         from strawberry.extensions import DisableIntrospection
         extensions.append(DisableIntrospection)
     schema = BackflushSchema(query=Query, mutation=Mutation, subscription=Subscription, types=NODE_TYPES, extensions=extensions,
-                               config=StrawberryConfig(scalar_map=SCALAR_MAP))
+                               config=StrawberryConfig(scalar_map=SCALAR_MAP),
+                               execution_context_class=PlainSubtreeExecutionContext)
     assert_every_root_field_guarded(schema)
     rules.update(plan(schema._schema))
     return schema

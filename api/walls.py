@@ -13,8 +13,15 @@ from dataclasses import dataclass
 from inspect import isawaitable
 from typing import Any
 
-from graphql import (GraphQLError, GraphQLInterfaceType, GraphQLList, GraphQLNonNull, GraphQLObjectType,
-                     GraphQLSchema, GraphQLUnionType)
+from graphql import (
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
+)
 from strawberry.extensions import SchemaExtension
 
 from api.access import SITE_OF, field_grants

@@ -8,7 +8,7 @@ import argparse
 import getpass
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from auth import admin
 from auth.config import SIGNING_ALGORITHMS
@@ -117,7 +117,7 @@ def _purge_expired(args: argparse.Namespace) -> int:
     config = Settings.from_env().auth
 
     def purge(session):
-        counts = purge_expired(session, now=datetime.fromtimestamp(config.now(), tz=timezone.utc), actor=_operator())
+        counts = purge_expired(session, now=datetime.fromtimestamp(config.now(), tz=UTC), actor=_operator())
         print(f"purged: {counts['authorization_codes']} authorization codes, {counts['refresh_tokens']} refresh tokens, "
               f"{counts['sign_in_failures']} sign-in failures, {counts['signature_failures']} signature failures")
     return _run(purge)

@@ -6,8 +6,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from kernel.auth_settings import (SIGNING_ALGORITHMS, AuthConfig, JwksFetcher, TrustedIssuer, fetch_jwks_over_http,
-                                  key_encryption_keys, parse_trusted_issuers)
+from kernel.auth_settings import (
+    SIGNING_ALGORITHMS,
+    AuthConfig,
+    JwksFetcher,
+    TrustedIssuer,
+    fetch_jwks_over_http,
+    key_encryption_keys,
+    parse_trusted_issuers,
+)
 
 __all__ = ["SIGNING_ALGORITHMS", "WILDCARD_HOSTS", "AuthConfig", "JwksFetcher", "TrustedIssuer", "fetch_jwks_over_http",
            "issuer_port_warning", "key_encryption_keys", "parse_trusted_issuers", "served_issuer"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from joserfc.jwk import ECKey, KeySet, RSAKey
@@ -143,4 +143,4 @@ def _imported(jwk: dict) -> AnyKey:
 
 
 def _now(config: AuthConfig) -> datetime:
-    return datetime.fromtimestamp(config.now(), tz=timezone.utc)
+    return datetime.fromtimestamp(config.now(), tz=UTC)

@@ -12,11 +12,16 @@ import secrets
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import (
-    ClientMixin, InvalidRequestError, InvalidScopeError, OAuth2Payload, OAuth2Request, grants,
+    ClientMixin,
+    InvalidRequestError,
+    InvalidScopeError,
+    OAuth2Payload,
+    OAuth2Request,
+    grants,
 )
 from authlib.oauth2.rfc7636 import CodeChallenge
 from sqlalchemy import select, update
@@ -28,8 +33,8 @@ from auth.config import AuthConfig
 from auth.passwords import verify_password
 from auth.scopes import SCOPES, format_scope, parse_scope
 from auth.tokens import AccessTokenGenerator, ResourceOwner
-from kernel import audit
 from backflush.core.digests import sha256
+from kernel import audit
 from models import AuthorizationCode, OAuthClient, RefreshToken, User
 
 SECRET_METHODS = ["client_secret_basic", "client_secret_post"]
@@ -298,4 +303,4 @@ class BackflushAuthorizationServer(AuthorizationServer):
 
 
 def _at(epoch_seconds: int) -> datetime:
-    return datetime.fromtimestamp(epoch_seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(epoch_seconds, tz=UTC)

@@ -15,14 +15,19 @@ from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator, JWTBearerTokenValida
 from authlib.oauth2.rfc9068.claims import JWTAccessTokenClaims
 from joserfc import jws
 from joserfc.errors import (
-    BadSignatureError, ExpiredTokenError, InvalidClaimError, InvalidKeyIdError, JoseError, MissingClaimError,
+    BadSignatureError,
+    ExpiredTokenError,
+    InvalidClaimError,
+    InvalidKeyIdError,
+    JoseError,
+    MissingClaimError,
 )
 from joserfc.jwk import KeySet
 
 from auth.config import AuthConfig
 from auth.keys import private_key
-from auth.scopes import format_scope, narrow_sites, parse_scope, scopes_for_roles
 from auth.principal import Unauthenticated  # noqa: F401  (re-exported: the API catches this one class)
+from auth.scopes import format_scope, narrow_sites, parse_scope, scopes_for_roles
 from models import SigningKey, User
 
 REFRESH_TOKEN_BYTES = 48

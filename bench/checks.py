@@ -12,10 +12,10 @@ from psycopg.types.json import set_json_loads
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from kernel import audit
 from backflush.services.ledger import check_consistency
 from bench.plant import POOLS
 from bench.wrong_run import WrongRun
+from kernel import audit
 
 
 def check_posted(connection: psycopg.Connection, numbers: list[str], expected: int) -> None:
@@ -88,7 +88,7 @@ def check_rows_match(connection: psycopg.Connection, *, served_order: int, floor
                                "(SELECT count(*) FROM trigger WHERE work_order_id = %s))",
                                (served_order, floor_order)).fetchone()[0]
     served, floor = trigger_rows(connection, served_order, count), trigger_rows(connection, floor_order, count)
-    for n, (mine, theirs) in enumerate(zip(served, floor), start=1):
+    for n, (mine, theirs) in enumerate(zip(served, floor, strict=True), start=1):
         if mine != theirs:
             raise WrongRun(f"trigger {n}: the floor's rows differ from the server's:\nserver {mine}\nfloor  {theirs}")
     return count

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import psycopg
 
-from kernel.audit import GENESIS, canonical, sha256
 from bench.floor_order import FloorDraw, FloorOrder, plan_draws
+from kernel.audit import GENESIS, canonical, sha256
 
 TRIGGER_KIND = "GOOD_UNITS_DECLARED"
 STATEMENTS_PER_TRIGGER = 11
@@ -74,7 +74,7 @@ class FloorClient:
 
 def write_trigger(cursor: CountedCursor, order: FloorOrder, draws: list[FloorDraw], *, subject: str, key: str,
                   good: Decimal) -> int:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     _lock_order(cursor, order)
     trigger_id = _insert_trigger(cursor, order, subject=subject, key=key, good=good, now=now)
     _lock_balances(cursor, draws)
@@ -167,7 +167,7 @@ def _decrement(cursor: CountedCursor, table: str, key_columns: list[str], amount
 
 def _insert_edges(cursor: CountedCursor, order: FloorOrder, draws: list[FloorDraw], entry_ids: list[int], *,
                   trigger_id: int) -> None:
-    values = [value for d, entry_id in zip(draws, entry_ids) for value in (
+    values = [value for d, entry_id in zip(draws, entry_ids, strict=True) for value in (
         d.binding.lot_id, order.output_lot_id, d.quantity, d.uom, order.work_order_id, trigger_id, entry_id, False)]
     cursor.execute(
         "INSERT INTO genealogyedge (from_lot_id, to_lot_id, quantity, uom, work_order_id, trigger_id, "

@@ -8,8 +8,8 @@ import psycopg
 from sqlalchemy.orm import Session, sessionmaker
 
 from backflush.reads.genealogy import backward_tree, forward_tree
-from bench.wrong_run import WrongRun
 from bench.http_api import GraphQL
+from bench.wrong_run import WrongRun
 
 GENEALOGY = """query ($lot: ID!, $direction: GenealogyDirection!) {
   genealogy(lotId: $lot, direction: $direction) {

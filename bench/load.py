@@ -9,8 +9,8 @@ from __future__ import annotations
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 Post = Callable[[int], dict | None]  # posts trigger n; returns what the client learned (e.g. statement counts)
 

@@ -96,7 +96,7 @@ def _released(api: GraphQL, locations: dict[str, str], product: str, orders: tup
          "operations": [{"seq": 10, "name": "Make"}]} for order in orders], "workOrder { id number }")
     ids = [payload["workOrder"]["id"] for payload in made]
     batch(api, "releaseWorkOrder", "ReleaseWorkOrderInput", [{"workOrderId": i} for i in ids], "workOrder { status }")
-    return tuple(BenchOrder(order.number, i) for order, i in zip(orders, ids))
+    return tuple(BenchOrder(order.number, i) for order, i in zip(orders, ids, strict=True))
 
 
 def _second_binding(cap: int) -> Decimal:
@@ -113,7 +113,7 @@ def _receive(api: GraphQL, locations: dict[str, str], pool: str, components: lis
             inputs.append({"itemCode": code, "lotNumber": f"{pool}-{code}-{suffix}", "quantity": str(quantity * orders),
                            "locationId": locations["STOCK"], "expiresOn": (today + timedelta(days=days)).isoformat()})
     lots = [payload["lot"] for payload in batch(api, "receiveGoods", "ReceiveGoodsInput", inputs, "lot { id lotNumber }")]
-    return list(zip(lots[0::2], lots[1::2]))
+    return list(zip(lots[0::2], lots[1::2], strict=True))
 
 
 def _stage(api: GraphQL, locations: dict[str, str], orders: list[BenchOrder], lots: list[tuple[dict, dict]],

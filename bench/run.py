@@ -19,20 +19,20 @@ import os
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kernel.database import build_engine, session_factory  # noqa: E402
 from bench import genealogy_data, report  # noqa: E402
 from bench.checks import check_rows_match  # noqa: E402
 from bench.genealogy_probe import probe  # noqa: E402
-from bench.wrong_run import WrongRun  # noqa: E402
 from bench.http_api import GraphQL, create_identities, line_token, sign_in  # noqa: E402
 from bench.plant import build_site, build_size  # noqa: E402
 from bench.server import ScratchDatabase, Server, backflush_commands, memory_mb  # noqa: E402
 from bench.triggers import Context, LoadSettings, floor_phase, served_phase  # noqa: E402
+from bench.wrong_run import WrongRun  # noqa: E402
+from kernel.database import build_engine, session_factory  # noqa: E402
 
 PARTS = ("triggers", "rules", "genealogy")
 SERVED_RATE_CEILING, FLOOR_RATE_CEILING = 400, 5000  # triggers/s one order is stocked for
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> dict:
             "SRV": args.warm_up + math.ceil(args.seconds * SERVED_RATE_CEILING),
             "FLR": args.warm_up + math.ceil(args.seconds * FLOOR_RATE_CEILING)})
         context = Context(database, server, line_token(server.base_url, identities), session_factory(engine), settings)
-        result = {"started_at": datetime.now(timezone.utc).isoformat(), "settings": _settings(args),
+        result = {"started_at": datetime.now(UTC).isoformat(), "settings": _settings(args),
                   "machine": {"cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()}}
         if "triggers" in args.only:
             result["triggers"] = _trigger_part(args, api, locations, context)

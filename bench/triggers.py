@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.checks import check_books, check_posted
 from api.statement_counting import KINDS
+from bench.checks import check_books, check_posted
 from bench.floor import FloorClient
 from bench.floor_order import load_order
-from bench.wrong_run import WrongRun
 from bench.http_api import GraphQL
 from bench.load import Measurement, Post, run_clients
 from bench.plant import SizePlant
 from bench.server import ScratchDatabase, Server, memory_mb
+from bench.wrong_run import WrongRun
 
 POST_TRIGGER = """mutation ($input: PostTriggerInput!) {
   postTrigger(input: $input) { trigger { outcome } replayed userErrors { code message } } }"""
@@ -58,7 +58,7 @@ def served_phase(context: Context, plant: SizePlant, clients: int) -> Phase:
     apis = [GraphQL(context.server.base_url, context.token) for _ in orders]
     sampler = _RssSampler(context)
     try:
-        measurement = run_clients([_served_post(api, order) for api, order in zip(apis, orders)],
+        measurement = run_clients([_served_post(api, order) for api, order in zip(apis, orders, strict=True)],
                                   warm_up=context.settings.warm_up, seconds=context.settings.seconds,
                                   cap=context.settings.caps["SRV"])
     finally:
@@ -73,7 +73,7 @@ def floor_phase(context: Context, plant: SizePlant, clients: int) -> Phase:
     orders = plant.for_run("FLR", clients)
     connections = [context.database.connect() for _ in orders]
     try:
-        posts = [_floor_post(connection, order.number) for connection, order in zip(connections, orders)]
+        posts = [_floor_post(connection, order.number) for connection, order in zip(connections, orders, strict=True)]
         measurement = run_clients(posts, warm_up=context.settings.warm_up, seconds=context.settings.seconds,
                                   cap=context.settings.caps["FLR"])
     finally:

@@ -41,7 +41,7 @@ class TrustedIssuer:
     sites_claim: str = "sites"
 
     @classmethod
-    def from_dict(cls, entry: dict) -> "TrustedIssuer":
+    def from_dict(cls, entry: dict) -> TrustedIssuer:
         missing = [key for key in ("issuer", "jwks_url", "audience") if not entry.get(key)]
         if missing:
             raise ValueError(f"BACKFLUSH_TRUSTED_ISSUERS entry lacks {', '.join(missing)}: {entry!r}")
@@ -78,7 +78,7 @@ class AuthConfig:
             Fernet(key)  # a malformed key stops the start: ValueError
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, *, fetch_jwks: JwksFetcher | None = None) -> "AuthConfig":
+    def from_env(cls, environ: dict[str, str] | None = None, *, fetch_jwks: JwksFetcher | None = None) -> AuthConfig:
         env = os.environ if environ is None else environ
         extra = {"fetch_jwks": fetch_jwks} if fetch_jwks is not None else {}
         return cls(

@@ -1,8 +1,8 @@
 """Engines and units of work. A unit of work rolls back unless the service commits."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine

@@ -6,7 +6,7 @@ problem of a request in one pass. Standard library only: the rules are the same 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from kernel.errors import DomainError
 
@@ -18,8 +18,8 @@ FORBIDDEN_IN_LINE = re.compile(f"[{_FORBIDDEN}\t\n\r]")
 FORBIDDEN_IN_TEXT = re.compile(f"[{_FORBIDDEN}]")  # free text may keep tabs and line breaks
 
 # Times outside this window are typos or probes; their arithmetic (to UTC, clock skew) would overflow.
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 # An expiry date this far back or ahead of today is a keying error (0001-01-01, 9999-12-31).
 EXPIRY_PAST = timedelta(days=10 * 366)
@@ -62,7 +62,7 @@ def expiry_refusal(expires_on: date, today: date, field: list[str]) -> DomainErr
 
 def _utc(value: datetime) -> datetime:
     try:
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     except OverflowError:  # 0001-01-01 east of UTC or 9999-12-31 west of it
         return EARLIEST - timedelta(days=1)
 

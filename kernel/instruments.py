@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 from prometheus_client import Counter, Gauge, Histogram, multiprocess
 from sqlalchemy import event

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+
+from alembic import command
 
 ROOT = Path(__file__).resolve().parent.parent
 # Any fixed number: PostgreSQL advisory locks are per database, so only this database's migrators queue on it.

@@ -47,7 +47,7 @@ class Settings:
     auth: AuthConfig = field(default_factory=AuthConfig, repr=False)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         return cls(
             database_url=env.get("BACKFLUSH_DATABASE_URL", DEFAULT_DATABASE_URL),

@@ -1,12 +1,28 @@
 """SQLModel tables and constraints only; importing this package registers every table."""
+from sqlmodel import SQLModel
+
 from models.governance import AuditCheckpoint, AuditRecord, Deviation, ESignature, RuleDecision, RuleSet
 from models.identity import (
-    AccountLock, AuthorizationCode, OAuthClient, RefreshToken, SignatureFailure, SignInFailure, SigningKey, User,
+    AccountLock,
+    AuthorizationCode,
+    OAuthClient,
+    RefreshToken,
+    SignatureFailure,
+    SignInFailure,
+    SigningKey,
+    User,
 )
 from models.inventory import Balance, LedgerEntry, Lot, Serial, StagedLot
 from models.masterdata import Bom, BomAlternate, BomLine, Item, Location, Site, UomConversion
-from models.production import ComponentVariance, GenealogyEdge, Reversal, Trigger, TriggerAttempt, WorkOrder, WorkOrderOperation
-from sqlmodel import SQLModel
+from models.production import (
+    ComponentVariance,
+    GenealogyEdge,
+    Reversal,
+    Trigger,
+    TriggerAttempt,
+    WorkOrder,
+    WorkOrderOperation,
+)
 
 metadata = SQLModel.metadata
 

@@ -1,12 +1,13 @@
 """Column types that keep quantities exact and times in UTC on every database we run on."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import DateTime, Numeric, String
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
+
 
 class Quantity(TypeDecorator):
     """Unconstrained NUMERIC on PostgreSQL, which keeps the scale a value was written with ("6.000"
@@ -46,18 +47,18 @@ class UtcDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; the system stores UTC only")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def non_negative(column: str) -> str:

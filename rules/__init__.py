@@ -5,14 +5,25 @@ is first evaluated with it; nothing is built at import time.
 """
 from rules.cases import TestResult
 from rules.decision import (
-    BlockReason, Decision, DeviationRequest, Firing, SignaturePolicy, SignatureRequirement,
+    BlockReason,
+    Decision,
+    DeviationRequest,
+    Firing,
+    SignaturePolicy,
+    SignatureRequirement,
 )
 from rules.defaults import default_source, load_default
 from rules.document import RuleSetDocument, check_document, read_document
 from rules.errors import DocumentError, InvalidDocument, RuleSetCompileError, RuleSetConflict
 from rules.evaluation import RuleSet, evaluate, load_ruleset, resolve_engine
 from rules.facts import (
-    FactError, age_hours, build_fact, canonical_json, clock_skew_seconds, days_since, days_to_expiry,
+    FactError,
+    age_hours,
+    build_fact,
+    canonical_json,
+    clock_skew_seconds,
+    days_since,
+    days_to_expiry,
     input_hash,
 )
 from rules.validation import Validation, run_document_tests, validate

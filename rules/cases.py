@@ -1,15 +1,14 @@
 """QA's test cases inside a rule-set document: reading them, and judging what an engine fired."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from rules.decision import Firing
 from rules.errors import DocumentError
 from rules.facts import FactError, normalize_facts, parse_ref
 from rules.rule import Rule
 from rules.vocabulary import KINDS
-
 
 _TEST_KEYS = {"name", "description", "facts", "expect"}
 

@@ -11,11 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 from rules.patterns import PatternError, compile_pattern
 from rules.vocabulary import (
-    BOOLEAN, DATE, NUMERIC_TYPES, ORDERED_TYPES, STRING_LIST, TEXT_TYPES, Field,
+    BOOLEAN,
+    DATE,
+    NUMERIC_TYPES,
+    ORDERED_TYPES,
+    STRING_LIST,
+    TEXT_TYPES,
+    Field,
 )
 
 LOGICAL = ("$and", "$or")

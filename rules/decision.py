@@ -5,8 +5,8 @@ sorted by rule id (then fact references) and combined by the rules below.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 from backflush.core.plan import BlockReason
 from rules.facts import parse_ref

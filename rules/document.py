@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import yaml
 
@@ -202,7 +202,7 @@ def _param_problem(param: Param, value: object) -> str | None:
 
 
 def _rule(item: dict) -> Rule:
-    parts = item["when_all"] if "when_all" in item else [item]
+    parts = item.get("when_all", [item])
     patterns = tuple(Pattern(p["fact"], p["when"]) for p in parts)
     params = {k: v for k, v in item["then"].items() if k != "action"}
     return Rule(item["id"], item["description"], patterns, item["then"]["action"], params)

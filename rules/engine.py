@@ -15,13 +15,14 @@ durable-rules 2.0.28 is used strictly as a matcher, with each of its traps handl
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
 import re
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Callable, Mapping, Sequence
 
 import durable_rules_engine
 from durable import engine as durable
@@ -29,9 +30,9 @@ from durable import engine as durable
 from rules.conditions import normalize
 from rules.decision import Firing
 from rules.document import RuleSetDocument
-from rules.rule import Pattern, Rule
 from rules.errors import DocumentError, RuleSetCompileError, RuleSetConflict
 from rules.facts import fact_ref
+from rules.rule import Pattern, Rule
 
 ENGINE_NAME = "durable"
 _SENTINEL = "__sentinel__"
@@ -44,7 +45,7 @@ _ERROR_HINTS = {
 
 # durable reads UTF-8 text, not \u escapes; it compares numbers as doubles, as the reference does
 _encode = json.JSONEncoder(ensure_ascii=False, default=float).encode
-_EXPONENT = re.compile(r"\de[-+]")  # how Python writes 1e-07 — which durable cannot parse
+_encode_string = json.encoder.encode_basestring  # what _encode does with text (ensure_ascii=False), in C
 _lock = threading.Lock()
 _host: _Host | None = None
 _compiled: dict[tuple[str, int], CompiledRuleSet] = {}
@@ -186,20 +187,46 @@ def _unused(_closure: object) -> None:
 
 
 def _fact_json(fact: Mapping, fact_type: str, ref: str, sid: str) -> str:
-    text = _encode(fact)
-    if _EXPONENT.search(text):  # rare: a huge or tiny number (or text that looks like one)
-        text = "{" + ",".join(f"{_encode(k)}:{_json_value(v)}" for k, v in fact.items()) + "}"
+    # Written field by field, each value by a C-level writer for its type, rather than by json's
+    # encoder with default=float and a search for exponents afterwards: a third of a decision's
+    # time went there. The text is the same (test_engine).
+    try:
+        body = ",".join([_key_json(k) + _WRITERS[type(v)](v) for k, v in fact.items()])
+    except KeyError:  # a type without a writer of its own
+        body = ",".join([_key_json(k) + _json_value(v) for k, v in fact.items()])
     # fact type, reference and session id are plain identifiers: no escaping needed
     tail = f'"fact":"{fact_type}","_ref":"{ref}","sid":"{sid}"}}'
-    return text[:-1] + ("," if fact else "") + tail
+    return "{" + body + ("," if body else "") + tail
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_json(key: str) -> str:
+    return _encode(key) + ":"
+
+
+@functools.lru_cache(maxsize=4096)
+def _decimal_json(value: Decimal) -> str:
+    """As a double, the way durable compares it, in plain notation (durable cannot parse 1e-07).
+
+    Cached by value: equal Decimals (12.5, 12.50) are the same double and the same text."""
+    text = repr(float(value))
+    return format(Decimal(text), "f") if "e" in text else text
 
 
 def _json_value(value: object) -> str:
-    if isinstance(value, Decimal):
-        value = float(value)
+    writer = _WRITERS.get(type(value))
+    if writer is not None:
+        return writer(value)
     if isinstance(value, float):
-        text = repr(value)
-        return format(Decimal(text), "f") if "e" in text else text
-    if isinstance(value, list):
-        return "[" + ",".join(map(_json_value, value)) + "]"
+        return _decimal_json(Decimal(repr(value)))
     return _encode(value)
+
+
+def _list_json(values: list) -> str:
+    return "[" + ",".join(map(_json_value, values)) + "]"
+
+
+_WRITERS: dict[type, Callable[[object], str]] = {
+    str: _encode_string, Decimal: _decimal_json, bool: {True: "true", False: "false"}.__getitem__,
+    int: int.__repr__, list: _list_json,
+}

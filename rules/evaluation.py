@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from rules import reference
 from rules.decision import Decision, decide

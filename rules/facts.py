@@ -12,14 +12,22 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Iterable, Mapping, Sequence
 
 from backflush.core import digests
 from backflush.core.quantity import seconds_between
 from rules.vocabulary import (
-    BOOLEAN, DATE, FACT_TYPES, INTEGER, NUMBER, STRING, STRING_LIST, Field,
+    BOOLEAN,
+    DATE,
+    FACT_TYPES,
+    INTEGER,
+    NUMBER,
+    STRING,
+    STRING_LIST,
+    Field,
 )
 
 Facts = Mapping[str, Sequence[Mapping[str, object]]]
@@ -69,7 +77,7 @@ def normalize_facts(facts: Facts, allowed: Iterable[str] | None = None) -> dict[
 
 def canonical_json(facts: Mapping[str, Sequence[Mapping]]) -> str:
     """Of built facts, whose numbers are Decimals (written as text) or, for integer fields, ints."""
-    return digests.canonical_json(facts, plain=decimal_text, ensure_ascii=False)
+    return digests.canonical_json(facts, plain=_cached_decimal_text, ensure_ascii=False)
 
 
 def input_hash(facts: Mapping[str, Sequence[Mapping]]) -> str:
@@ -174,6 +182,11 @@ def decimal_text(value: int | Decimal) -> str:
     elif "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "0") else text
+
+
+# Equal numbers have one text (that is the point of it), so the text can be cached by value: every
+# decision hashes its input, and the same quantities recur (issue 12).
+_cached_decimal_text = functools.lru_cache(maxsize=4096)(decimal_text)
 
 
 def _wire(value: Decimal) -> int | float:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import itertools
 import operator
-from typing import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from rules.conditions import FIELD_OPERATORS, ITEM, LOGICAL
 from rules.decision import Firing
 from rules.document import RuleSetDocument
-from rules.rule import Rule
 from rules.facts import fact_ref, to_wire
 from rules.patterns import matches
+from rules.rule import Rule
 
 ENGINE_NAME = "python-ref"
 

@@ -6,8 +6,8 @@ one of the document's tests.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from rules import reference
 from rules.cases import TestCase, TestResult, judge

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from auth.principal import Principal
 from auth.passwords import hash_password
+from auth.principal import Principal
 from backflush.governance.signatures import SignatureRequest
 from backflush.services import boms, conversions, masterdata, receiving, staging, work_orders
 from backflush.services.commands import command
@@ -96,7 +96,7 @@ def trigger(work_order, good: str, *, key: str | None = None, scrap: str | None 
                         operation_seq=operation_seq, **extra)
 
 
-def post(plant: "Plant", request):
+def post(plant: Plant, request):
     from backflush.services.posting import submit_trigger
 
     return submit_trigger(plant.sessions, plant.principal, request)

@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from auth.principal import Principal
 from backflush.reads import records as reads
-from kernel import audit
 from backflush.services.commands import command
-from kernel.database import build_engine, session_factory
 from backflush.services.posting import submit_trigger
 from backflush.services.trigger_eval import TriggerInput
+from kernel import audit
+from kernel.database import build_engine, session_factory
 from models import AuditRecord, Trigger, WorkOrder
 from tests.builders import qa_user
 from tests.conftest import on_postgres

@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 import stat
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, text
 
 from api.cli import main as backflush
+from backflush.services.commands import command
 from kernel import audit
 from kernel.audit.chain import Head, chain_hash
 from kernel.audit.checkpoints import install, write_checkpoint
 from kernel.audit.keys import audit_key_from, generate_key_file, read_key_file
-from backflush.services.commands import command
 from kernel.database import session_factory
 from kernel.request_context import request_id
 from kernel.settings import Settings
@@ -76,7 +76,7 @@ def key(tmp_path):
 # ---- one canonical UTC form ---------------------------------------------------------------------------
 
 def test_the_same_instant_hashes_the_same_whatever_offset_it_was_written_with():
-    utc = datetime(2026, 3, 1, 9, 30, 15, 250000, tzinfo=timezone.utc)
+    utc = datetime(2026, 3, 1, 9, 30, 15, 250000, tzinfo=UTC)
     for hours in (1, 14, -9.5):
         local = utc.astimezone(timezone(timedelta(hours=hours)))
         assert audit.canonical({"at": local}) == audit.canonical({"at": utc}) == '{"at":"2026-03-01T09:30:15.250000+00:00"}'

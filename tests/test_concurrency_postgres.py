@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import func, select
 
 from auth.principal import Principal
-from kernel.database import build_engine, session_factory
-from kernel.errors import DomainError
 from backflush.services.ledger import check_consistency
 from backflush.services.posting import submit_trigger
 from backflush.services.trigger_eval import TriggerInput
+from kernel.database import build_engine, session_factory
+from kernel.errors import DomainError
 from models import Balance, LedgerEntry, StagedLot, Trigger
 from tests.builders import Plant, line, qa_user
 from tests.conftest import on_postgres
@@ -116,7 +116,7 @@ class PostingProcesses:
         """Give each process its job, collect every outcome before the deadline, fail on any crash."""
         assert len(jobs) == len(self.children), "every process takes part, or the barrier never opens"
         assert all(child.is_alive() for child in self.children), "a posting process died in an earlier scenario"
-        for inbox, postings in zip(self.inboxes, jobs):
+        for inbox, postings in zip(self.inboxes, jobs, strict=True):
             inbox.put((database_url, postings))
         outcomes = self._collect(sum(map(len, jobs)))
         crashes = [o.crash for o in outcomes if o.crash]
@@ -220,7 +220,7 @@ def test_four_processes_posting_on_one_order_post_exactly_the_cumulative_targets
     with sessions() as s:
         keys = Counter(s.scalars(select(Trigger.idempotency_key).where(Trigger.work_order_id == order.id)))
         workers = [key.split("-")[1] for key in s.scalars(select(Trigger.idempotency_key).order_by(Trigger.id))]
-    workers_taking_turns = sum(a != b for a, b in zip(workers, workers[1:]))
+    workers_taking_turns = sum(a != b for a, b in zip(workers, workers[1:], strict=False))
     assert workers_taking_turns > PROCESSES, "the processes ran one after another: this test raced nothing"
     assert keys == {posting.key: 1 for job in jobs for posting in job}
     assert issued_by_line(sessions, order) == {1: Decimal("76.000"), 2: Decimal("0.023")}

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from backflush.services import staging
 from backflush.services.commands import command
-from kernel.errors import DomainError
 from backflush.services.ledger import check_consistency
+from kernel.errors import DomainError
 from models import Balance
 from tests.builders import Plant, line, qa_user
 

@@ -24,10 +24,9 @@ def test_qa_closes_a_deviation_with_a_root_cause_and_a_signature_and_the_next_bl
                   signature=signed(password="nope"))
     assert wrong.value.code == "SIGNATURE_INVALID"
     operator = qa_user(sessions, "op", roles=("OPERATOR",))
-    with pytest.raises(DomainError) as not_qa:
-        with sessions() as s:
-            close_deviation(s, operator, deviation_id=blocked.deviation_id, root_cause="x", capa_reference=None,
-                            signature=signed())
+    with pytest.raises(DomainError) as not_qa, sessions() as s:
+        close_deviation(s, operator, deviation_id=blocked.deviation_id, root_cause="x", capa_reference=None,
+                        signature=signed())
     assert not_qa.value.code == "ROLE_REQUIRED"
     closed = plant.run(close_deviation, deviation_id=blocked.deviation_id, root_cause="Staging skipped on night shift",
                        capa_reference="CAPA-0042", signature=signed("Closed"))

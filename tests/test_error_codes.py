@@ -49,11 +49,10 @@ def raised_codes(path: Path) -> set[str]:
                 codes.update(_literals(node.args[takes_code[name]]))
             codes.update(c for kw in node.keywords if kw.arg == "code" for c in _literals(kw.value))
         elif isinstance(node, ast.Dict):
-            codes.update(c for key, value in zip(node.keys, node.values)
+            codes.update(c for key, value in zip(node.keys, node.values, strict=True)
                          if isinstance(key, ast.Constant) and key.value == "code" for c in _literals(value))
-        elif isinstance(node, ast.Assign):
-            if any(getattr(target, "id", None) == "code" for target in node.targets):
-                codes.update(_literals(node.value))
+        elif isinstance(node, ast.Assign) and any(getattr(target, "id", None) == "code" for target in node.targets):
+            codes.update(_literals(node.value))
     return codes
 
 

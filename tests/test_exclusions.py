@@ -10,10 +10,10 @@ import yaml
 from sqlalchemy import select
 
 import rules
+from backflush.policies.rules_policy import RulesFlushPolicy
 from backflush.services import rule_sets
 from backflush.services.exclusion_breaches import exclusion_breaches
 from backflush.services.posting import retry_trigger
-from backflush.policies.rules_policy import RulesFlushPolicy
 from models import LedgerEntry, Lot, RuleDecision, RuleSet, StagedLot
 from tests.builders import D, Plant, line, post, qa_user, signed, trigger
 

@@ -176,7 +176,7 @@ def test_a_lot_reached_by_a_reversed_and_a_reposted_edge_stays_in_the_live_tree(
     tablets, granulate, api_lot = floor.lot("TAB", "T-1"), floor.lot("GRAN", "G-1"), floor.lot("API", "A-1")
     tab, gran = floor.order("WO-T", tablets), floor.order("WO-G", granulate)
     floor.consume(granulate, into=tab, quantity="7", reversed=True)
-    reposted = floor.consume(granulate, into=tab, quantity="6")
+    floor.consume(granulate, into=tab, quantity="6")
     floor.consume(api_lot, into=gran, quantity="3")
 
     live = walk(sessions, backward_tree, tablets, include_reversed=False)

@@ -4,9 +4,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from backflush.services.ledger import check_consistency
 from kernel import audit
 from kernel.errors import DomainError
-from backflush.services.ledger import check_consistency
 from models import Balance, LedgerEntry, StagedLot
 from tests.builders import Plant, line, qa_user
 

@@ -1,5 +1,5 @@
 """SPEC §9 figures computed from what actually happened on the floor."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from backflush.reads.metrics import backflush_metrics
@@ -9,7 +9,7 @@ from tests.builders import Plant, line, post, qa_user, trigger
 
 
 def test_one_block_corrected_among_four_triggers_is_a_25_percent_exception_rate(sessions, monkeypatch):
-    clock = [datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)]
+    clock = [datetime(2026, 11, 30, 8, 0, tzinfo=UTC)]
     monkeypatch.setattr(posting, "utcnow", lambda: clock[0])
     monkeypatch.setattr(booking, "utcnow", lambda: clock[0])
     plant = Plant(sessions, qa_user(sessions))

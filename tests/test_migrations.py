@@ -5,9 +5,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 import models
+from alembic import command
 from kernel.database import build_engine
 from kernel.migrations import alembic_config, upgrade
-from alembic import command
 from tests.conftest import on_postgres
 
 
@@ -50,8 +50,9 @@ def test_postgresql_refuses_to_update_or_delete_audit_rows(engine, table, row):
 
 
 def test_migration_0010_gives_earlier_triggers_their_attempts_and_clears_a_posted_ones_block_reasons(engine, sessions):
-    from models import Trigger, TriggerAttempt
     from sqlalchemy import select, update
+
+    from models import Trigger, TriggerAttempt
     from tests.builders import Plant, line, post, qa_user, trigger
 
     plant = Plant(sessions, qa_user(sessions))

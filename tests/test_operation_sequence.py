@@ -8,8 +8,8 @@ from __future__ import annotations
 import yaml
 
 import rules
-from backflush.services import rule_sets
 from backflush.policies.policy import BuiltinPolicy
+from backflush.services import rule_sets
 from backflush.services.posting import retry_trigger, submit_trigger
 from backflush.services.work_orders import OperationSpec
 from tests.builders import Plant, line, post, qa_user, signed, trigger

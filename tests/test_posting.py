@@ -4,12 +4,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from backflush.services.ledger import check_consistency
+from backflush.services.work_orders import OperationSpec
 from kernel import audit
 from kernel.errors import DomainError
-from backflush.services.ledger import check_consistency
 from models import Balance, Deviation, GenealogyEdge, LedgerEntry, Trigger
 from tests.builders import Plant, line, post, qa_user, trigger
-from backflush.services.work_orders import OperationSpec
 
 
 @pytest.fixture

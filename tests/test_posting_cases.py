@@ -7,13 +7,13 @@ from sqlalchemy import func, select
 
 from backflush.reads import genealogy
 from backflush.services import receiving
-from kernel.errors import DomainError
+from backflush.services.boms import AlternateSpec
 from backflush.services.ledger import check_consistency
 from backflush.services.scan_issue import ScanIssueRequest, scan_issue
 from backflush.services.work_orders import OperationSpec
+from kernel.errors import DomainError
 from models import LedgerEntry, Location, Serial
 from tests.builders import Plant, line, post, qa_user, signed, trigger
-from backflush.services.boms import AlternateSpec
 
 
 @pytest.fixture

@@ -8,16 +8,16 @@ import pytest
 from sqlalchemy import select
 
 from backflush.services import receiving, reversals
-from kernel import audit
+from backflush.services.boms import AlternateSpec
 from backflush.services.closing import ResidualSpec, close_work_order
 from backflush.services.commands import command
-from kernel.errors import DomainError, ManyErrors
 from backflush.services.ledger import check_consistency
 from backflush.services.posting import discard_trigger, retry_trigger
 from backflush.services.returns import return_to_stock
 from backflush.services.scan_issue import ScanIssueRequest, scan_issue
+from kernel import audit
+from kernel.errors import DomainError, ManyErrors
 from models import Balance, ComponentVariance, Deviation, Item, LedgerEntry, Lot, StagedLot, WorkOrder
-from backflush.services.boms import AlternateSpec
 from tests.builders import Plant, line, post, qa_user, signed, trigger
 
 D = Decimal

@@ -8,16 +8,16 @@ import pytest
 from sqlalchemy import select
 
 from auth.principal import Principal
+from backflush.policies.policy import DecisionRecord
+from backflush.policies.reversal_policy import BuiltinReversalPolicy, SignatureRequirement, unmet
+from backflush.reads.genealogy import backward_tree
 from backflush.services import receiving, reversals
-from kernel import audit
 from backflush.services.closing import close_work_order
 from backflush.services.commands import command
-from kernel.errors import DomainError
-from backflush.reads.genealogy import backward_tree
 from backflush.services.ledger import check_consistency
-from backflush.policies.reversal_policy import BuiltinReversalPolicy, SignatureRequirement, unmet
 from backflush.services.staging import StageRequest, stage_lot
-from backflush.policies.policy import DecisionRecord
+from kernel import audit
+from kernel.errors import DomainError
 from models import Balance, ESignature, LedgerEntry, Reversal, RuleDecision, RuleSet, StagedLot, Trigger
 from tests.builders import Plant, line, post, qa_user, signed, trigger
 

@@ -2,14 +2,14 @@
 salvaged components go back with reason SALVAGE; genealogy stays whole across the rework."""
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from backflush.reads import genealogy
 from backflush.services import boms, receiving
 from backflush.services.ledger import check_consistency
 from backflush.services.returns import return_to_stock
 from backflush.services.scan_issue import ScanIssueRequest, scan_issue
 from models import LedgerEntry, Lot
-from sqlalchemy import select
-
 from tests.builders import Plant, line, post, qa_user, signed, trigger
 
 

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from backflush.services import receiving
-from kernel.errors import DomainError
 from backflush.services.scan_issue import ScanIssueRequest, scan_issue
+from kernel.errors import DomainError
 from models import LedgerEntry, StagedLot
 from models.types import utcnow
 from tests.builders import D, Plant, line, qa_user, signed

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 import yaml
-from alembic import command
 from sqlalchemy import select
 
 import rules
+from alembic import command
+from backflush.reads.rule_sets import active_rule_set
 from backflush.services import rule_sets
+from backflush.services.commands import command as unit
+from backflush.services.rule_defaults import ship_changed_default
 from kernel.audit import before_chains
 from kernel.audit.chain import MIGRATION_APPENDER
-from backflush.services.commands import command as unit
 from kernel.database import session_factory
 from kernel.migrations import alembic_config, upgrade
-from backflush.services.rule_defaults import ship_changed_default
-from backflush.reads.rule_sets import active_rule_set
 from models import AuditRecord, RuleSet
 from tests.builders import qa_user, signed
 

@@ -4,11 +4,11 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-25 12:17:55.163611
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.types
 
+import models.types
+from alembic import op
 
 revision = '0001'
 down_revision = None

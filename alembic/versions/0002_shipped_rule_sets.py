@@ -12,8 +12,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from kernel.audit.before_chains import migration_session
     from backflush.services.rule_defaults import install_defaults
+    from kernel.audit.before_chains import migration_session
 
     session = migration_session(op.get_bind())  # audit rows in this revision's shape, not today's model's
     install_defaults(session)

@@ -4,11 +4,9 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-25 13:01:04.951753
 """
-from alembic import op
 import sqlalchemy as sa
-import sqlmodel
-import models.types
 
+from alembic import op
 
 revision = '0003'
 down_revision = '0002'

@@ -20,8 +20,9 @@ that QA is never overridden:
 
 docs/controls.md ("Operations follow their routing") says the same to the plant.
 """
-from alembic import op
 import sqlalchemy as sa
+
+from alembic import op
 
 revision = "0004"
 down_revision = "0003"
@@ -35,8 +36,8 @@ def upgrade() -> None:
     with op.batch_alter_table("ruledecision", schema=None) as batch_op:
         batch_op.add_column(sa.Column("outcome", sa.String(length=12), nullable=True))
 
-    from kernel.audit.before_chains import migration_session
     from backflush.services.rule_defaults import ship_changed_default
+    from kernel.audit.before_chains import migration_session
 
     session = migration_session(op.get_bind())  # audit rows in this revision's shape, not today's model's
     ship_changed_default(session, "BLOCKING")

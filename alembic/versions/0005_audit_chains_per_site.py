@@ -6,11 +6,11 @@ Revises: 0004
 Rows written so far form the global chain: their position is their seq, and their hash stays valid
 because the hashed form names a row's site and request id only when it has one.
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.types
 
+import models.types
+from alembic import op
 
 revision = '0005'
 down_revision = '0004'

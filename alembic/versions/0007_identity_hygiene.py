@@ -4,11 +4,11 @@ Revision ID: 0007
 Revises: 0005
 Create Date: 2026-11-30 06:08:36.389677
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.types
 
+import models.types
+from alembic import op
 
 revision = '0007'
 down_revision = '0005'

@@ -3,11 +3,11 @@
 Revision ID: 0010
 Revises: 0007
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.types
 
+import models.types
+from alembic import op
 
 revision = '0010'
 down_revision = '0007'

@@ -15,8 +15,8 @@ from api.types.enums import ResidualDisposition
 from api.types.exceptions import Reversal
 from api.types.inventory import StagedLot
 from api.types.work_orders import WorkOrder
-from backflush.services import closing, returns, reversals
 from backflush.policies.rules_exception_policy import RulesClosePolicy, RulesReversalPolicy
+from backflush.services import closing, returns, reversals
 
 
 @strawberry.input

@@ -5,8 +5,7 @@ import strawberry
 
 from api.errors import user_errors
 from api.ids import pk_of
-from api.inputs import (CreateWorkOrderInput, ReceiveGoodsInput, ReleaseWorkOrderInput, SetLotStatusInput,
-                        StageLotInput)
+from api.inputs import CreateWorkOrderInput, ReceiveGoodsInput, ReleaseWorkOrderInput, SetLotStatusInput, StageLotInput
 from api.payloads import LotPayload, StagePayload, WorkOrderPayload
 from api.permissions import guarded
 from api.signing import signature_request

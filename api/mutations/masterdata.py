@@ -5,8 +5,16 @@ import strawberry
 
 from api.errors import user_errors
 from api.ids import pk_of
-from api.inputs import (ApproveInput, BomLineInput, CreateBomInput, CreateItemInput, CreateLocationInput,
-                        CreateSiteInput, CreateUomConversionInput, UpdateBomDraftInput)
+from api.inputs import (
+    ApproveInput,
+    BomLineInput,
+    CreateBomInput,
+    CreateItemInput,
+    CreateLocationInput,
+    CreateSiteInput,
+    CreateUomConversionInput,
+    UpdateBomDraftInput,
+)
 from api.payloads import BomPayload, ItemPayload, LocationPayload, SitePayload, UomConversionPayload
 from api.permissions import guarded
 from api.signing import signature_request

@@ -15,9 +15,9 @@ from api.types.inventory import LotAtLocation
 from api.types.masterdata import Item
 from api.types.triggers import BlockReason, FlushPosting, Trigger, load_item_by_code
 from backflush.services import posting
-from kernel import instruments
 from backflush.services.scan_issue import ScanIssueRequest, scan_issue
 from backflush.services.trigger_eval import TriggerInput
+from kernel import instruments
 
 
 @strawberry.type

@@ -7,8 +7,8 @@ from decimal import Decimal
 import strawberry
 
 import models
-from api.types.node import Node, PageInfo
 from api.types.enums import ApprovalStatus, LocationKind, PostingMethod, Rounding
+from api.types.node import Node, PageInfo
 
 
 @strawberry.type

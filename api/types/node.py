@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import base64
+
 import strawberry
 
 from api import ids
+
 
 @strawberry.interface
 class Node:

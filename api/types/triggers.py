@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 

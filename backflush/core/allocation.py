@@ -13,8 +13,17 @@ from enum import StrEnum
 from fractions import Fraction
 
 from backflush.core.quantity import ZERO, quantize
-from backflush.core.usage import (Alternate, Component, Conversion, Factor, LineUsage, LotFactor, coerce_decimals,
-                             find_factor, round_for)
+from backflush.core.usage import (
+    Alternate,
+    Component,
+    Conversion,
+    Factor,
+    LineUsage,
+    LotFactor,
+    coerce_decimals,
+    find_factor,
+    round_for,
+)
 from backflush.core.vocabulary import LotStatus
 
 RELEASED = LotStatus.RELEASED

@@ -13,12 +13,32 @@ from datetime import datetime
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
-from backflush.core.allocation import (Binding, Draw, Eligibility, LineAllocation, Standing, Taken, allocate_line,
-                                  eligible_quantity, standing, standing_totals, with_draws)
+from backflush.core.allocation import (
+    Binding,
+    Draw,
+    Eligibility,
+    LineAllocation,
+    Standing,
+    Taken,
+    allocate_line,
+    eligible_quantity,
+    standing,
+    standing_totals,
+    with_draws,
+)
 from backflush.core.error_codes import ErrorCode
 from backflush.core.quantity import CONTEXT, HUNDRED, ZERO
-from backflush.core.usage import (BACKFLUSH, Bom, Conversion, FlushLine, LineUsage, PriorPosting, coerce_decimals,
-                             explode, line_usage)
+from backflush.core.usage import (
+    BACKFLUSH,
+    Bom,
+    Conversion,
+    FlushLine,
+    LineUsage,
+    PriorPosting,
+    coerce_decimals,
+    explode,
+    line_usage,
+)
 from backflush.core.vocabulary import TriggerKind
 
 # Invalid requests (user errors, nothing is stored as a trigger outcome).

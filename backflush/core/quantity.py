@@ -58,9 +58,9 @@ def parse_wire_decimal(value: str | int | Decimal) -> Decimal:
     """`parse_decimal` for a value a client sent: also within the digits any quantity, factor or cost has."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** MAX_INTEGER_DIGITS:
         raise QuantityOutOfRange(f"more than {MAX_INTEGER_DIGITS} digits before the point")
-    if isinstance(value, str) and len(value) > MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS + 2:
-        if DECIMAL_GRAMMAR.fullmatch(value):  # Decimal() of a megabyte of digits is slow: refuse by length
-            raise QuantityOutOfRange(f"more than {MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS} digits")
+    too_long = isinstance(value, str) and len(value) > MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS + 2
+    if too_long and DECIMAL_GRAMMAR.fullmatch(value):  # Decimal() of a megabyte of digits is slow: refuse by length
+        raise QuantityOutOfRange(f"more than {MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS} digits")
     result = parse_decimal(value)
     _, digits, exponent = result.as_tuple()
     if len(digits) + exponent > MAX_INTEGER_DIGITS:

@@ -33,7 +33,7 @@ class SignatureRequirement:
         return {"count": self.count, "roles": list(self.roles), "meaning": self.meaning}
 
     @classmethod
-    def from_json(cls, value: Mapping) -> "SignatureRequirement":
+    def from_json(cls, value: Mapping) -> SignatureRequirement:
         return cls(int(value["count"]), tuple(value["roles"]), value["meaning"])
 
 

@@ -9,14 +9,17 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from backflush.policies.policy import DecisionRecord, DeviationRequest
-from backflush.policies.reversal_policy import (REASON_CODE_LENGTH, BuiltinClosePolicy, BuiltinReversalPolicy,
-                                       SignatureRequirement)
-from backflush.reads.rule_sets import active_rule_set
-from backflush.policies.rules_policy import evaluate_version, record_of
-from models import WorkOrder
-
 import rules
+from backflush.policies.policy import DecisionRecord, DeviationRequest
+from backflush.policies.reversal_policy import (
+    REASON_CODE_LENGTH,
+    BuiltinClosePolicy,
+    BuiltinReversalPolicy,
+    SignatureRequirement,
+)
+from backflush.policies.rules_policy import evaluate_version, record_of
+from backflush.reads.rule_sets import active_rule_set
+from models import WorkOrder
 
 
 class _RuleBacked:

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import rules
-from kernel.audit import canonical, sha256
-from kernel.instruments import RULE_DECISION_SECONDS
-from rules.facts import to_wire
 from backflush.core.plan import BlockReason
 from backflush.policies.policy import BuiltinPolicy, DecisionRecord, DeviationRequest, FlushVerdict
 from backflush.reads.rule_sets import active_rule_sets
+from kernel.audit import canonical, sha256
+from kernel.instruments import RULE_DECISION_SECONDS
 from models import Location, Lot, RuleSet, WorkOrder
+from rules.facts import to_wire
 
 _loaded: dict[tuple, rules.RuleSet] = {}
 _loading = threading.Lock()

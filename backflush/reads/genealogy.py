@@ -6,9 +6,9 @@ lot walks towards their `to` side (where it went: the recall query). Each tree i
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable, Mapping
 
 from sqlalchemy import Integer, func, literal_column, select
 from sqlalchemy.orm import Session, aliased

@@ -7,9 +7,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from auth.principal import Principal
+from backflush.reads.paging import Page, keyset_page
 from kernel import audit
 from kernel.audit.chain import chain_head
-from backflush.reads.paging import Page, keyset_page
 from models import AuditRecord, Item, LedgerEntry, Lot, Site, Trigger, WorkOrder
 
 SITE_SCOPED = {"Lot", "WorkOrder", "Location", "Trigger", "Deviation", "Reversal", "LedgerEntry"}

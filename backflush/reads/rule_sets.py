@@ -38,9 +38,9 @@ def active_rule_sets(session: Session, *, kinds: tuple[str, ...], site_id: int |
 def rule_set_in_sites(session: Session, principal: Principal, rule_set_id: int | None, *, lock: bool = False) -> RuleSet:
     query = select(RuleSet).where(RuleSet.id == rule_set_id)
     rule_set = session.scalar(query.with_for_update() if lock else query) if rule_set_id else None
-    if rule_set is not None and rule_set.site_id is not None:
-        if not principal.sees_site(session.get(Site, rule_set.site_id).code):
-            rule_set = None
+    if (rule_set is not None and rule_set.site_id is not None
+            and not principal.sees_site(session.get(Site, rule_set.site_id).code)):
+        rule_set = None
     if rule_set is None:
         raise NotFound("rule set", ["input", "id"])
     return rule_set

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from kernel.errors import DomainError
 from backflush.core.quantity import InvalidQuantity, parse_wire_decimal, quantize
+from kernel.errors import DomainError
 from kernel.input_rules import text_refusal
 
 

@@ -9,15 +9,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from auth.principal import Principal
-from backflush.governance.signatures import SignatureRequest
-from backflush.governance import change_control
-from kernel import audit
-from backflush.services.arguments import choice_arg, decimal_arg, text_arg
-from backflush.services.conversions import conversions_in_force, has_conversion, planner_conversions
-from kernel.errors import DomainError, ManyErrors, NotFound
-from backflush.services.masterdata import item_by_code
 from backflush.core.usage import MAX_PHANTOM_DEPTH
 from backflush.core.vocabulary import PostingMethod
+from backflush.governance import change_control
+from backflush.governance.signatures import SignatureRequest
+from backflush.services.arguments import choice_arg, decimal_arg, text_arg
+from backflush.services.conversions import conversions_in_force, has_conversion, planner_conversions
+from backflush.services.masterdata import item_by_code
+from kernel import audit
+from kernel.errors import DomainError, ManyErrors, NotFound
 from models import Bom, BomAlternate, BomLine, Item
 from models.types import utcnow
 

@@ -5,13 +5,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from auth.principal import Principal
-from kernel import audit
 from backflush.core.allocation import Draw
 from backflush.core.vocabulary import TriggerOutcome
+from backflush.policies.policy import FlushPolicy
 from backflush.services.deviations import open_or_attach
 from backflush.services.ledger import Movement, lock_balances, move, write_quantities
-from backflush.policies.policy import FlushPolicy
 from backflush.services.trigger_eval import Evaluation
+from kernel import audit
 from models import GenealogyEdge, Item, RuleDecision, Serial, StagedLot, Trigger, TriggerAttempt, WorkOrder
 from models.types import utcnow
 
@@ -38,7 +38,7 @@ def book_plan(session: Session, principal: Principal, *, work_order: WorkOrder, 
     write_quantities(session, balances.values(), "quantity")
     write_quantities(session, [evaluation.facts.binding_rows[d.binding_id] for d in plan.draws], "remaining_quantity")
     session.flush()  # one batch of ledger rows (the receipt last); their ids link genealogy and serials
-    for draw, entry in zip(plan.draws, entries):
+    for draw, entry in zip(plan.draws, entries, strict=True):
         session.add(GenealogyEdge(from_lot_id=draw.lot_id, to_lot_id=work_order.output_lot_id, quantity=draw.quantity,
                                   uom=draw.uom, work_order_id=work_order.id, trigger_id=trigger.id,
                                   ledger_entry_id=entry.id))

@@ -17,20 +17,20 @@ from sqlalchemy.orm import Session
 
 from auth.principal import Principal
 from backflush.core import usage
-from kernel import audit
-from backflush.services.arguments import choice_arg, text_arg
-from backflush.services.deviations import open_or_attach
-from kernel.errors import DomainError, ManyErrors
-from backflush.services.ledger import lock_balances
-from backflush.services.masterdata import location_in_sites
 from backflush.core.plan import OperationTotals
-from backflush.services.receiving import lot_in_sites
-from backflush.services.returns import book_residual, quarantine, require_scan, return_location, staged_bindings
+from backflush.core.variances import AlternateTerms, LineTerms, VarianceRow, component_variances
 from backflush.policies.reversal_policy import ClosePolicy, store_decisions
 from backflush.policies.rules_exception_policy import RulesClosePolicy
+from backflush.services.arguments import choice_arg, text_arg
+from backflush.services.deviations import open_or_attach
+from backflush.services.ledger import lock_balances
+from backflush.services.masterdata import location_in_sites
+from backflush.services.receiving import lot_in_sites
+from backflush.services.returns import book_residual, quarantine, require_scan, return_location, staged_bindings
 from backflush.services.trigger_facts import OrderFacts, load_order_facts
-from backflush.core.variances import AlternateTerms, LineTerms, VarianceRow, component_variances
 from backflush.services.work_orders import require_open, work_order_in_sites
+from kernel import audit
+from kernel.errors import DomainError, ManyErrors
 from models import ComponentVariance, Item, Lot, Reversal, Trigger, WorkOrder
 from models.types import utcnow
 

@@ -1,8 +1,8 @@
 """The transaction boundary every command runs in."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy.orm import Session, sessionmaker
 

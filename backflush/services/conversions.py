@@ -7,13 +7,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from auth.principal import Principal
-from backflush.governance.signatures import SignatureRequest
 from backflush.core import usage
 from backflush.governance import change_control
-from kernel import audit
+from backflush.governance.signatures import SignatureRequest
 from backflush.services.arguments import decimal_arg, text_arg
-from kernel.errors import NotFound
 from backflush.services.masterdata import item_by_code
+from kernel import audit
+from kernel.errors import NotFound
 from models import UomConversion
 from models.types import utcnow
 

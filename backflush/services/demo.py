@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from auth.principal import SYSTEM, Principal
-from backflush.services import boms, masterdata, receiving, staging, work_orders
 from backflush.governance.change_control import settle
+from backflush.services import boms, masterdata, receiving, staging, work_orders
 from backflush.services.commands import command
 from models import Site, UomConversion
 from models.types import utcnow

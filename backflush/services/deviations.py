@@ -8,12 +8,12 @@ from sqlalchemy.orm import Session
 
 from auth.principal import Principal
 from backflush.governance.signatures import sign
-from kernel import audit
-from backflush.services.arguments import text_arg
-from kernel.errors import DomainError, NotFound
 from backflush.reads.records import record_in_sites, visible_site_ids
-from models.types import utcnow
+from backflush.services.arguments import text_arg
+from kernel import audit
+from kernel.errors import DomainError, NotFound
 from models import Deviation
+from models.types import utcnow
 
 
 def open_or_attach(session: Session, principal: Principal, *, site_id: int, work_order_id: int | None,

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.principal import Principal
-from kernel import audit
 from backflush.core.vocabulary import LocationKind
 from backflush.services.arguments import choice_arg, decimal_arg, text_arg
+from kernel import audit
 from kernel.errors import DomainError, NotFound
 from models import Item, Location, Site
 

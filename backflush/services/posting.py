@@ -12,20 +12,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from auth.principal import Principal
-from backflush.governance.signatures import sign
-from kernel import audit
 from backflush.core.plan import TriggerRequest
 from backflush.core.vocabulary import TriggerOutcome
+from backflush.governance.signatures import sign
+from backflush.policies.policy import FlushPolicy
+from backflush.policies.rules_policy import RulesFlushPolicy
+from backflush.reads.records import record_in_sites
 from backflush.services.arguments import text_arg
 from backflush.services.booking import book_plan, store_block
 from backflush.services.commands import command
 from backflush.services.released_facts import bound_bom
-from kernel.errors import DomainError, NotFound
-from backflush.policies.policy import FlushPolicy
-from backflush.policies.rules_policy import RulesFlushPolicy
-from backflush.reads.records import record_in_sites
 from backflush.services.trigger_eval import TriggerInput, evaluate, parse_trigger, payload_hash, stored_trigger
 from backflush.services.work_orders import require_open, work_order_in_sites
+from kernel import audit
+from kernel.errors import DomainError, NotFound
 from models import Item, Trigger, WorkOrder
 from models.types import utcnow
 

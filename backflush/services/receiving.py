@@ -8,15 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.principal import Principal
-from backflush.governance.signatures import SignatureRequest, sign
 from backflush.core import usage
 from backflush.governance import lot_disposition
-from kernel import audit
+from backflush.governance.signatures import SignatureRequest, sign
 from backflush.services.arguments import choice_arg, decimal_arg, precise_arg, text_arg
 from backflush.services.conversions import conversions_in_force, planner_conversions
-from kernel.errors import DomainError, NotFound
 from backflush.services.ledger import Movement, move
 from backflush.services.masterdata import item_by_code, location_in_sites
+from kernel import audit
+from kernel.errors import DomainError, NotFound
 from kernel.input_rules import expiry_refusal
 from models import Item, Lot, Serial, Site, UomConversion
 from models.types import utcnow

@@ -13,13 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.principal import Principal
-from kernel import audit
 from backflush.services.arguments import decimal_arg, precise_arg, text_arg
-from kernel.errors import DomainError
 from backflush.services.ledger import Movement, lock_balances, move
 from backflush.services.masterdata import location_in_sites
 from backflush.services.receiving import lot_in_sites
 from backflush.services.work_orders import require_open, work_order_in_sites
+from kernel import audit
+from kernel.errors import DomainError
 from models import Item, Location, Lot, StagedLot, WorkOrder
 
 

@@ -14,20 +14,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.principal import Principal
-from backflush.governance.signatures import SignatureRequest, distinct_signers, sign
-from kernel import audit
 from backflush.core.quantity import seconds_between
-from backflush.services.arguments import text_arg
-from kernel.errors import DomainError, NotFound
-from backflush.services.ledger import Movement, lock_balances, move
-from backflush.reads.records import record_in_sites
+from backflush.governance.signatures import SignatureRequest, distinct_signers, sign
+from backflush.policies.reversal_policy import ReversalPolicy, SignatureRequirement, store_decisions, unmet
 from backflush.policies.rules_exception_policy import RulesReversalPolicy
-from backflush.policies.reversal_policy import (ReversalPolicy, SignatureRequirement, store_decisions,
-                                      unmet)
+from backflush.reads.records import record_in_sites
+from backflush.services.arguments import text_arg
+from backflush.services.ledger import Movement, lock_balances, move
 from backflush.services.trigger_facts import ISSUE_KINDS
 from backflush.services.work_orders import operations_of, require_open, work_order_in_sites
-from models import (ESignature, GenealogyEdge, Item, LedgerEntry, Lot, Reversal, Serial, StagedLot, Trigger,
-                    WorkOrder)
+from kernel import audit
+from kernel.errors import DomainError, NotFound
+from models import ESignature, GenealogyEdge, Item, LedgerEntry, Lot, Reversal, Serial, StagedLot, Trigger, WorkOrder
 from models.types import utcnow
 
 PENDING, EXECUTED, REJECTED = "PENDING_SIGNATURES", "EXECUTED", "REJECTED"

@@ -2,7 +2,7 @@
 existing databases to a default a later release changed — without overriding a version QA approved."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import yaml
 from sqlalchemy import select
@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 import rules
 from auth.principal import SYSTEM
 from backflush.governance import change_control
-from kernel import audit
 from backflush.reads.rule_sets import active_rule_set
+from kernel import audit
 from models import RuleSet
 from models.types import utcnow
 
 # In force since before any trigger could exist, so history replays under them too.
-SHIPPED_EFFECTIVE_FROM = datetime(2000, 1, 1, tzinfo=timezone.utc)
+SHIPPED_EFFECTIVE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def default_name(kind: str) -> str:

@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 
 import rules
 from auth.principal import Principal
-from backflush.governance.signatures import SignatureRequest
 from backflush.governance import change_control
-from kernel import audit
-from backflush.services.arguments import choice_arg, text_arg
-from kernel.errors import DomainError
-from backflush.services.masterdata import site_by_code
+from backflush.governance.signatures import SignatureRequest
 from backflush.reads.rule_sets import rule_set_in_sites
+from backflush.services.arguments import choice_arg, text_arg
+from backflush.services.masterdata import site_by_code
+from kernel import audit
+from kernel.errors import DomainError
 from models import RuleSet
 
 KINDS = frozenset(rules.vocabulary.KINDS)

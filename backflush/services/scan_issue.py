@@ -7,15 +7,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.principal import Principal
-from kernel import audit
 from backflush.core.allocation import Binding
+from backflush.policies.policy import FlushVerdict
+from backflush.policies.rules_policy import RulesFlushPolicy
 from backflush.services.arguments import decimal_arg, precise_arg
-from kernel.errors import DomainError
 from backflush.services.ledger import Movement, lock_balances, move
 from backflush.services.receiving import lot_in_sites
 from backflush.services.work_orders import require_open, work_order_in_sites
-from backflush.policies.policy import FlushVerdict
-from backflush.policies.rules_policy import RulesFlushPolicy
+from kernel import audit
+from kernel.errors import DomainError
 from models import BomAlternate, BomLine, GenealogyEdge, Item, LedgerEntry, Lot, StagedLot
 from models.types import utcnow
 

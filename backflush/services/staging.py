@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from auth.principal import Principal
-from kernel import audit
 from backflush.services.arguments import decimal_arg, precise_arg
-from kernel.errors import DomainError
 from backflush.services.ledger import Movement, move
 from backflush.services.masterdata import location_in_sites
 from backflush.services.receiving import lot_in_sites
 from backflush.services.work_orders import operations_of, require_open, work_order_in_sites
+from kernel import audit
+from kernel.errors import DomainError
 from models import Item, StagedLot
 
 

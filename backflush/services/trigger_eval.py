@@ -5,21 +5,29 @@ Shared by postTrigger, retryTrigger and previewTrigger, so a preview answers exa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from backflush.services.arguments import choice_arg, decimal_arg, precise_arg, text_arg
-from kernel.audit import canonical, sha256
-from kernel.errors import DomainError
-from backflush.core.plan import (BlockReason, InvalidTrigger, SerialScan, TriggerFacts, TriggerPlan, TriggerRequest,
-                            WorkOrderFacts, plan_trigger)
-from backflush.policies.policy import FlushPolicy, FlushVerdict
+from backflush.core.plan import (
+    BlockReason,
+    InvalidTrigger,
+    SerialScan,
+    TriggerFacts,
+    TriggerPlan,
+    TriggerRequest,
+    WorkOrderFacts,
+    plan_trigger,
+)
 from backflush.core.quantity import seconds_between
-from backflush.services.trigger_facts import OrderFacts, load_order_facts
 from backflush.core.usage import MasterDataError
 from backflush.core.vocabulary import TriggerKind
+from backflush.policies.policy import FlushPolicy, FlushVerdict
+from backflush.services.arguments import choice_arg, decimal_arg, precise_arg, text_arg
+from backflush.services.trigger_facts import OrderFacts, load_order_facts
+from kernel.audit import canonical, sha256
+from kernel.errors import DomainError
 from models import Item, Trigger, WorkOrder
 
 TRIGGER_KINDS = frozenset(TriggerKind)
@@ -64,7 +72,7 @@ def _aware(device_timestamp: datetime | None) -> datetime | None:
     if device_timestamp.tzinfo is None or device_timestamp.utcoffset() is None:
         raise DomainError("TIMEZONE_REQUIRED", "deviceTimestamp must carry a UTC offset (Z or ±hh:mm)",
                           ["input", "deviceTimestamp"])
-    return device_timestamp.astimezone(timezone.utc)
+    return device_timestamp.astimezone(UTC)
 
 
 def stored_trigger(row: Trigger) -> TriggerRequest:

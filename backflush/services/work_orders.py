@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from auth.principal import Principal
-from kernel import audit
 from backflush.services.arguments import decimal_arg, text_arg
 from backflush.services.boms import live_bom
-from kernel.errors import DomainError, NotFound
 from backflush.services.masterdata import item_by_code, location_in_sites, site_by_code
+from kernel import audit
+from kernel.errors import DomainError, NotFound
 from models import Bom, Lot, Site, WorkOrder, WorkOrderOperation
 from models.types import utcnow
 

@@ -1,7 +1,7 @@
 """The one text form that is hashed and signed: sorted-key JSON, Decimals as text, times in UTC."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from backflush.core.digests import canonical_json, sha256
@@ -34,4 +34,4 @@ def utc_text(value: datetime) -> str:
     """
     if value.tzinfo is None or value.utcoffset() is None:
         raise TypeError(f"naive datetime {value.isoformat()} cannot be hashed: it names no instant")
-    return value.astimezone(timezone.utc).isoformat()
+    return value.astimezone(UTC).isoformat()

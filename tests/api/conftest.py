@@ -50,7 +50,7 @@ class Api:
     def __init__(self, client: TestClient, principals: Principals):
         self.client, self.principals, self.token = client, principals, "qa"
 
-    def as_(self, token: str) -> "Api":
+    def as_(self, token: str) -> Api:
         other = Api(self.client, self.principals)
         other.token = token
         return other

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from graphql import (GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType)
+from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType
 
 from api.context import Context
 from api.loaders import Loaders
@@ -112,8 +112,8 @@ def test_a_user_of_site_a_can_neither_see_nor_touch_anything_of_site_b(api, sess
 
 
 def test_an_approval_signature_is_bound_to_the_hash_of_the_bom_canonical_form(api, sessions):
-    from kernel.audit import canonical, sha256
     from backflush.services.boms import bom_content
+    from kernel.audit import canonical, sha256
     from models import Bom, ESignature
     from tests.builders import Plant, line, qa_user
 

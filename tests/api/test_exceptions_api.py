@@ -1,7 +1,6 @@
 """Reversals, returns to stock and closing a work order through GraphQL."""
 from __future__ import annotations
 
-
 from backflush.services.boms import AlternateSpec
 from tests.api.conftest import PASSWORD
 from tests.builders import Plant, line, post, qa_user, trigger

@@ -13,16 +13,15 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select
-
 from starlette.testclient import TestClient
 
 import models
 from api.app import create_app
 from api.ids import encode
+from backflush.services.demo import seed_demo
 from kernel.database import session_factory
 from kernel.settings import Settings
 from tests.api.conftest import Api, Principals
-from backflush.services.demo import seed_demo
 
 INTROSPECTION = """
 { __schema {

@@ -1,7 +1,7 @@
 """QA changes what blocks a flush through GraphQL alone: draft, validate, simulate, approve, in force."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import yaml
 
@@ -74,7 +74,7 @@ def test_qa_blocks_test_devices_on_line_l3_without_a_code_change(api, sessions):
     assert validation["valid"] is True, validation
     assert {t["name"]: t["passed"] for t in validation["tests"]}["a test tablet on L3 is blocked"] is True
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     simulated = api(SIMULATE, id=draft["id"], **{"from": (now - timedelta(days=7)).isoformat(),
                                                  "to": (now + timedelta(minutes=1)).isoformat()})["simulateRuleSet"]
     assert simulated["evaluated"] == 3 and simulated["changed"] == 2

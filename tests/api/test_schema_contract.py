@@ -7,7 +7,8 @@ import pytest
 from graphql import build_schema, find_breaking_changes
 
 from api.permissions import unguarded_root_fields
-from api.schema import build_schema as build_served_schema, printed_schema
+from api.schema import build_schema as build_served_schema
+from api.schema import printed_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = ROOT.parent / "shared" / "contract" / "schema.graphql"

@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.statement_counting import HEADER, StatementCounting
-from kernel.settings import Settings
 from kernel.database import session_factory
+from kernel.settings import Settings
 from tests.api.conftest import Principals
 
 CREATE_SITE = 'mutation { createSite(input: {code: "S1", name: "Site 1"}) { site { code } userErrors { code } } }'

@@ -6,7 +6,6 @@ import pytest
 from starlette.applications import Starlette
 
 from auth.routes import auth_routes
-
 from tests.auth.conftest import AUDIENCE, ISSUER, bearer, given_client
 
 pytestmark = pytest.mark.anyio

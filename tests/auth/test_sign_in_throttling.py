@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC
 
 import httpx
 import pytest
@@ -169,7 +170,7 @@ async def test_one_address_guessing_many_accounts_is_slowed_down_and_others_are_
 def test_twelve_concurrent_wrong_passwords_for_one_account_check_exactly_four(sessions, monkeypatch):
     """Given 12 guesses at once, when they race, then the 3 free failures and the 4th are checked, 8 must wait."""
     import threading
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     import auth.sign_in
     from auth.sign_in import SignInRefused, sign_in
@@ -182,7 +183,7 @@ def test_twelve_concurrent_wrong_passwords_for_one_account_check_exactly_four(se
         time.sleep(0.05)
         return real_verify(password_hash, password)
     monkeypatch.setattr(auth.sign_in, "verify_password", slow_verify)
-    now, start, results = datetime.now(timezone.utc), threading.Barrier(12), []
+    now, start, results = datetime.now(UTC), threading.Barrier(12), []
 
     def attempt(n: int) -> None:
         start.wait()

@@ -10,8 +10,8 @@ from kernel.errors import DomainError
 from models import AuditRecord
 from tests.auth.conftest import bearer, given_user
 from tests.auth.test_admin_and_config import run_cli
-from tests.auth.test_authorization_code import given_app, refresh, signed_in_tokens
 from tests.auth.test_authenticator import rejection
+from tests.auth.test_authorization_code import given_app, refresh, signed_in_tokens
 
 pytestmark = pytest.mark.anyio
 

@@ -8,11 +8,11 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from kernel import audit
 from backflush.services.ledger import check_consistency
 from bench.checks import check_rows_match
 from bench.floor import STATEMENTS_PER_TRIGGER, FloorClient
 from bench.floor_order import FloorUnsupported, load_order
+from kernel import audit
 from tests.builders import Plant, line, post, qa_user, trigger
 from tests.conftest import on_postgres
 
@@ -84,6 +84,6 @@ def test_the_floor_refuses_a_bom_it_cannot_plan(sessions, database_url):
     plant.item("C01", "kg", 3)
     plant.bom("FG", [line(1, "C01", "0.250", scrap_percent="2", scrap_source="bench")])
     order = plant.work_order("FLR-1", "FG", "5")
-    with psycopg.connect(libpq_url(database_url)) as connection:
-        with pytest.raises(FloorUnsupported, match="BOM line 1"):
+    with psycopg.connect(libpq_url(database_url)) as connection, \
+            pytest.raises(FloorUnsupported, match="BOM line 1"):
             load_order(connection, order.id)

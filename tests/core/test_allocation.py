@@ -5,9 +5,21 @@ from decimal import Decimal
 
 import pytest
 
-from backflush.core.plan import (BIN_MISMATCH, CLOCK_SKEW, INSUFFICIENT_STAGED_STOCK, LOT_EXPIRED, LOT_NOT_RELEASED,
-                                 OVER_PRODUCTION, QUANTITY_NEGATIVE, SERIAL_SCAN_REQUIRED, WRONG_OPERATION, BlockReason,
-                            InvalidTrigger, SerialScan, plan_trigger)
+from backflush.core.plan import (
+    BIN_MISMATCH,
+    CLOCK_SKEW,
+    INSUFFICIENT_STAGED_STOCK,
+    LOT_EXPIRED,
+    LOT_NOT_RELEASED,
+    OVER_PRODUCTION,
+    QUANTITY_NEGATIVE,
+    SERIAL_SCAN_REQUIRED,
+    WRONG_OPERATION,
+    BlockReason,
+    InvalidTrigger,
+    SerialScan,
+    plan_trigger,
+)
 from backflush.core.usage import Alternate, Conversion, MissingConversion, PhantomCycle
 from tests.core import InMemoryWorkOrder, bom, item, line, lot, posted_by_component
 

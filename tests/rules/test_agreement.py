@@ -9,7 +9,15 @@ from hypothesis import strategies as st
 
 from rules import default_source, evaluate, load_ruleset
 from rules.vocabulary import (
-    BOOLEAN, DATE, FACT_TYPES, INTEGER, KINDS, NUMBER, ROLES, STRING, STRING_LIST,
+    BOOLEAN,
+    DATE,
+    FACT_TYPES,
+    INTEGER,
+    KINDS,
+    NUMBER,
+    ROLES,
+    STRING,
+    STRING_LIST,
 )
 
 EVERY_OPERATOR = {"rules": [

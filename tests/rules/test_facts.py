@@ -73,9 +73,18 @@ def test_the_wire_form_holds_json_numbers():
 
 
 def test_time_helpers_give_exact_numbers():
-    server = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
+    server = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
     assert clock_skew_seconds(server + dt.timedelta(seconds=121, microseconds=500000), server) == Decimal("121.5")
     assert clock_skew_seconds(server - dt.timedelta(seconds=3), server) == Decimal("-3")
     assert age_hours(server - dt.timedelta(hours=6, minutes=30), now=server) == Decimal("6.500")
     assert days_to_expiry(dt.date(2025, 12, 31), today=dt.date(2026, 1, 1)) == -1
     assert days_to_expiry(None, today=dt.date(2026, 1, 1)) is None
+
+
+def test_the_input_hash_of_a_decision_does_not_change_between_releases():
+    """Recorded decisions carry it: pinned for the bench's three inputs (issue 12 made hashing faster)."""
+    from bench.bench_rules import INPUTS
+    assert [input_hash(normalize_facts(facts)) for facts in INPUTS] == [
+        "06e6916bdefe89258200a49fd9f69886f873e0a0a88947f057adf585022cb6ca",
+        "d70eb721280c88c4aa14ff4641399e6da2d63b3d751082711e1edb3f83d68703",
+        "a3b1256c9d4611952f242b439f1dc452760f56f0ffe47d302a05d59a0e21ba21"]

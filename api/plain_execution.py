@@ -1,0 +1,163 @@
+"""Completing plain object subtrees in one pass (issue 12: a 1,000-lot genealogy tree is ~11,000 fields).
+
+graphql-core completes every field alike: a resolve-info object, a resolver call through strawberry's
+wrapper, an awaitable check, null and error bookkeeping — some 10 µs a field. Most of a big payload
+needs none of it: attributes of objects already shaped in memory (strawberry's basic fields) and
+synchronous, argument-free methods without guards (`Node.id`). For a selection made only of those, this
+execution context reads the values directly, coercing leaves as graphql-core does.
+
+It never decides anything differently: on the first thing it does not handle (a null where the schema
+says non-null, a resolver that raises, an abstract type, a field with a guard, arguments, async, a
+middleware other than the walls, a field the walls would refuse or filter by site, a @defer) it leaves the object to graphql-core, which then produces the result or error it
+always would. Getters are side-effect free, so reading a value twice is harmless.
+"""
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any
+
+from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, Undefined, is_leaf_type
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from api.walls import Walls
+
+BACKREF = "strawberry-definition"  # where strawberry keeps a GraphQL field's StrawberryField
+LEAF, OBJECT, LIST, TYPENAME = range(4)
+
+
+class _NotPlain(Exception):
+    """Hand this object back to graphql-core."""
+
+
+class PlainSubtreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plans: dict[tuple, tuple] = {}
+        self._walls: tuple[Walls, ...] = ()
+
+    def complete_object_value(self, return_type, field_details_list, info, path, result, position_context):
+        middlewares = self.middleware_manager.middlewares if self.middleware_manager is not None else ()
+        # The walls (api/walls.py) are the one middleware it knows: their rule for each field is applied
+        # when the plan is made (below); any other middleware leaves everything to graphql-core.
+        if all(isinstance(middleware, Walls) for middleware in middlewares):
+            self._walls = tuple(middlewares)
+            plan = self._plan(return_type, field_details_list)
+            if plan is not None:
+                try:
+                    return _complete(plan, result, info)
+                except _NotPlain:
+                    pass
+        return super().complete_object_value(return_type, field_details_list, info, path, result, position_context)
+
+    def _plan(self, return_type: GraphQLObjectType, field_details_list) -> tuple | None:
+        """(type, steps) for a selection of plain fields only, else None; memoized like collect_subfields."""
+        key = (return_type, id(field_details_list))
+        if key not in self._plans:
+            self._plans[key] = (field_details_list, self._make_plan(return_type, field_details_list))
+        return self._plans[key][1]
+
+    def _make_plan(self, return_type: GraphQLObjectType, field_details_list) -> tuple | None:
+        grouped, defer_usages, *_ = self.collect_subfields(return_type, field_details_list)
+        if defer_usages:
+            return None
+        steps = []
+        for response_key, details in grouped.items():
+            name = details[0].node.name.value
+            if name == "__typename":
+                steps.append((response_key, None, (TYPENAME, True, return_type.name)))
+                continue
+            field_def = return_type.fields.get(name)
+            if not self._walls_pass_through(return_type.name, name):
+                return None
+            getter = _getter(field_def) if field_def is not None and not field_def.args else None
+            shape = self._shape(field_def.type, details) if getter is not None else None
+            if shape is None:
+                return None
+            steps.append((response_key, getter, shape))
+        return return_type, tuple(steps)
+
+    def _walls_pass_through(self, type_name: str, field_name: str) -> bool:
+        """True where the walls would hand the value through unchanged: no rule for the field, or its scope
+        held and no site filter to apply (the caller sees every site). Else graphql-core and the walls decide."""
+        principal = getattr(self.context_value, "principal", None)
+        for walls in self._walls:
+            rule = walls.rules.get((type_name, field_name))
+            if rule is None:
+                continue
+            if principal is None:
+                return False
+            if rule.grant and not any(principal.has_scope(scope) for scope in rule.grant):
+                return False
+            if rule.sited and "*" not in principal.sites:
+                return False
+        return True
+
+    def _shape(self, graphql_type, details, non_null: bool = False) -> tuple | None:
+        if isinstance(graphql_type, GraphQLNonNull):
+            return self._shape(graphql_type.of_type, details, True)
+        if isinstance(graphql_type, GraphQLList):
+            item = self._shape(graphql_type.of_type, details)
+            return None if item is None else (LIST, non_null, item)
+        if is_leaf_type(graphql_type):
+            return LEAF, non_null, graphql_type.coerce_output_value
+        if isinstance(graphql_type, GraphQLObjectType):
+            plan = self._plan(graphql_type, details)
+            return None if plan is None else (OBJECT, non_null, plan)
+        return None  # interfaces and unions: graphql-core resolves the runtime type
+
+
+def _getter(field_def) -> Callable[[Any], Any] | None:
+    field = field_def.extensions.get(BACKREF) if field_def.extensions else None
+    if field is None or field.permission_classes or field.extensions:
+        return None
+    if getattr(field_def.resolve, "_is_default", False):  # a basic field: strawberry reads the attribute
+        return attrgetter(field.python_name) if field.default_resolver is getattr else None
+    resolver = field.base_resolver
+    if resolver is None or resolver.is_async or resolver.arguments:
+        return None
+    function = resolver.wrapped_func
+    if isinstance(function, (staticmethod, classmethod)) or len(inspect.signature(function).parameters) != 1:
+        return None  # only `def field(self)`: no info, no root, no arguments
+    return function
+
+
+def _complete(plan: tuple, source: Any, info) -> dict[str, Any]:
+    return_type, steps = plan
+    if return_type.is_type_of is not None and return_type.is_type_of(source, info) is not True:
+        raise _NotPlain
+    completed = {}
+    for response_key, getter, shape in steps:
+        if getter is None:  # __typename
+            completed[response_key] = shape[2]
+            continue
+        try:
+            value = getter(source)
+        except Exception:  # noqa: BLE001 — graphql-core turns it into the field's error
+            raise _NotPlain from None
+        completed[response_key] = _value(shape, value, info)
+    return completed
+
+
+def _value(shape: tuple, value: Any, info) -> Any:
+    kind, non_null, inner = shape
+    if value is None:
+        if non_null:
+            raise _NotPlain
+        return None
+    if isinstance(value, Exception):
+        raise _NotPlain
+    if kind == LEAF:
+        try:
+            coerced = inner(value)
+        except Exception:  # noqa: BLE001 — graphql-core reports it at the leaf's own path
+            raise _NotPlain from None
+        if coerced is None or coerced is Undefined:
+            raise _NotPlain
+        return coerced
+    if kind == OBJECT:
+        return _complete(inner, value, info)
+    if not isinstance(value, (list, tuple)):
+        raise _NotPlain
+    return [_value(inner, item, info) for item in value]

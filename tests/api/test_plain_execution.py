@@ -1,0 +1,92 @@
+"""Plain subtrees completed in one pass (api/plain_execution.py) give what graphql-core gives, errors included."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+
+from api.plain_execution import PlainSubtreeExecutionContext
+from api.scalars import SCALAR_MAP
+
+
+@strawberry.interface
+class Named:
+    name: str | None
+
+
+@strawberry.type
+class Part(Named):
+    quantity: Decimal
+    tags: list[str]
+    maybe: Part | None = None
+
+    @strawberry.field
+    def label(self) -> str:
+        return f"{self.name}:{self.quantity}"
+
+    @strawberry.field
+    def needs_info(self, info: strawberry.Info) -> str:
+        return "info"
+
+    @strawberry.field
+    def broken(self) -> str:
+        raise ValueError("broken resolver")
+
+    @strawberry.field
+    def not_a_number(self) -> int:
+        return "seven"  # type: ignore[return-value] — the Int scalar refuses it
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def parts(self) -> list[Part]:
+        return [Part(name="a", quantity=Decimal("1.50"), tags=["x"]),
+                Part(name="b", quantity=Decimal("2"), tags=[], maybe=Part(name="c", quantity=Decimal("0.1"), tags=["y"])),
+                Part(name=None, quantity=Decimal("3"), tags=["z"])]
+
+    @strawberry.field
+    def named(self) -> list[Named]:
+        return self.parts()
+
+
+def schemas():
+    config = StrawberryConfig(scalar_map=SCALAR_MAP)
+    return (strawberry.Schema(query=Query, config=config),
+            strawberry.Schema(query=Query, config=config, execution_context_class=PlainSubtreeExecutionContext))
+
+
+QUERIES = [
+    "{ parts { __typename name quantity tags label maybe { name label maybe { name } } } }",
+    "{ parts { name needsInfo } }",  # a resolver that takes info: graphql-core's path
+    "{ parts { name broken } }",  # a resolver that raises: the same error, at the same path
+    "{ parts { name notANumber } }",  # a leaf the scalar refuses: the same error, at the leaf's path
+    "{ named { name ... on Part { label } } }",  # an interface: graphql-core resolves the type
+    "{ parts { ...F } } fragment F on Part { name alias: label skipped: quantity @skip(if: true) }",
+]
+
+
+def test_every_query_gives_the_same_data_and_errors_either_way():
+    generic, plain = schemas()
+    for query in QUERIES:
+        expected, got = generic.execute_sync(query), plain.execute_sync(query)
+        assert got.data == expected.data, query
+        assert [(e.message, e.path) for e in got.errors or []] == [(e.message, e.path) for e in expected.errors or []]
+
+
+def test_a_null_where_the_schema_says_non_null_is_the_same_error():
+    generic, plain = schemas()
+
+    @strawberry.type
+    class Strict:
+        @strawberry.field
+        def parts(self) -> list[Part]:
+            return [Part(name="a", quantity=None, tags=["x"])]  # type: ignore[arg-type]
+
+    for schema in (strawberry.Schema(query=Strict), strawberry.Schema(
+            query=Strict, execution_context_class=PlainSubtreeExecutionContext)):
+        result = schema.execute_sync("{ parts { name quantity } }")
+        assert result.data is None
+        assert [(e.message, e.path) for e in result.errors] == [
+            ("Cannot return null for non-nullable field Part.quantity.", ["parts", 0, "quantity"])]
