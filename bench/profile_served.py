@@ -29,7 +29,7 @@ def serve(argv: list[str]) -> int:
     from sqlalchemy.engine import Engine
 
     out, log_path = argv[0], os.environ.get(SQL_LOG)
-    log = open(log_path, "w") if log_path else None
+    log = open(log_path, "w") if log_path else None  # noqa: SIM115 — written until the process ends
     if log:
         @event.listens_for(Engine, "before_cursor_execute")
         def _log(_conn, _cursor, statement, parameters, _context, executemany):

@@ -14,8 +14,9 @@ from backflush.core.allocation import Binding
 from backflush.core.plan import OperationTotals, WorkOrderFacts
 from backflush.core.vocabulary import TriggerOutcome
 from backflush.services.boms import live_bom
-from backflush.services.released_facts import ItemFacts, OperationFacts, bom_facts, bound_bom, item_facts, operations as order_operations
 from backflush.services.conversions import conversions_in_force, planner_conversions
+from backflush.services.released_facts import ItemFacts, OperationFacts, bom_facts, bound_bom, item_facts
+from backflush.services.released_facts import operations as order_operations
 from models import Item, LedgerEntry, Location, Lot, Serial, StagedLot, Trigger, UomConversion, WorkOrder
 
 ISSUE_KINDS = ("BACKFLUSH_ISSUE", "SCAN_ISSUE", "FORWARD_ISSUE")
