@@ -1,14 +1,12 @@
 """Issue 12: a document the server has validated once is not validated again (a line sends one mutation all day)."""
-from strawberry.extensions.validation_cache import _get_validate_cache
-
-from api.schema import VALIDATED_DOCUMENTS
+from api.schema import validated
 
 QUERY = "query { items(first: 1) { edges { node { code } } } }"
 INVALID = "query { items(first: 1) { edges { node { noSuchField } } } }"
 
 
 def test_the_same_document_is_validated_once_and_its_errors_still_come_back(api):
-    cache = _get_validate_cache(VALIDATED_DOCUMENTS)
+    cache = validated
     api(QUERY)
     before = cache.cache_info()
     api(QUERY)
