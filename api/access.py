@@ -93,7 +93,17 @@ ACCESS: dict[str, dict[frozenset, str]] = {
                                  "checkpointsVerifiable"},
     "AuditBreak": {AUDIT: "kind siteCode chainSeq seq detail"},
     "BackflushMetrics": {REPORTS: "triggers blocked reversed exceptionRate meanTimeToCorrectionSeconds "
-                                  "genealogyCompleteness returnToStockCompliance"},
+                                  "genealogyCompleteness returnToStockCompliance usageVarianceByWorkCenter"},
+    "WorkCenterVariance": {REPORTS: "workCenter component standardQuantity actualQuantity usageVariance "
+                                    "variancePercent"},
+    "ControlSignal": {REPORTS: "item workOrder usagePerUnit mean sigma lowerLimit upperLimit sampleSize"},
+    "SupplierVariance": {REPORTS: "supplier item lots standardQuantity actualQuantity usageVariance variancePercent"},
+    # the evidence pack is the auditor's; what it nests keeps its own grants
+    "EvidencePack": {AUDIT: "workOrder bom conversions labels triggers decisions genealogy reversals deviations "
+                            "variances auditTrail auditVerification htmlUrl jsonUrl sha256 genealogySvgUrl"},
+    # quality records: labels and nonconformances
+    "LabelVersion": {PLANT: "id version status content approvedAt signatures"},
+    "Ncmr": {PLANT: "id number status description disposition openedAt dispositionedAt lot signatures"},
     # structure
     "PageInfo": {STRUCTURE: "hasNextPage hasPreviousPage startCursor endCursor"},
     "WorkOrderConnection": {STRUCTURE: "edges pageInfo"}, "WorkOrderEdge": {STRUCTURE: "node cursor"},
@@ -109,6 +119,7 @@ ACCESS: dict[str, dict[frozenset, str]] = {
     "TriggerPayload": {STRUCTURE: "trigger replayed userErrors"}, "PostingPayload": {STRUCTURE: "posting userErrors"},
     "RuleSetPayload": {STRUCTURE: "ruleSet validation userErrors"},
     "DeviationPayload": {STRUCTURE: "deviation userErrors"}, "ReversalPayload": {STRUCTURE: "reversal userErrors"},
+    "LabelVersionPayload": {STRUCTURE: "labelVersion userErrors"}, "NcmrPayload": {STRUCTURE: "ncmr userErrors"},
 }
 
 # The attribute of a resolved object that names its site (a site's own pk for a Site); None on a

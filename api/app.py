@@ -20,6 +20,7 @@ from strawberry.types.unset import UNSET
 
 from api.context import Context
 from api.cors import open_to_browser_apps
+from api.evidence_routes import evidence_routes
 from api.graphiql import graphiql_assets, graphiql_page
 from api.http_limits import BodySizeLimit, RateLimit
 from api.loaders import Loaders
@@ -129,9 +130,10 @@ def create_app(settings: Settings | None = None, *, authenticate: Authenticate |
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "reachable"})
 
-    guarded = Guard(graphql_app, authenticate, RateLimit(settings.rate_limit, settings.rate_limit_storage))
+    rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage)
+    guarded = Guard(graphql_app, authenticate, rate_limit)
     routes += [Route("/healthz", healthz), Route("/graphql", guarded, methods=["GET", "POST"]),
-               WebSocketRoute("/graphql", guarded)]
+               WebSocketRoute("/graphql", guarded), *evidence_routes(sessions, settings, authenticate, rate_limit)]
     if settings.graphiql:
         routes.append(graphiql_assets())
     routes += metrics_routes(settings.metrics_token, sessions)

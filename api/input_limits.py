@@ -74,6 +74,9 @@ TEXT_LIMITS: dict[str, Text] = {
     "RuleSetDraftInput.name": column(models.RuleSet, "name"),
     "RuleSetDraftInput.siteCode": column(models.Site, "code"),
     "CloseDeviationInput.rootCause": Text(4000, multiline=True),  # as the service allows
+    "CreateLabelVersionInput.content": column(models.LabelVersion, "content", multiline=True),
+    "OpenNcmrInput.description": column(models.Ncmr, "description", multiline=True),
+    "DispositionNcmrInput.reason": REASON,
     "CloseDeviationInput.capaReference": column(models.Deviation, "capa_reference"),
     "RequestReversalInput.reasonCode": column(models.Reversal, "reason_code"),
     "RequestReversalInput.comment": NOTE,

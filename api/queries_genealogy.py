@@ -52,8 +52,11 @@ def visible_tree(session: Session, principal: Principal, *, lot_pk: int | None, 
 def shaped_tree(session: Session, principal: Principal, **walk) -> GenealogyTree | None:
     """The tree with every lot and work order it names, read in the same session: set-based, not per edge."""
     tree = visible_tree(session, principal, **walk)
-    if tree is None:
-        return None
+    return None if tree is None else shape(session, tree)
+
+
+def shape(session: Session, tree: genealogy.Tree) -> GenealogyTree:
+    """The wire tree of `tree`, every lot and work order it names read at once."""
     lot_ids = {tree.root_lot_id, *tree.lot_ids, *(e.from_lot_id for e in tree.edges), *(e.to_lot_id for e in tree.edges)}
     lots = {row.id: Lot.from_row(row) for row in _rows_in(session, select(*LOT_COLUMNS), models.Lot.id, lot_ids)}
     orders = {row.id: WorkOrder.from_row(row) for row in _rows_in(

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from api.permissions import guarded
+from api.types.masterdata import Item
 from backflush.reads.metrics import backflush_metrics
 
 
@@ -23,6 +24,24 @@ class BackflushMetrics:
         description="% of produced output lots whose every BACKFLUSH/SCAN_ISSUE line links a component lot")
     return_to_stock_compliance: Decimal | None = strawberry.field(
         description="% of orders closed in the period whose residuals were all returned with scans")
+    usage_variance_by_work_center: list[WorkCenterVariance] = strawberry.field(
+        description="Usage variance of the orders closed in the period, per work center and component")
+
+
+@strawberry.type
+class WorkCenterVariance:
+    work_center: str | None = strawberry.field(description="Null where the consuming operation names none")
+    component: Item
+    standard_quantity: Decimal
+    actual_quantity: Decimal
+    usage_variance: Decimal
+    variance_percent: Decimal | None
+
+    @classmethod
+    def from_row(cls, row) -> "WorkCenterVariance":
+        return cls(work_center=row.work_center, component=Item.from_row(row.item), standard_quantity=row.standard_quantity,
+                   actual_quantity=row.actual_quantity, usage_variance=row.usage_variance,
+                   variance_percent=row.variance_percent)
 
 
 @strawberry.type
@@ -33,4 +52,5 @@ class MetricsQueries:
         to: datetime | None = None,
     ) -> BackflushMetrics:
         metrics = await info.context.read(lambda s: backflush_metrics(s, info.context.principal, since=from_, until=to))
-        return BackflushMetrics(**metrics.__dict__)
+        by_work_center = [WorkCenterVariance.from_row(row) for row in metrics.usage_variance_by_work_center]
+        return BackflushMetrics(**{**metrics.__dict__, "usage_variance_by_work_center": by_work_center})

@@ -15,6 +15,7 @@ from api.errors import CodedMaskErrors, should_mask
 from api.mutations.exceptions import ExceptionMutations
 from api.mutations.inventory import InventoryMutations
 from api.mutations.masterdata import MasterDataMutations
+from api.mutations.quality import QualityMutations
 from api.mutations.rules import RuleMutations, RuleQueries
 from api.mutations.triggers import TriggerMutations, TriggerQueries
 from api.operation_timing import OperationTiming
@@ -23,6 +24,7 @@ from api.plain_execution import PlainSubtreeExecutionContext
 from api.queries import CoreQueries
 from api.queries_discovery import DiscoveryQueries
 from api.queries_genealogy import GenealogyQueries
+from api.queries_insight import InsightQueries
 from api.queries_metrics import MetricsQueries
 from api.query_limits import limit_code, limit_extensions
 from api.scalars import SCALAR_MAP
@@ -32,9 +34,9 @@ from api.walls import Walls, plan
 from kernel.settings import Settings
 
 Query = merge_types("Query", (CoreQueries, DiscoveryQueries, TriggerQueries, GenealogyQueries, MetricsQueries,
-                              RuleQueries))
+                              RuleQueries, InsightQueries))
 Mutation = merge_types("Mutation", (MasterDataMutations, InventoryMutations, TriggerMutations, RuleMutations,
-                                  ExceptionMutations))
+                                  ExceptionMutations, QualityMutations))
 
 # Concrete Node types must be listed: `node(id:)` returns the interface only.
 NODE_TYPES = [masterdata.Site, masterdata.Location, masterdata.Item, masterdata.UomConversion, masterdata.Bom,

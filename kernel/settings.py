@@ -43,8 +43,15 @@ class Settings:
     log_level: str = "INFO"
     # Diagnostics for the benchmark: each response reports the SQL its request sent (api/statement_counting.py).
     count_statements: bool = False
+    # Control limits (SPEC §9): how many earlier closed orders an order's usage is judged against.
+    control_min_sample: int = 8
+    control_max_sample: int = 20
     # Tokens, keys and trusted identity providers (BACKFLUSH_AUTH_*, *_TOKEN_*, BACKFLUSH_SIGNING_ALG, …).
     auth: AuthConfig = field(default_factory=AuthConfig, repr=False)
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.control_min_sample <= self.control_max_sample:  # refused at start, not at the first query
+            raise ValueError("BACKFLUSH_CONTROL_MIN_SAMPLE must be ≥ 2 and ≤ BACKFLUSH_CONTROL_MAX_SAMPLE")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -71,6 +78,8 @@ class Settings:
             log_format=env.get("BACKFLUSH_LOG_FORMAT", "json").strip().lower(),
             log_level=env.get("BACKFLUSH_LOG_LEVEL", "INFO").strip().upper(),
             count_statements=_flag(env.get("BACKFLUSH_COUNT_STATEMENTS", "false")),
+            control_min_sample=int(env.get("BACKFLUSH_CONTROL_MIN_SAMPLE", cls.control_min_sample)),
+            control_max_sample=int(env.get("BACKFLUSH_CONTROL_MAX_SAMPLE", cls.control_max_sample)),
             auth=AuthConfig.from_env(env),
         )
 

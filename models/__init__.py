@@ -23,13 +23,15 @@ from models.production import (
     WorkOrder,
     WorkOrderOperation,
 )
+from models.quality import LabelVersion, Ncmr
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "AccountLock", "AuditCheckpoint", "AuditRecord", "AuthorizationCode", "Balance", "Bom", "BomAlternate", "BomLine",
     "ComponentVariance",
-    "Deviation", "ESignature", "GenealogyEdge", "Item", "LedgerEntry", "Location", "Lot", "OAuthClient",
+    "Deviation", "ESignature", "GenealogyEdge", "Item", "LabelVersion", "LedgerEntry", "Location", "Lot", "Ncmr",
+    "OAuthClient",
     "RefreshToken", "Reversal", "RuleDecision", "RuleSet", "Serial", "SignatureFailure", "SignInFailure", "SigningKey",
     "Site", "StagedLot", "Trigger", "TriggerAttempt", "UomConversion", "User", "WorkOrder", "WorkOrderOperation", "metadata",
 ]

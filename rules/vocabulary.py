@@ -156,6 +156,19 @@ FACT_TYPES: dict[str, FactType] = {t.name: t for t in (
         ("variance_value", NUMBER, 1.55, "usage variance × standard cost"),
     ),
     _fact_type(
+        "control_signal", "The order being closed used a component outside its control limits "
+        "(mean ± 3σ of usage per good unit over the previous closed orders of the product; DEVIATION decisions).",
+        _WO, _ITEM,
+        ("component_code", STRING, "RM-200", "Component item code"),
+        ("usage_per_unit", NUMBER, 1.25, "Net issued quantity per good unit, in the component's base UOM"),
+        ("mean", NUMBER, 1.05, "Mean usage per unit of the reference orders"),
+        ("sigma", NUMBER, 0.05, "Population standard deviation of the reference orders"),
+        ("lower_limit", NUMBER, 0.9, "mean − 3σ"),
+        ("upper_limit", NUMBER, 1.2, "mean + 3σ"),
+        ("sample_size", INTEGER, 20, "How many earlier closed orders the limits come from"),
+        ("direction", STRING, "ABOVE", "Which limit was crossed", ("ABOVE", "BELOW")),
+    ),
+    _fact_type(
         "reversal", "A requested reversal of a posted trigger.",
         _WO, _ITEM,
         ("trigger_kind", STRING, "OPERATION_COMPLETE", "Kind of the reversed trigger", TRIGGER_KINDS),
@@ -191,7 +204,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("ELIGIBILITY", "Which staged lots a backflush may draw.", ("candidate_lot",), ("exclude",)),
     Kind("BLOCKING", "Whether a trigger may post at all.", ("trigger", "requirement"), ("block",)),
     Kind("DEVIATION", "Which events open deviations.",
-         ("blocked_flush", "close_variance", "reversal"), ("open_deviation",)),
+         ("blocked_flush", "close_variance", "control_signal", "reversal"), ("open_deviation",)),
     Kind("REVERSAL_SIGNATURE", "Who must sign a reversal.", ("reversal",), ("require_signatures",)),
 )}
 

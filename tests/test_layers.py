@@ -1,7 +1,7 @@
 """The folders are the architecture: imports run one way, down the layers, and never in a circle.
 
 models < kernel < auth, rules < backflush.reads < backflush.governance < backflush.policies
-< backflush.services < api; backflush.core is pure (standard library and itself only), so any layer may
+< backflush.insight, backflush.quality < backflush.services < api; backflush.core is pure (standard library and itself only), so any layer may
 use it. A file may import a file of its own folder; folders of one rank do not import each other.
 An import counts wherever it stands, inside a function or under TYPE_CHECKING alike.
 """
@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 TOP_PACKAGES = ("api", "auth", "backflush", "kernel", "models", "rules")
 RANKS = {
     "models": 0, "kernel": 1, "auth": 2, "rules": 2,
-    "backflush.reads": 3, "backflush.governance": 4, "backflush.policies": 5, "backflush.services": 6,
-    "backflush": 6, "api": 7,
+    "backflush.reads": 3, "backflush.governance": 4, "backflush.policies": 5,
+    "backflush.insight": 6, "backflush.quality": 6,  # reports and quality gates the services consult
+    "backflush.services": 7, "backflush": 7, "api": 8,
 }
 CORE = "backflush.core"
 

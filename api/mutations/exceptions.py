@@ -15,6 +15,7 @@ from api.types.enums import ResidualDisposition
 from api.types.exceptions import Reversal
 from api.types.inventory import StagedLot
 from api.types.work_orders import WorkOrder
+from backflush.insight.control_limits import window_of
 from backflush.policies.rules_exception_policy import RulesClosePolicy, RulesReversalPolicy
 from backflush.services import closing, returns, reversals
 
@@ -119,5 +120,6 @@ class ExceptionMutations:
         policy = RulesClosePolicy()
         residuals = [_residual(r) for r in input.residuals or []]
         row, errors = await info.context.execute(lambda s, p: closing.close_work_order(
-            s, p, work_order_id=pk_of(input.work_order_id, "WorkOrder"), residuals=residuals, policy=policy))
+            s, p, work_order_id=pk_of(input.work_order_id, "WorkOrder"), residuals=residuals, policy=policy,
+            control_window=window_of(info.context.settings)))
         return WorkOrderPayload(work_order=row and WorkOrder.from_row(row), user_errors=user_errors(errors))

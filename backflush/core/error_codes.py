@@ -84,6 +84,10 @@ class ErrorCode(StrEnum):
     TOO_MANY_SERIALS = 'TOO_MANY_SERIALS', INPUT, 'more serial scans for a line than the units it posts'
     LOCATION_NOT_RECEIVABLE = 'LOCATION_NOT_RECEIVABLE', INPUT, 'goods are received into a STOCK bin only'
     LOT_AT_OTHER_SITE = 'LOT_AT_OTHER_SITE', INPUT, 'the lot belongs to another site'
+    LABEL_NOT_DRAFT = 'LABEL_NOT_DRAFT', INPUT, 'only a DRAFT label version can be approved'
+    LOT_UNDER_NCMR = 'LOT_UNDER_NCMR', INPUT, 'the lot has an open NCMR: it cannot be used or re-statused until QA dispositions it'
+    NCMR_ALREADY_OPEN = 'NCMR_ALREADY_OPEN', INPUT, 'the lot already has an open NCMR'
+    NCMR_NOT_OPEN = 'NCMR_NOT_OPEN', INPUT, 'the NCMR is already dispositioned'
     LOCATION_AT_OTHER_SITE = 'LOCATION_AT_OTHER_SITE', INPUT, 'the location belongs to another site'
     SITE_CODE_RESERVED = 'SITE_CODE_RESERVED', INPUT, 'the site code is reserved (*, ALL, GLOBAL, …): grants read it as every site or none'
     SITE_CODE_INVALID = 'SITE_CODE_INVALID', INPUT, "a site code is 1 to 40 upper-case letters and digits, with '-', '_' or '.' between them"
@@ -195,6 +199,7 @@ class ErrorCode(StrEnum):
         'only unreleased lots are staged for the line (also refuses a scan issue; an ELIGIBILITY exclusion code)')
     SERIAL_SCAN_REQUIRED = 'SERIAL_SCAN_REQUIRED', BLOCK, 'a serialized line needs one matching serial scan per unit'
     CLOCK_SKEW = 'CLOCK_SKEW', BLOCK, 'the device clock was off server time by more than the limit when it reported'
+    LABEL_NOT_APPROVED = 'LABEL_NOT_APPROVED', BLOCK, 'no label approval, no packout: the order has no QA-approved label version'
     OPERATION_AHEAD = (
         'OPERATION_AHEAD', BLOCK,
         'an operation would run ahead of its predecessor beyond the over-production allowance')

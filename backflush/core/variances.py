@@ -101,6 +101,11 @@ def variance_percent(usage: Decimal, standard: Decimal) -> Decimal | None:
     return WIDE.divide(usage * 100, standard).quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP, context=WIDE)
 
 
+def report_round(value: Fraction, precision: int) -> Decimal:
+    """A reported figure, rounded once to `precision` places, half up."""
+    return _round(value, precision)
+
+
 def _round(value: Fraction, precision: int) -> Decimal:
     # Reported figures round half up whatever the item's stock rounding: a variance is not a draw.
     exact = WIDE.divide(Decimal(value.numerator), Decimal(value.denominator))

@@ -53,8 +53,9 @@ class ClosePolicy(Protocol):
     def prepare(self, session, *, work_order, at) -> None:
         """Called once per decision, inside the command's transaction."""
 
-    def variance_deviations(self, close_variance_facts: list[dict]) -> list[DeviationRequest]:
-        """The deviations that the variances booked at close open."""
+    def variance_deviations(self, close_variance_facts: list[dict],
+                            control_signal_facts: list[dict] = ()) -> list[DeviationRequest]:
+        """The deviations that the variances booked at close, and the control signals they raise, open."""
 
 
 class BuiltinReversalPolicy:
@@ -86,7 +87,9 @@ class BuiltinClosePolicy:
     def prepare(self, session, *, work_order, at) -> None:
         return None
 
-    def variance_deviations(self, close_variance_facts: list[dict]) -> list[DeviationRequest]:
+    def variance_deviations(self, close_variance_facts: list[dict],
+                            control_signal_facts: list[dict] = ()) -> list[DeviationRequest]:
+        # The SPEC §6 defaults open nothing on a control signal: QA decides that in a rule set.
         return [DeviationRequest(category="USAGE_VARIANCE", severity="MEDIUM",
                                  reason_code=f"USAGE_VARIANCE_{fact['component_code']}"[:REASON_CODE_LENGTH])
                 for fact in close_variance_facts

@@ -20,6 +20,7 @@ from backflush.policies.reversal_policy import (
 from backflush.policies.rules_policy import evaluate_version, record_of
 from backflush.reads.rule_sets import active_rule_set
 from models import WorkOrder
+from rules.facts import parse_ref
 
 
 class _RuleBacked:
@@ -65,17 +66,24 @@ def essential(requirements: list[SignatureRequirement]) -> list[SignatureRequire
 class RulesClosePolicy(_RuleBacked):
     kind = "DEVIATION"
 
-    def variance_deviations(self, close_variance_facts: list[dict]) -> list[DeviationRequest]:
+    def variance_deviations(self, close_variance_facts: list[dict],
+                            control_signal_facts: list[dict] = ()) -> list[DeviationRequest]:
         if self.rule_set is None:
-            return BuiltinClosePolicy().variance_deviations(close_variance_facts)
-        if not close_variance_facts:
+            return BuiltinClosePolicy().variance_deviations(close_variance_facts, control_signal_facts)
+        facts = {name: [{k: v for k, v in fact.items() if v is not None} for fact in given]
+                 for name, given in (("close_variance", close_variance_facts),
+                                     ("control_signal", control_signal_facts)) if given}
+        if not facts:
             return []
-        facts = [{k: v for k, v in fact.items() if v is not None} for fact in close_variance_facts]
-        decision = self._decide({"close_variance": facts})
+        decision = self._decide(facts)
         opened = []
         for request in decision.deviations:
             for ref in request.facts:
-                index = int(ref.rsplit("[", 1)[1].rstrip("]"))
-                code = f"USAGE_VARIANCE_{facts[index]['component_code']}"[:REASON_CODE_LENGTH]
+                fact_type, index = parse_ref(ref)
+                prefix = _REASON_PREFIX[fact_type]
+                code = f"{prefix}_{facts[fact_type][index]['component_code']}"[:REASON_CODE_LENGTH]
                 opened.append(DeviationRequest(category=request.category, severity=request.severity, reason_code=code))
         return opened
+
+
+_REASON_PREFIX = {"close_variance": "USAGE_VARIANCE", "control_signal": "CONTROL_SIGNAL"}

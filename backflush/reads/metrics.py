@@ -12,6 +12,7 @@ from auth.principal import Principal
 from backflush.core.quantity import seconds_between
 from backflush.reads.genealogy import genealogy_completeness
 from backflush.reads.records import visible_site_ids
+from backflush.reads.work_center_variance import WorkCenterVariance, work_center_variances
 from models import LedgerEntry, Trigger, WorkOrder
 
 PERCENT = Decimal("0.01")
@@ -26,6 +27,7 @@ class Metrics:
     mean_time_to_correction_seconds: Decimal | None
     genealogy_completeness: Decimal
     return_to_stock_compliance: Decimal | None
+    usage_variance_by_work_center: list[WorkCenterVariance]
 
 
 def backflush_metrics(session: Session, principal: Principal, *, since: datetime | None,
@@ -50,11 +52,22 @@ def backflush_metrics(session: Session, principal: Principal, *, since: datetime
         if corrections else None,
         genealogy_completeness=genealogy_completeness(session, site_ids=site_ids),
         return_to_stock_compliance=_return_compliance(session, site_ids, since, until),
+        usage_variance_by_work_center=work_center_variances(
+            session, _closed_orders(site_ids, since, until).scalar_subquery()),
     )
 
 
 def _return_compliance(session: Session, site_ids, since, until) -> Decimal | None:
     """% of orders closed in the period whose residuals all went back to stock (with scans), none scrapped."""
+    closed = set(session.scalars(_closed_orders(site_ids, since, until)))
+    if not closed:
+        return None
+    scrapped = set(session.scalars(select(LedgerEntry.work_order_id).where(
+        LedgerEntry.work_order_id.in_(closed), LedgerEntry.kind == "SCRAP")))
+    return _percent(len(closed - scrapped), len(closed))
+
+
+def _closed_orders(site_ids, since, until):
     statement = select(WorkOrder.id).where(WorkOrder.status == "CLOSED")
     if site_ids is not None:
         statement = statement.where(WorkOrder.site_id.in_(site_ids))
@@ -62,12 +75,7 @@ def _return_compliance(session: Session, site_ids, since, until) -> Decimal | No
         statement = statement.where(WorkOrder.closed_at >= since)
     if until is not None:
         statement = statement.where(WorkOrder.closed_at < until)
-    closed = set(session.scalars(statement))
-    if not closed:
-        return None
-    scrapped = set(session.scalars(select(LedgerEntry.work_order_id).where(
-        LedgerEntry.work_order_id.in_(closed), LedgerEntry.kind == "SCRAP")))
-    return _percent(len(closed - scrapped), len(closed))
+    return statement
 
 
 def _percent(part: int, whole: int) -> Decimal | None:

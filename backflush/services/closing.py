@@ -19,6 +19,8 @@ from auth.principal import Principal
 from backflush.core import usage
 from backflush.core.plan import OperationTotals
 from backflush.core.variances import AlternateTerms, LineTerms, VarianceRow, component_variances
+from backflush.insight.control_limits import DEFAULT_WINDOW, ControlWindow
+from backflush.insight.signals import closing_order_signals, signal_fact
 from backflush.policies.reversal_policy import ClosePolicy, store_decisions
 from backflush.policies.rules_exception_policy import RulesClosePolicy
 from backflush.services.arguments import choice_arg, text_arg
@@ -47,7 +49,8 @@ class ResidualSpec:
 
 
 def close_work_order(session: Session, principal: Principal, *, work_order_id: int | None,
-                     residuals: Sequence[ResidualSpec] = (), policy: ClosePolicy | None = None) -> WorkOrder:
+                     residuals: Sequence[ResidualSpec] = (), policy: ClosePolicy | None = None,
+                     control_window: ControlWindow = DEFAULT_WINDOW) -> WorkOrder:
     work_order = work_order_in_sites(session, principal, work_order_id, lock=True)
     require_open(work_order)
     before = {"status": work_order.status}
@@ -56,7 +59,8 @@ def close_work_order(session: Session, principal: Principal, *, work_order_id: i
         _resolve(session, principal, work_order, spec, index)
     _require_residuals_resolved(session, work_order)
     rows = book_variances(session, work_order)
-    opened = _open_deviations(session, principal, work_order, rows, policy or RulesClosePolicy())
+    signals = control_signal_facts(session, work_order, control_window)
+    opened = _open_deviations(session, principal, work_order, rows, signals, policy or RulesClosePolicy())
     work_order.status, work_order.closed_at = "CLOSED", utcnow()
     audit.record(session, actor=principal.subject, action="work_order.closed", entity_type="work_order",
                  entity_id=work_order.id, before=before,
@@ -198,11 +202,18 @@ def close_variance_facts(session: Session, work_order: WorkOrder, rows: list[Com
     return facts
 
 
+def control_signal_facts(session: Session, work_order: WorkOrder, window: ControlWindow) -> list[dict]:
+    """The `control_signal` facts of the order being closed: its variances are booked, so its usage is known."""
+    product = session.get(Item, work_order.item_id)
+    return [signal_fact(work_order, product, component, signal)
+            for component, signal in closing_order_signals(session, work_order, window)]
+
+
 def _open_deviations(session: Session, principal: Principal, work_order: WorkOrder, rows: list[ComponentVariance],
-                     policy: ClosePolicy) -> list[str]:
+                     signals: list[dict], policy: ClosePolicy) -> list[str]:
     opened = []
     policy.prepare(session, work_order=work_order, at=utcnow())
-    requests = policy.variance_deviations(close_variance_facts(session, work_order, rows))
+    requests = policy.variance_deviations(close_variance_facts(session, work_order, rows), signals)
     store_decisions(session, policy, work_order_id=work_order.id)
     for request in requests:
         deviation = open_or_attach(session, principal, site_id=work_order.site_id, work_order_id=work_order.id,

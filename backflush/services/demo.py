@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from auth.principal import SYSTEM, Principal
 from backflush.governance.change_control import settle
-from backflush.services import boms, masterdata, receiving, staging, work_orders
+from backflush.services import boms, labels, masterdata, receiving, staging, work_orders
 from backflush.services.commands import command
+from kernel import audit
 from models import Site, UomConversion
 from models.types import utcnow
 
@@ -81,6 +82,7 @@ def _plant(session: Session, principal: Principal) -> None:
     order = work_orders.create_work_order(session, principal, spec)
     work_orders.release_work_order(session, principal, work_order_id=order.id, output_lot_number="FG-24-0001")
     _stage(session, principal, order, lots=lots, stock=locations["STOCK"])
+    _approved_label(session, principal, order.id)
 
 
 def _stage(session: Session, principal: Principal, order, *, lots: dict, stock) -> None:
@@ -88,6 +90,16 @@ def _stage(session: Session, principal: Principal, order, *, lots: dict, stock) 
         staging.stage_lot(session, principal, staging.StageRequest(
             work_order_id=order.id, lot_id=lots[lot_number].id, from_location_id=stock.id, quantity=quantity,
             scanned_lot_number=lot_number))
+
+
+def _approved_label(session: Session, principal: Principal, work_order_id: int) -> None:
+    """So the demo can pack out; a real label is approved by QA's e-signature (backflush/quality/labels.py)."""
+    label = labels.create_label_version(session, principal, work_order_id=work_order_id,
+                                        content="Ibuprofen 200 mg, 30 tablets. Lot {lot}, EXP {expiry}. Artwork ART-IBU-30 rev C")
+    label.status, label.approved_at = "APPROVED", utcnow()
+    audit.record(session, actor=principal.subject, action="label.approved", entity_type="label_version",
+                 entity_id=label.id, before={"status": "DRAFT"}, after={"status": "APPROVED"},
+                 reason="demo plant: approved by the system account, not by a person")
 
 
 def _approved_without_signature(session: Session, principal: Principal, record, record_type: str) -> None:

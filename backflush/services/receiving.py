@@ -11,6 +11,7 @@ from auth.principal import Principal
 from backflush.core import usage
 from backflush.governance import lot_disposition
 from backflush.governance.signatures import SignatureRequest, sign
+from backflush.quality.gates import require_no_open_ncmr
 from backflush.services.arguments import choice_arg, decimal_arg, precise_arg, text_arg
 from backflush.services.conversions import conversions_in_force, planner_conversions
 from backflush.services.ledger import Movement, move
@@ -145,6 +146,7 @@ def set_lot_status(session: Session, principal: Principal, *, lot_id: int, statu
     lot = lot_in_sites(session, principal, lot_id, lock=True)
     choice_arg(status, "status", LOT_STATUSES)
     reason = text_arg(reason, "reason", max_length=500, multiline=True)
+    require_no_open_ncmr(session, lot)
     transition = lot_disposition.authorize(lot.status, status, principal_kind=principal.kind, roles=principal.roles,
                                            meaning=signature.meaning if signature else None)
     before = {"status": lot.status}

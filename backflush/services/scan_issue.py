@@ -10,6 +10,7 @@ from auth.principal import Principal
 from backflush.core.allocation import Binding
 from backflush.policies.policy import FlushVerdict
 from backflush.policies.rules_policy import RulesFlushPolicy
+from backflush.quality.gates import require_no_open_ncmr
 from backflush.services.arguments import decimal_arg, precise_arg
 from backflush.services.ledger import Movement, lock_balances, move
 from backflush.services.receiving import lot_in_sites
@@ -84,6 +85,7 @@ def _usable_bindings(session: Session, *, work_order, lot: Lot, item: Item, rewo
     The nonconforming lot a rework order consumes is exempt from its status and from QA's lot rules:
     consuming it is what the rework is for. It is still staged and still within its expiry.
     """
+    require_no_open_ncmr(session, lot)
     if lot.status != "RELEASED" and not reworked:
         raise DomainError("LOT_NOT_RELEASED", f"lot {lot.lot_number} is {lot.status}", ["input", "lotId"])
     if lot.expires_on is not None and lot.expires_on < at.date():

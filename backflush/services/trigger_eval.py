@@ -4,7 +4,7 @@ Shared by postTrigger, retryTrigger and previewTrigger, so a preview answers exa
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -24,6 +24,7 @@ from backflush.core.quantity import seconds_between
 from backflush.core.usage import MasterDataError
 from backflush.core.vocabulary import TriggerKind
 from backflush.policies.policy import FlushPolicy, FlushVerdict
+from backflush.quality.gates import label_block_reason
 from backflush.services.arguments import choice_arg, decimal_arg, precise_arg, text_arg
 from backflush.services.trigger_facts import OrderFacts, load_order_facts
 from kernel.audit import canonical, sha256
@@ -156,4 +157,7 @@ def evaluate(session: Session, *, work_order: WorkOrder, trigger: TriggerRequest
         reason = BlockReason(code=broken.code, message=broken.message)
         plan = TriggerPlan(operation_seq=trigger.operation_seq or max(facts.work_order.operation_seqs),
                            units=Decimal(0), draws=(), block_reasons=(reason,), requirements=())
+    label = label_block_reason(session, work_order, trigger.kind)
+    if label is not None:  # a gate no rule set can switch off
+        plan = replace(plan, block_reasons=(*plan.block_reasons, label))
     return Evaluation(plan=plan, facts=facts, verdict=verdict, skew=skew)

@@ -16,7 +16,20 @@ from sqlalchemy.orm import Session
 
 from kernel.audit.canonical import canonical, sha256
 from kernel.request_context import request_id
-from models import AuditRecord, Deviation, LedgerEntry, Location, Lot, Reversal, RuleSet, StagedLot, Trigger, WorkOrder
+from models import (
+    AuditRecord,
+    Deviation,
+    LabelVersion,
+    LedgerEntry,
+    Location,
+    Lot,
+    Ncmr,
+    Reversal,
+    RuleSet,
+    StagedLot,
+    Trigger,
+    WorkOrder,
+)
 from models.types import utcnow
 
 GENESIS = "0" * 64
@@ -28,7 +41,8 @@ _REQUEST_ID_LENGTH = 200
 # What a record is about decides its chain: these entity types carry the site whose chain they join.
 # Any other entity type (user, item, bom, uom_conversion, oauth_client, signing_key …) is global.
 _SITED = {"lot": Lot, "work_order": WorkOrder, "trigger": Trigger, "reversal": Reversal, "deviation": Deviation,
-          "location": Location, "ledger_entry": LedgerEntry, "rule_set": RuleSet}
+          "location": Location, "ledger_entry": LedgerEntry, "rule_set": RuleSet, "label_version": LabelVersion,
+          "ncmr": Ncmr}
 
 
 @dataclass(frozen=True)

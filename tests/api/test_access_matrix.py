@@ -31,7 +31,10 @@ GRANTS = field_grants()
 # and walled by the same table: audit, metrics, previews, rule validation and mutation payloads.
 NOT_BELOW_NODE = {"AuditRecord", "AuditVerification", "AuditBreak", "BackflushMetrics", "TriggerPreview", "PlannedDraw",
                   "RuleValidation", "RuleTestResult", "SimulationResult", "UserError", "WorkOrderConnection",
-                  "WorkOrderEdge", "ItemConnection", "ItemEdge", "LotConnection", "LotEdge"} | {name for name in ACCESS if name.endswith("Payload")}
+                  "WorkOrderEdge", "ItemConnection", "ItemEdge", "LotConnection", "LotEdge",
+                  # issue 14: reports (reports:read), the evidence pack (audit:read), labels and NCMRs (mutations)
+                  "ControlSignal", "SupplierVariance", "WorkCenterVariance", "EvidencePack", "LabelVersion",
+                  "Ncmr"} | {name for name in ACCESS if name.endswith("Payload")}
 
 PRINCIPALS = {**{role: Principal(subject=f"user:{role.lower()}", name=role, kind="user", roles=frozenset({role}),
                                  scopes=ROLE_SCOPES[role], sites=frozenset({"*"})) for role in ROLES},

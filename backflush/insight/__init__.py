@@ -1,0 +1,1 @@
+"""Insight (SPEC §9, issue 14): control limits, supplier attribution, the evidence pack and its pictures."""
