@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import models
-from api.types import exceptions, governance, inventory, masterdata, triggers, work_orders
+from api.types import exceptions, governance, inventory, masterdata, production
 
 NODE_TYPES = {
     "Site": (models.Site, masterdata.Site),
@@ -11,10 +11,10 @@ NODE_TYPES = {
     "UomConversion": (models.UomConversion, masterdata.UomConversion),
     "Bom": (models.Bom, masterdata.Bom),
     "Lot": (models.Lot, inventory.Lot),
-    "WorkOrder": (models.WorkOrder, work_orders.WorkOrder),
-    "Trigger": (models.Trigger, triggers.Trigger),
-    "FlushPosting": (models.LedgerEntry, triggers.FlushPosting),
-    "Deviation": (models.Deviation, governance.Deviation),
+    "WorkOrder": (models.WorkOrder, production.WorkOrder),
+    "Trigger": (models.Trigger, production.Trigger),
+    "FlushPosting": (models.LedgerEntry, production.FlushPosting),
+    "Deviation": (models.Deviation, production.Deviation),
     "RuleSet": (models.RuleSet, governance.RuleSet),
     "Reversal": (models.Reversal, exceptions.Reversal),
 }

@@ -29,7 +29,7 @@ from api.queries_metrics import MetricsQueries
 from api.query_limits import limit_code, limit_extensions
 from api.scalars import SCALAR_MAP
 from api.subscriptions import Subscription
-from api.types import exceptions, governance, inventory, masterdata, triggers, work_orders
+from api.types import exceptions, governance, inventory, masterdata, production
 from api.walls import Walls, plan
 from kernel.settings import Settings
 
@@ -40,7 +40,7 @@ Mutation = merge_types("Mutation", (MasterDataMutations, InventoryMutations, Tri
 
 # Concrete Node types must be listed: `node(id:)` returns the interface only.
 NODE_TYPES = [masterdata.Site, masterdata.Location, masterdata.Item, masterdata.UomConversion, masterdata.Bom,
-              inventory.Lot, work_orders.WorkOrder, triggers.Trigger, triggers.FlushPosting, governance.Deviation,
+              inventory.Lot, production.WorkOrder, production.Trigger, production.FlushPosting, production.Deviation,
               governance.RuleSet, exceptions.Reversal]
 
 
