@@ -6,7 +6,7 @@ from typing import Any
 from sqlmodel import SQLModel
 
 import models
-from api.types import exceptions, governance, inventory, masterdata, triggers, work_orders
+from api.types import exceptions, governance, inventory, masterdata, production
 
 # table → its GraphQL type, whose from_row(row) shapes a row of that table
 NODE_TYPES: dict[str, tuple[type[SQLModel], Any]] = {
@@ -16,10 +16,10 @@ NODE_TYPES: dict[str, tuple[type[SQLModel], Any]] = {
     "UomConversion": (models.UomConversion, masterdata.UomConversion),
     "Bom": (models.Bom, masterdata.Bom),
     "Lot": (models.Lot, inventory.Lot),
-    "WorkOrder": (models.WorkOrder, work_orders.WorkOrder),
-    "Trigger": (models.Trigger, triggers.Trigger),
-    "FlushPosting": (models.LedgerEntry, triggers.FlushPosting),
-    "Deviation": (models.Deviation, governance.Deviation),
+    "WorkOrder": (models.WorkOrder, production.WorkOrder),
+    "Trigger": (models.Trigger, production.Trigger),
+    "FlushPosting": (models.LedgerEntry, production.FlushPosting),
+    "Deviation": (models.Deviation, production.Deviation),
     "RuleSet": (models.RuleSet, governance.RuleSet),
     "Reversal": (models.Reversal, exceptions.Reversal),
 }

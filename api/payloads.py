@@ -6,7 +6,7 @@ import strawberry
 from api.errors import UserError
 from api.types.inventory import Lot, StagedLot
 from api.types.masterdata import Bom, Item, Location, Site, UomConversion
-from api.types.work_orders import WorkOrder
+from api.types.production import WorkOrder
 
 
 @strawberry.type

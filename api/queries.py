@@ -11,7 +11,7 @@ from api.types.enums import WorkOrderStatus
 from api.types.inventory import Lot
 from api.types.masterdata import Item
 from api.types.node import Node, after_pk, cursor_of, page_info
-from api.types.work_orders import WorkOrder, WorkOrderConnection, WorkOrderEdge
+from api.types.production import WorkOrder, WorkOrderConnection, WorkOrderEdge
 from backflush.reads import records as reads
 
 

@@ -8,7 +8,7 @@ from api.types.enums import LocationKind, LotStatus
 from api.types.inventory import Lot, LotConnection, LotEdge
 from api.types.masterdata import Item, ItemConnection, ItemEdge, Location, Site
 from api.types.node import after_pk, cursor_of, page_info
-from api.types.triggers import Trigger, TriggerConnection, TriggerEdge
+from api.types.production import Trigger, TriggerConnection, TriggerEdge
 from backflush.reads import discovery
 
 

@@ -13,7 +13,7 @@ from api.permissions import guarded
 from api.types.enums import GenealogyDirection
 from api.types.genealogy import GenealogyTree
 from api.types.inventory import Lot
-from api.types.work_orders import WorkOrder
+from api.types.production import WorkOrder
 from auth.principal import Principal
 from backflush.reads import genealogy
 from backflush.reads import records as reads

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from functools import lru_cache
 
 import strawberry
+import strawberry.schema.schema as strawberry_schema
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -25,7 +29,7 @@ from api.queries_metrics import MetricsQueries
 from api.query_limits import limit_code, limit_extensions
 from api.scalars import SCALAR_MAP
 from api.subscriptions import Subscription
-from api.types import exceptions, governance, inventory, masterdata, triggers, work_orders
+from api.types import exceptions, governance, inventory, masterdata, production
 from api.walls import Rule, Walls, plan
 from kernel.settings import Settings
 
@@ -36,7 +40,7 @@ Mutation = merge_types("Mutation", (MasterDataMutations, InventoryMutations, Tri
 
 # Concrete Node types must be listed: `node(id:)` returns the interface only.
 NODE_TYPES = [masterdata.Site, masterdata.Location, masterdata.Item, masterdata.UomConversion, masterdata.Bom,
-              inventory.Lot, work_orders.WorkOrder, triggers.Trigger, triggers.FlushPosting, governance.Deviation,
+              inventory.Lot, production.WorkOrder, production.Trigger, production.FlushPosting, production.Deviation,
               governance.RuleSet, exceptions.Reversal]
 
 
@@ -52,11 +56,35 @@ class BackflushSchema(strawberry.Schema):
         super().process_errors([error for error in errors if not limit_code(error)], execution_context)
 
 
+VALIDATED_DOCUMENTS = 256
+
+
+@lru_cache(maxsize=VALIDATED_DOCUMENTS)
+def validated(schema, document, rules: tuple) -> list:
+    """graphql-core's validation of one document against one schema, once per process (bounded LRU).
+    Documents compare by content, so the same text sent again is a hit whoever sends it."""
+    return strawberry_schema.validate_document(schema, document, rules)
+
+
+class CachedValidation(SchemaExtension):
+    """Validation through `validated`, after the document limits: a document they refused keeps its
+    refusal and is never validated (strawberry validates only when no extension has set the errors)."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if not context.pre_execution_errors and context.graphql_document is not None:
+            context.pre_execution_errors = list(validated(context.schema._schema, context.graphql_document,
+                                                          tuple(context.validation_rules)))
+        yield
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    rules: dict[tuple[str, str], Rule] = {}  # filled from the built schema below; every request's Walls reads the same table
+    rules: dict[tuple[str, str], Rule] = {}  # filled from the built schema below; every request's Walls reads it
+    # ValidationCache: a client sends the same few documents again and again (a line posts one mutation
+    # all day); validating each once per process took ~7 % of a served trigger (issue 12). Bounded LRU.
     extensions = [lambda: CodedMaskErrors(should_mask_error=should_mask), *limit_extensions(settings), OperationTiming,
-                  lambda: Walls(rules)]
+                  lambda: Walls(rules), CachedValidation]
     if not settings.introspection:
         from strawberry.extensions import DisableIntrospection
         extensions.append(DisableIntrospection)

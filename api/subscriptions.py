@@ -13,7 +13,7 @@ import strawberry
 
 from api.ids import pk_of
 from api.permissions import guarded
-from api.types.triggers import Trigger
+from api.types.production import Trigger
 from backflush.reads import records as reads
 from kernel import notifications
 

@@ -130,6 +130,10 @@ def test_no_import_runs_up_the_layers() -> None:
     assert upward_imports(graph()) == []
 
 
+def test_no_files_import_each_other_in_a_circle() -> None:
+    assert cycles(graph()) == []
+
+
 def test_the_core_imports_only_the_standard_library_and_itself() -> None:
     outside = []
     for name, path in all_modules().items():

@@ -14,7 +14,7 @@ from api.signing import signature_request
 from api.types.enums import ResidualDisposition
 from api.types.exceptions import Reversal
 from api.types.inventory import StagedLot
-from api.types.work_orders import WorkOrder
+from api.types.production import WorkOrder
 from backflush.insight.control_limits import window_of
 from backflush.policies.rules_exception_policy import RulesClosePolicy, RulesReversalPolicy
 from backflush.services import closing, returns, reversals

@@ -10,7 +10,7 @@ from api.payloads import LotPayload, StagePayload, WorkOrderPayload
 from api.permissions import guarded
 from api.signing import signature_request
 from api.types.inventory import Lot, StagedLot
-from api.types.work_orders import WorkOrder
+from api.types.production import WorkOrder
 from backflush.services import receiving, staging, work_orders
 
 

@@ -13,7 +13,8 @@ from api.inputs import ApproveInput, SignatureInput
 from api.permissions import guarded
 from api.signing import signature_request
 from api.types.enums import DeviationStatus, RuleSetKind
-from api.types.governance import Deviation, RuleSet
+from api.types.governance import RuleSet
+from api.types.production import Deviation
 from backflush.reads import rule_sets as rule_set_reads
 from backflush.services import deviations, rule_sets, simulation
 

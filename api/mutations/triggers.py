@@ -10,10 +10,11 @@ from api.ids import pk_of
 from api.inputs_triggers import DiscardTriggerInput, PostTriggerInput, RetryTriggerInput, ScanIssueInput
 from api.permissions import guarded
 from api.signing import signature_request
+from api.types.block_reasons import BlockReason, load_item_by_code
 from api.types.enums import TriggerOutcome
 from api.types.inventory import LotAtLocation
 from api.types.masterdata import Item
-from api.types.triggers import BlockReason, FlushPosting, Trigger, load_item_by_code
+from api.types.production import FlushPosting, Trigger
 from backflush.services import posting
 from backflush.services.scan_issue import ScanIssueRequest, scan_issue
 from backflush.services.trigger_eval import TriggerInput

@@ -8,11 +8,10 @@ from api.evidence_routes import evidence_urls
 from api.types.audit import AuditRecord, AuditVerification
 from api.types.exceptions import Reversal
 from api.types.genealogy import GenealogyTree
-from api.types.governance import Deviation, RuleDecision
+from api.types.governance import RuleDecision
 from api.types.masterdata import Bom, UomConversion
+from api.types.production import ComponentVariance, Deviation, Trigger, WorkOrder
 from api.types.quality import LabelVersion
-from api.types.triggers import Trigger
-from api.types.work_orders import ComponentVariance, WorkOrder
 from backflush.insight.evidence import EvidencePack as Pack
 from backflush.insight.evidence_document import document_sha256, evidence_document
 

@@ -9,7 +9,7 @@ import models
 from api.types.enums import ReversalStatus
 from api.types.masterdata import ESignature, load_signatures
 from api.types.node import Node
-from api.types.triggers import Trigger
+from api.types.production import Trigger
 
 
 @strawberry.type(description="At least `count` distinct signers, each holding one of `roles`")

@@ -15,8 +15,7 @@ import strawberry
 import models
 from api.types.enums import GenealogyDirection
 from api.types.inventory import Lot
-from api.types.triggers import FlushPosting
-from api.types.work_orders import WorkOrder
+from api.types.production import FlushPosting, WorkOrder
 from backflush.reads.genealogy import Tree
 
 

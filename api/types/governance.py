@@ -1,19 +1,15 @@
-"""Rule sets, rule decisions and deviations on the wire."""
+"""Rule sets and rule decisions on the wire."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
 import models
-from api.types.enums import ApprovalStatus, DeviationStatus, RuleSetKind
+from api.types.enums import ApprovalStatus, RuleSetKind
 from api.types.masterdata import ESignature, load_signatures
 from api.types.node import Node
-
-if TYPE_CHECKING:
-    from api.types.work_orders import WorkOrder
 
 
 @strawberry.type
@@ -60,33 +56,3 @@ class RuleDecision:
         fired = [FiredRule(rule_id=f["rule_id"], action=f["action"], params=f.get("params")) for f in row.fired]
         return cls(rule_set_pk=row.rule_set_id, version=row.version, fired=fired, input_hash=row.input_hash,
                    engine=row.engine)
-
-
-@strawberry.type
-class Deviation(Node):
-    site_pk: strawberry.Private[int]
-    number: str
-    category: str
-    severity: str
-    status: DeviationStatus
-    reason_code: str
-    occurrences: int
-    opened_at: datetime
-    closed_at: datetime | None
-    root_cause: str | None
-    capa_reference: str | None
-    work_order_pk: strawberry.Private[int | None]
-
-    @strawberry.field
-    async def work_order(self, info: strawberry.Info) -> Annotated["WorkOrder", strawberry.lazy("api.types.work_orders")] | None:
-        from api.types.work_orders import WorkOrder  # deferred: work orders list their triggers
-        if self.work_order_pk is None:
-            return None
-        return WorkOrder.from_row(await info.context.loaders.by_id(models.WorkOrder).load(self.work_order_pk))
-
-    @classmethod
-    def from_row(cls, row: models.Deviation) -> "Deviation":
-        return cls(pk=row.id, site_pk=row.site_id, number=row.number, category=row.category, severity=row.severity,
-                   status=DeviationStatus(row.status), reason_code=row.reason_code, occurrences=row.occurrences,
-                   opened_at=row.opened_at, closed_at=row.closed_at, root_cause=row.root_cause,
-                   capa_reference=row.capa_reference, work_order_pk=row.work_order_id)

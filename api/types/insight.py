@@ -6,7 +6,7 @@ from decimal import Decimal
 import strawberry
 
 from api.types.masterdata import Item
-from api.types.work_orders import WorkOrder
+from api.types.production import WorkOrder
 from backflush.insight.signals import ControlSignal as ControlSignalRow
 from backflush.insight.supplier_variance import SupplierVariance as SupplierVarianceRow
 

@@ -9,7 +9,7 @@ from backflush.core.allocation import Draw
 from backflush.core.vocabulary import TriggerOutcome
 from backflush.policies.policy import FlushPolicy
 from backflush.services.deviations import open_or_attach
-from backflush.services.ledger import Movement, lock_balances, move
+from backflush.services.ledger import Movement, lock_balances, move, write_quantities
 from backflush.services.trigger_eval import Evaluation
 from kernel import audit
 from models import GenealogyEdge, Item, RuleDecision, Serial, StagedLot, Trigger, TriggerAttempt, WorkOrder
@@ -17,7 +17,9 @@ from models.types import utcnow
 
 
 def book_plan(session: Session, principal: Principal, *, work_order: WorkOrder, trigger: Trigger,
-              evaluation: Evaluation) -> None:
+              evaluation: Evaluation, before_outcome: str | None = None) -> None:
+    """`before_outcome`: what the trigger was before this evaluation, when the caller already stored it
+    as POSTED (a new trigger is inserted with its outcome: no second write of the row)."""
     plan, items = evaluation.plan, evaluation.facts.items_by_code
     last_operation = max(evaluation.facts.work_order.operation_seqs)
     receipt = plan.operation_seq == last_operation and trigger.good_quantity > 0
@@ -25,22 +27,28 @@ def book_plan(session: Session, principal: Principal, *, work_order: WorkOrder, 
     if receipt:
         keys.append((work_order.output_lot_id, work_order.output_location_id))
     balances = lock_balances(session, keys)
-    entries = [_issue(session, principal, work_order=work_order, trigger=trigger, draw=draw, items=items,
-                      binding=evaluation.facts.binding_rows[draw.binding_id], balances=balances)
-               for draw in plan.draws]
-    session.flush()  # one batch of ledger rows; their ids link genealogy and serials
+    with session.no_autoflush:  # balances and bindings change in memory, written below one statement each
+        entries = [_issue(session, principal, work_order=work_order, trigger=trigger, draw=draw, items=items,
+                          binding=evaluation.facts.binding_rows[draw.binding_id], balances=balances)
+                   for draw in plan.draws]
+        if receipt:
+            _receive_output(session, principal, work_order=work_order, trigger=trigger, balances=balances,
+                            product=_product(session, work_order, items))
+    # One statement for the balances and one for the bindings, all rows already locked in key order.
+    write_quantities(session, balances.values(), "quantity")
+    write_quantities(session, [evaluation.facts.binding_rows[d.binding_id] for d in plan.draws], "remaining_quantity")
+    session.flush()  # one batch of ledger rows (the receipt last); their ids link genealogy and serials
     for draw, entry in zip(plan.draws, entries, strict=True):
         session.add(GenealogyEdge(from_lot_id=draw.lot_id, to_lot_id=work_order.output_lot_id, quantity=draw.quantity,
                                   uom=draw.uom, work_order_id=work_order.id, trigger_id=trigger.id,
                                   ledger_entry_id=entry.id))
         _consume_serials(session, trigger, draw, entry.id)
-    if receipt:
-        _receive_output(session, principal, work_order=work_order, trigger=trigger, balances=balances)
     now = utcnow()
-    before = {"outcome": trigger.outcome}
+    before = {"outcome": before_outcome or trigger.outcome}
     # A posted trigger has no block reasons; those of its earlier attempts stay on the attempts.
-    number = _attempt_number(session, trigger)
-    trigger.outcome, trigger.posted_at, trigger.block_reasons = TriggerOutcome.POSTED, now, None
+    number = _attempt_number(session, trigger, before["outcome"])
+    if before_outcome is None:
+        trigger.outcome, trigger.posted_at, trigger.block_reasons = TriggerOutcome.POSTED, now, None
     _record_attempt(session, principal, trigger, number=number, at=now)
     if work_order.status == "RELEASED":
         work_order.status = "IN_PROGRESS"
@@ -77,12 +85,17 @@ def _consume_serials(session: Session, trigger: Trigger, draw: Draw, entry_id: i
         serial.consumed_by_entry_id = entry_id
 
 
+def _product(session: Session, work_order: WorkOrder, items: dict):
+    """The order's product, from the order's facts (the bound BOM names it), else from the session."""
+    return next((item for item in items.values() if item.id == work_order.item_id), None) or \
+        session.get(Item, work_order.item_id)
+
+
 def _receive_output(session: Session, principal: Principal, *, work_order: WorkOrder, trigger: Trigger,
-                    balances: dict) -> None:
-    product = session.get(Item, work_order.item_id)
+                    balances: dict, product) -> None:
     move(session, Movement(kind="PRODUCTION_RECEIPT", lot_id=work_order.output_lot_id, item_id=product.id,
                            site_id=work_order.site_id, quantity=trigger.good_quantity, uom=product.base_uom,
-                           to_location_id=work_order.output_location_id),
+                           to_location_id=work_order.output_location_id), flush=False,
          actor=principal.subject, balances=balances, device_id=trigger.device_id, work_order_id=work_order.id, trigger_id=trigger.id,
          cost=None if product.standard_cost is None else trigger.good_quantity * product.standard_cost)
 
@@ -91,7 +104,7 @@ def store_block(session: Session, principal: Principal, *, work_order: WorkOrder
                 evaluation: Evaluation, policy: FlushPolicy) -> None:
     reasons = [_reason_json(r) for r in evaluation.plan.block_reasons]
     before = {"outcome": trigger.outcome}
-    number = _attempt_number(session, trigger)
+    number = _attempt_number(session, trigger, trigger.outcome)
     trigger.outcome, trigger.block_reasons = TriggerOutcome.BLOCKED, reasons
     trigger.first_blocked_at = trigger.first_blocked_at or utcnow()
     _record_attempt(session, principal, trigger, number=number, at=utcnow())
@@ -109,9 +122,9 @@ def store_block(session: Session, principal: Principal, *, work_order: WorkOrder
                  after={"reasons": blocked_flush["reason_codes"]})
 
 
-def _attempt_number(session: Session, trigger: Trigger) -> int:
+def _attempt_number(session: Session, trigger: Trigger, before_outcome: str) -> int:
     """A new trigger's evaluation is its first (no query on the hot path); a retry counts the earlier ones."""
-    if trigger.outcome == "PENDING":
+    if before_outcome == "PENDING":
         return 1
     return 1 + session.scalar(select(func.count()).select_from(TriggerAttempt)
                               .where(TriggerAttempt.trigger_id == trigger.id))

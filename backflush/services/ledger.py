@@ -9,13 +9,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, case, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import get_history, set_committed_value
 
 from kernel.errors import DomainError
 from models import Balance, LedgerEntry
+from models.types import Quantity
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,41 @@ def move(session: Session, movement: Movement, *, actor: str, balances: dict | N
     if flush:
         session.flush()
     return entry
+
+
+_UNNEST_UPDATES = {
+    (table, column_name): text(f"UPDATE {table} SET {column_name} = new.value "
+                               f"FROM unnest(CAST(:ids AS integer[]), CAST(:values AS numeric[])) AS new(id, value) "
+                               f"WHERE {table}.id = new.id")
+    for table, column_name in (("balance", "quantity"), ("stagedlot", "remaining_quantity"))}
+
+
+def write_quantities(session: Session, rows, attribute: str) -> None:
+    """Write the changed `attribute` of locked rows (balances, staged bindings) in one statement.
+
+    The rows were locked (FOR UPDATE, in the documented order) and changed in memory. Instead of one
+    UPDATE per row from the unit of work, PostgreSQL gets one UPDATE … FROM unnest(ids, values) (the
+    floor's UPDATE … FROM VALUES, as two arrays); SQLite one UPDATE … SET = CASE id … END. The rows
+    are then marked clean so the flush does not write them again. CHECK constraints still refuse a negative quantity.
+    """
+    changed = [row for row in rows if get_history(row, attribute).has_changes()]
+    if not changed:
+        return
+    table = type(changed[0]).__table__
+    if session.get_bind().dialect.name == "postgresql":
+        # Arrays, not a VALUES list: one statement text whatever the number of rows, compiled and
+        # prepared once per process instead of once per trigger.
+        statement = _UNNEST_UPDATES[(table.name, attribute)]
+        parameters = {"ids": [row.id for row in changed], "values": [getattr(row, attribute) for row in changed]}
+    else:
+        value = case({row.id: bindparam(None, getattr(row, attribute), type_=Quantity()) for row in changed},
+                     value=table.c.id)
+        statement, parameters = update(table).where(table.c.id.in_([row.id for row in changed])).values(
+            {attribute: value}), None
+    with session.no_autoflush:  # the unit of work must not write these rows one by one first
+        session.execute(statement, parameters)
+    for row in changed:
+        set_committed_value(row, attribute, getattr(row, attribute))
 
 
 @dataclass(frozen=True)

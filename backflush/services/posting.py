@@ -21,6 +21,7 @@ from backflush.reads.records import record_in_sites
 from backflush.services.arguments import text_arg
 from backflush.services.booking import book_plan, store_block
 from backflush.services.commands import command
+from backflush.services.released_facts import bound_bom
 from backflush.services.trigger_eval import TriggerInput, evaluate, parse_trigger, payload_hash, stored_trigger
 from backflush.services.work_orders import require_open, work_order_in_sites
 from kernel import audit
@@ -44,7 +45,7 @@ def submit_trigger(sessions: sessionmaker[Session], principal: Principal, reques
     try:
         with command(sessions, principal) as session:
             work_order = work_order_in_sites(session, principal, request.work_order_id, lock=True)
-            parsed = parse_trigger(request, session.get(Item, work_order.item_id))
+            parsed = parse_trigger(request, _product(session, work_order))
             result = post_trigger(session, principal, work_order, parsed, policy or default_policy())
             session.commit()
             return result
@@ -68,25 +69,36 @@ def post_trigger(session: Session, principal: Principal, work_order: WorkOrder, 
     now = utcnow()
     evaluation = evaluate(session, work_order=work_order, trigger=parsed, policy=policy, at=now, lock=True,
                           principal_kind=_kind(principal))
+    # A trigger that will post is inserted POSTED (booking says PENDING → POSTED in the audit row):
+    # one write of the row instead of an INSERT and an UPDATE.
+    posts = not evaluation.plan.blocked
     trigger = Trigger(
         client_id=principal.subject, idempotency_key=parsed.key, payload_hash=payload_hash(parsed),
         site_id=work_order.site_id, work_order_id=work_order.id, operation_seq=evaluation.plan.operation_seq,
         kind=parsed.kind, good_quantity=parsed.good, scrap_quantity=parsed.scrap, device_id=parsed.device_id,
         device_timestamp=parsed.device_timestamp, clock_skew_seconds=evaluation.skew,
         handling_unit=parsed.handling_unit, serials=[[s.line_no, s.serial] for s in parsed.serials] or None,
-        received_at=now, outcome="PENDING", actor=principal.subject)
+        received_at=now, outcome=TriggerOutcome.POSTED if posts else "PENDING", posted_at=utcnow() if posts else None,
+        actor=principal.subject)
     session.add(trigger)
     session.flush()
-    _write_outcome(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation, policy=policy)
+    _write_outcome(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation, policy=policy,
+                   before_outcome="PENDING" if posts else None)
     return TriggerResult(trigger=trigger, replayed=False)
 
 
 def _write_outcome(session: Session, principal: Principal, *, work_order, trigger: Trigger, evaluation,
-                   policy: FlushPolicy) -> None:
+                   policy: FlushPolicy, before_outcome: str | None = None) -> None:
     if evaluation.plan.blocked:
         store_block(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation, policy=policy)
     else:
-        book_plan(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation)
+        book_plan(session, principal, work_order=work_order, trigger=trigger, evaluation=evaluation,
+                  before_outcome=before_outcome)
+
+
+def _product(session: Session, work_order: WorkOrder):
+    """The order's product: named by its bound BOM, whose explosion this process has usually read already."""
+    return bound_bom(session, work_order.bom_id)[1].get(work_order.item_id) or session.get(Item, work_order.item_id)
 
 
 def _kind(principal: Principal) -> str:

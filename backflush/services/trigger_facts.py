@@ -15,20 +15,9 @@ from backflush.core.plan import OperationTotals, WorkOrderFacts
 from backflush.core.vocabulary import TriggerOutcome
 from backflush.services.boms import live_bom
 from backflush.services.conversions import conversions_in_force, planner_conversions
-from models import (
-    Bom,
-    BomAlternate,
-    BomLine,
-    Item,
-    LedgerEntry,
-    Lot,
-    Serial,
-    StagedLot,
-    Trigger,
-    UomConversion,
-    WorkOrder,
-    WorkOrderOperation,
-)
+from backflush.services.released_facts import ItemFacts, OperationFacts, bom_facts, bound_bom, item_facts
+from backflush.services.released_facts import operations as order_operations
+from models import Item, LedgerEntry, Location, Lot, Serial, StagedLot, Trigger, UomConversion, WorkOrder
 
 ISSUE_KINDS = ("BACKFLUSH_ISSUE", "SCAN_ISSUE", "FORWARD_ISSUE")
 
@@ -42,18 +31,18 @@ class OrderFacts:
     phantom_boms: dict[str, usage.Bom]
     bindings: tuple[Binding, ...]
     conversions: tuple[usage.Conversion, ...]
-    items_by_code: dict[str, Item]
-    operations: tuple[WorkOrderOperation, ...]
+    items_by_code: dict[str, ItemFacts]
+    operations: tuple[OperationFacts, ...]
     binding_rows: dict[int, StagedLot]  # kept referenced: the session holds them, locked, until booking
+    held: tuple = ()  # the bindings' lots and locations, kept referenced so the rules read them from the session
 
 
 def load_order_facts(session: Session, work_order: WorkOrder, *, at: datetime, lock: bool) -> OrderFacts:
-    operations = tuple(session.scalars(select(WorkOrderOperation).where(
-        WorkOrderOperation.work_order_id == work_order.id).order_by(WorkOrderOperation.seq)))
-    items: dict[int, Item] = {}
-    bom = _bom_facts(session, session.get(Bom, work_order.bom_id), items)
+    operations = order_operations(session, work_order.id)
+    bom, cached_items = bound_bom(session, work_order.bom_id)
+    items = dict(cached_items)
     phantom_boms = _phantom_boms(session, bom, items, at)
-    bindings, lot_ids, binding_rows = _bindings(session, work_order.id, items, lock=lock)
+    bindings, lot_ids, binding_rows, held = _bindings(session, work_order.id, items, lock=lock)
     conversions = _conversions(session, items, lot_ids, at)
     facts = WorkOrderFacts(
         planned_quantity=work_order.quantity, operation_seqs=tuple(op.seq for op in operations),
@@ -63,35 +52,10 @@ def load_order_facts(session: Session, work_order: WorkOrder, *, at: datetime, l
         prior_postings=_prior_postings(session, work_order.id),
     )
     return OrderFacts(facts, bom, phantom_boms, bindings, conversions,
-                      {i.code: i for i in items.values()}, operations, binding_rows)
+                      {i.code: i for i in items.values()}, operations, binding_rows, held)
 
 
-def _component(item: Item) -> usage.Component:
-    return usage.Component(code=item.code, base_uom=item.base_uom, precision=item.precision, rounding=item.rounding,
-                           phantom=item.phantom, serialized=item.serialized)
-
-
-def _bom_facts(session: Session, bom: Bom, items: dict[int, Item]) -> usage.Bom:
-    lines = list(session.scalars(select(BomLine).where(BomLine.bom_id == bom.id).order_by(BomLine.line_no)))
-    alternates = defaultdict(list)
-    for alt in session.scalars(select(BomAlternate).where(BomAlternate.bom_line_id.in_([l.id for l in lines]))
-                               .order_by(BomAlternate.priority, BomAlternate.id)):
-        alternates[alt.bom_line_id].append(alt)
-    wanted = {l.component_id for l in lines} | {a.component_id for alts in alternates.values() for a in alts} | {bom.item_id}
-    missing = wanted - set(items)
-    if missing:
-        items.update({i.id: i for i in session.scalars(select(Item).where(Item.id.in_(missing)))})
-    return usage.Bom(item_code=items[bom.item_id].code, base_quantity=bom.base_quantity, lines=tuple(
-        usage.BomLine(
-            line_no=l.line_no, component=_component(items[l.component_id]), quantity=l.quantity, uom=l.uom,
-            scrap_percent=l.scrap_percent, setup_scrap=l.setup_scrap, yield_percent=l.yield_percent,
-            operation_seq=l.operation_seq, posting_method=l.posting_method,
-            alternates=tuple(usage.Alternate(_component(items[a.component_id]), a.ratio, a.priority)
-                             for a in alternates[l.id]))
-        for l in lines))
-
-
-def _phantom_boms(session: Session, bom: usage.Bom, items: dict[int, Item], at: datetime) -> dict[str, usage.Bom]:
+def _phantom_boms(session: Session, bom: usage.Bom, items: dict[int, ItemFacts], at: datetime) -> dict[str, usage.Bom]:
     """Phantoms explode through the BOM in force at posting time, level by level (depth ≤ 10)."""
     found: dict[str, usage.Bom] = {}
     pending = [l.component for l in bom.lines if l.component.phantom]
@@ -105,23 +69,26 @@ def _phantom_boms(session: Session, bom: usage.Bom, items: dict[int, Item], at: 
             row = live_bom(session, by_code[component.code].id, at)
             if row is None:
                 continue  # the planner reports PhantomBomMissing
-            found[component.code] = _bom_facts(session, row, items)
+            found[component.code] = bom_facts(session, row, items)
             by_code.update({i.code: i for i in items.values()})
             next_level += [l.component for l in found[component.code].lines if l.component.phantom]
         pending = next_level
     return found
 
 
-def _bindings(session: Session, work_order_id: int, items: dict[int, Item], *, lock: bool):
-    statement = (select(StagedLot, Lot).join(Lot, Lot.id == StagedLot.lot_id)
+def _bindings(session: Session, work_order_id: int, items: dict[int, ItemFacts], *, lock: bool):
+    # The location comes along so the eligibility rules' candidate facts need no query of their own.
+    statement = (select(StagedLot, Lot, Location).join(Lot, Lot.id == StagedLot.lot_id)
+                 .join(Location, Location.id == StagedLot.location_id)
                  .where(StagedLot.work_order_id == work_order_id).order_by(StagedLot.id))
     if lock:
         statement = statement.with_for_update(of=StagedLot)
-    rows = list(session.execute(statement))
+    loaded = list(session.execute(statement))
+    rows = [(binding, lot) for binding, lot, _ in loaded]
     lot_ids = {lot.id for _, lot in rows}
     missing = {lot.item_id for _, lot in rows} - set(items)
     if missing:
-        items.update({i.id: i for i in session.scalars(select(Item).where(Item.id.in_(missing)))})
+        items.update({i.id: item_facts(i) for i in session.scalars(select(Item).where(Item.id.in_(missing)))})
     serials = _open_serials(session, [lot for _, lot in rows if items[lot.item_id].serialized])
     factors = _lot_factors(session, lot_ids)
     bindings = tuple(Binding(
@@ -129,7 +96,7 @@ def _bindings(session: Session, work_order_id: int, items: dict[int, Item], *, l
         status=lot.status, expires_on=lot.expires_on, received_at=lot.received_at, location_id=b.location_id,
         remaining=b.remaining_quantity, lot_factors=factors.get(lot.id, ()), serials=serials.get(lot.id, frozenset()))
         for b, lot in rows if b.remaining_quantity > 0)
-    return bindings, lot_ids, {b.id: b for b, _ in rows}
+    return bindings, lot_ids, {b.id: b for b, _ in rows}, tuple(row for _, *rest in loaded for row in rest)
 
 
 def _open_serials(session: Session, lots: list[Lot]) -> dict[int, frozenset[str]]:
@@ -150,7 +117,7 @@ def _lot_factors(session: Session, lot_ids: set[int]) -> dict[int, tuple[usage.L
     return {lot_id: tuple(values) for lot_id, values in grouped.items()}
 
 
-def _conversions(session: Session, items: dict[int, Item], lot_ids: set[int], at: datetime):
+def _conversions(session: Session, items: dict[int, ItemFacts], lot_ids: set[int], at: datetime):
     rows = conversions_in_force(session, item_ids=set(items), at=at)
     return planner_conversions(rows, {item_id: item.code for item_id, item in items.items()})
 

@@ -125,11 +125,12 @@ def bom_in_force(session: Session, item_id: int, field_name: str = "itemCode", *
 
 def work_order_in_sites(session: Session, principal: Principal, work_order_id: int | None, *,
                         lock: bool = False, field_name: str = "workOrderId") -> WorkOrder:
-    query = select(WorkOrder).where(WorkOrder.id == work_order_id)
-    work_order = session.scalar(query.with_for_update() if lock else query) if work_order_id else None
-    if work_order is None or not principal.sees_site(session.get(Site, work_order.site_id).code):
+    # The site's code comes with the order (one statement); only the order's row is locked.
+    query = select(WorkOrder, Site.code).join(Site, Site.id == WorkOrder.site_id).where(WorkOrder.id == work_order_id)
+    found = session.execute(query.with_for_update(of=WorkOrder) if lock else query).first() if work_order_id else None
+    if found is None or not principal.sees_site(found.code):
         raise NotFound("work order", ["input", field_name])
-    return work_order
+    return found[0]
 
 
 def require_open(work_order: WorkOrder) -> None:
