@@ -34,7 +34,7 @@ DEVIATIONS = PLANT | {REPORTS_READ}  # the `deviations` root field admits report
 AUDIT = frozenset({AUDIT_READ})
 REPORTS = frozenset({REPORTS_READ})
 # Types that carry no data of their own (payloads, pages, edges, user errors): the root field decided.
-STRUCTURE = frozenset()
+STRUCTURE: frozenset[str] = frozenset()
 
 GRANT_NAMES = {PLANT: "PLANT", GENEALOGY: "GENEALOGY", RULES: "RULES", DEVIATIONS: "DEVIATIONS", AUDIT: "AUDIT",
                REPORTS: "REPORTS", STRUCTURE: "STRUCTURE"}

@@ -39,7 +39,7 @@ log = logging.getLogger("backflush.api")
 Authenticate = Callable[[str | None], Principal]
 
 
-class BackflushGraphQL(GraphQL):
+class BackflushGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with our context; authentication happened in the route guard."""
 
     def __init__(self, schema, *, sessions, settings: Settings, authenticate: Authenticate):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import overload
 
 MAX_PK = 2 ** 31 - 1  # primary keys are 32-bit INTEGER columns on PostgreSQL
 
@@ -31,6 +32,12 @@ def decode(global_id: str | None, expected: str | None = None) -> tuple[str, int
 NO_ROW = -1  # what a malformed or out-of-range id resolves to: never a row, and never taken for "not given"
 
 
+@overload
+def pk_of(global_id: str, expected: str) -> int: ...
+@overload
+def pk_of(global_id: None, expected: str) -> None: ...
+@overload
+def pk_of(global_id: str | None, expected: str) -> int | None: ...
 def pk_of(global_id: str | None, expected: str) -> int | None:
     """The primary key, None when no id was given, NO_ROW when the id names nothing of that type."""
     if global_id is None:

@@ -17,7 +17,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import FieldExtension
 from strawberry.scalars import JSON
-from strawberry.types.base import StrawberryList, StrawberryOptional, has_object_definition
+from strawberry.types.base import StrawberryList, StrawberryOptional, get_object_definition, has_object_definition
 from strawberry.utils.str_converters import to_camel_case
 
 from api.errors import user_errors
@@ -104,8 +104,8 @@ def _json_refusal(value, path: list[str], *, depth: int) -> DomainError | None:
 
 def _refused(field, errors: list[DomainError]):
     payload = field.type
-    if has_object_definition(payload) and any(f.python_name == "user_errors"
-                                              for f in payload.__strawberry_definition__.fields):
+    definition = get_object_definition(payload)
+    if definition is not None and any(f.python_name == "user_errors" for f in definition.fields):
         return payload(user_errors=user_errors(errors))
     first = errors[0]
     raise GraphQLError(first.message, extensions={"code": "BAD_USER_INPUT", "inputCode": first.code,

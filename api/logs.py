@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import logging.config
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
@@ -16,14 +18,15 @@ from kernel.request_context import request_id
 FORMATS = ("json", "console")
 
 
-def add_request_id(_logger, _method, event: dict) -> dict:
+def add_request_id(_logger: object, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     current = request_id.get()
     if current is not None:
         event.setdefault("request_id", current)
     return event
 
 
-def drop_color_message(_logger, _method, event: dict) -> dict:
+def drop_color_message(_logger: object, _method: str, event: MutableMapping[str, Any]
+                       ) -> MutableMapping[str, Any]:
     event.pop("color_message", None)  # uvicorn's ANSI-coloured copy of the message
     return event
 

@@ -1,10 +1,15 @@
 """Which GraphQL type and table each global-ID type name stands for, and its audit entity name."""
 from __future__ import annotations
 
+from typing import Any
+
+from sqlmodel import SQLModel
+
 import models
 from api.types import exceptions, governance, inventory, masterdata, production
 
-NODE_TYPES = {
+# table → its GraphQL type, whose from_row(row) shapes a row of that table
+NODE_TYPES: dict[str, tuple[type[SQLModel], Any]] = {
     "Site": (models.Site, masterdata.Site),
     "Location": (models.Location, masterdata.Location),
     "Item": (models.Item, masterdata.Item),

@@ -10,6 +10,7 @@ from typing import Any
 
 import strawberry
 from strawberry.permission import BasePermission
+from strawberry.types.base import get_object_definition
 
 from api.input_door import InputDoor
 
@@ -44,7 +45,7 @@ def unguarded_root_fields(schema: strawberry.Schema) -> list[str]:
     for root in (schema.query, schema.mutation, schema.subscription):
         if root is None:
             continue
-        definition = root.__strawberry_definition__
+        definition = get_object_definition(root, strict=True)
         for f in definition.fields:
             if not f.permission_classes:
                 missing.append(f"{definition.name}.{f.python_name}")

@@ -62,7 +62,7 @@ class PlainSubtreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped, defer_usages, *_ = self.collect_subfields(return_type, field_details_list)
         if defer_usages:
             return None
-        steps = []
+        steps: list[tuple[str, Any, tuple[Any, ...]]] = []
         for response_key, details in grouped.items():
             name = details[0].node.name.value
             if name == "__typename":

@@ -65,12 +65,13 @@ def shape(session: Session, tree: genealogy.Tree) -> GenealogyTree:
 
 
 def _rows_in(session: Session, statement, column, keys: set[int], *, scalars: bool = False) -> list:
-    keys, rows = sorted(keys), []
+    ordered = sorted(keys)
+    rows: list[object] = []
     if session.get_bind().dialect.name == "postgresql":  # one array parameter, not a thousand to bind and parse
         statement = statement.where(column == any_(bindparam("keys", type_=ARRAY(Integer))))
-        result = session.execute(statement, {"keys": keys})
+        result = session.execute(statement, {"keys": ordered})
         return list(result.scalars() if scalars else result)
-    for start in range(0, len(keys), CHUNK):
-        chunk = statement.where(column.in_(keys[start:start + CHUNK]))
+    for start in range(0, len(ordered), CHUNK):
+        chunk = statement.where(column.in_(ordered[start:start + CHUNK]))
         rows.extend(session.scalars(chunk) if scalars else session.execute(chunk))
     return rows

@@ -92,7 +92,8 @@ class _Counter:
         return min(cost, self.ceiling)
 
     def page_size(self, node: FieldNode) -> int:
-        value = next((argument.value for argument in node.arguments or () if argument.name.value == PAGE_ARGUMENT), None)
+        value: object = next((argument.value for argument in node.arguments or ()
+                              if argument.name.value == PAGE_ARGUMENT), None)
         if isinstance(value, VariableNode):
             value = (self.variables or {}).get(value.name.value)
         elif isinstance(value, IntValueNode):

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSyntaxError, TypeInfo, ValidationContext, ValidationRule
+from graphql import ASTValidationRule, GraphQLError, GraphQLSyntaxError, TypeInfo, ValidationContext
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.extensions.base_extension import SchemaExtension
 from strawberry.types import ExecutionResult
@@ -65,7 +65,8 @@ class DocumentLimits(SchemaExtension):
         yield
 
     def _breaches(self, schema, document, variables) -> list[GraphQLError]:
-        settings, errors = self.settings, []
+        settings = self.settings
+        errors: list[GraphQLError] = []
         rules = [
             *_coded(MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
                     LimitCode.TOO_MANY_ALIASES),
@@ -78,23 +79,23 @@ class DocumentLimits(SchemaExtension):
         return errors
 
 
-def _coded(rules: list[type[ValidationRule]], code: LimitCode) -> list[type[ValidationRule]]:
+def _coded(rules: list[type[ASTValidationRule]], code: LimitCode) -> list[type[ASTValidationRule]]:
     return [_coded_rule(rule, code) for rule in rules]
 
 
-def _coded_rule(rule: type[ValidationRule], code: LimitCode) -> type[ValidationRule]:
-    class Coded(rule):
+def _coded_rule(rule: type[ASTValidationRule], code: LimitCode) -> type[ASTValidationRule]:
+    class Coded(rule):  # type: ignore[valid-type,misc]  # a subclass of whichever rule is given
         def __init__(self, context: ValidationContext):
             report = context.on_error
 
             def with_code(error: GraphQLError) -> None:
                 error.extensions = {**(error.extensions or {}), "code": code.value}
                 report(error)
-            context.on_error = with_code
+            context.on_error = with_code  # type: ignore[method-assign]  # graphql-core reads it as a hook
             try:
                 super().__init__(context)
             finally:
-                context.on_error = report
+                context.on_error = report  # type: ignore[method-assign]
 
     return Coded
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import strawberry
 from graphql import FloatValueNode, IntValueNode, StringValueNode
+from strawberry.types.scalar import ScalarDefinition
 
 from backflush.core.quantity import to_wire
 
@@ -63,4 +64,4 @@ DateTimeScalar = strawberry.scalar(
     parse_value=_parse_datetime_value, parse_literal=_literal(_parse_datetime_value),
 )
 
-SCALAR_MAP = {Decimal: DecimalScalar, dt.date: DateScalar, dt.datetime: DateTimeScalar}
+SCALAR_MAP: dict[object, ScalarDefinition] = {Decimal: DecimalScalar, dt.date: DateScalar, dt.datetime: DateTimeScalar}

@@ -30,7 +30,7 @@ from api.query_limits import limit_code, limit_extensions
 from api.scalars import SCALAR_MAP
 from api.subscriptions import Subscription
 from api.types import exceptions, governance, inventory, masterdata, production
-from api.walls import Walls, plan
+from api.walls import Rule, Walls, plan
 from kernel.settings import Settings
 
 Query = merge_types("Query", (CoreQueries, DiscoveryQueries, TriggerQueries, GenealogyQueries, MetricsQueries,
@@ -80,7 +80,7 @@ class CachedValidation(SchemaExtension):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    rules = {}  # filled from the built schema below; every request's Walls reads the same table
+    rules: dict[tuple[str, str], Rule] = {}  # filled from the built schema below; every request's Walls reads it
     # ValidationCache: a client sends the same few documents again and again (a line posts one mutation
     # all day); validating each once per process took ~7 % of a served trigger (issue 12). Bounded LRU.
     extensions = [lambda: CodedMaskErrors(should_mask_error=should_mask), *limit_extensions(settings), OperationTiming,

@@ -120,7 +120,7 @@ async def _visible_site_ids(context) -> frozenset[int]:
     if "visible_site_ids_read" not in extras:
         from backflush.reads.records import visible_site_ids
         extras["visible_site_ids_read"] = asyncio.ensure_future(
-            context.read(lambda s: frozenset(visible_site_ids(s, context.principal))))
+            context.read(lambda s: frozenset(visible_site_ids(s, context.principal) or ())))  # None (every site) never gets here
     extras["visible_site_ids"] = await extras["visible_site_ids_read"]
     return extras["visible_site_ids"]
 

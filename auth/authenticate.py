@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
-from joserfc.jwk import KeySet
+from joserfc.jwk import Key, KeySet
 from sqlalchemy.orm import Session, sessionmaker
 
 from auth import keys
@@ -30,7 +30,7 @@ class Authenticator:
         self._config = config
         self._sessions = sessions
         self._external = ExternalIssuers(config)
-        self._keys: dict[str, object] = {}
+        self._keys: dict[str | None, Key] = {}
         self._keys_loaded_at: int | None = None
         self._lock = threading.Lock()
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urlsplit
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, KeySetSerialization
 from joserfc.jwt import JWTClaimsRegistry
 
 from auth.config import AuthConfig, TrustedIssuer
@@ -69,7 +70,7 @@ class ExternalIssuers:
     def _fetch(self, trusted: TrustedIssuer) -> _CachedKeys | None:
         try:
             document = self._config.fetch_jwks(trusted.jwks_url)
-            keys = KeySet.import_key_set(document)
+            keys = KeySet.import_key_set(cast(KeySetSerialization, document))  # import checks its shape
         except Exception:  # any failure of a remote party: keep the last good keys
             log.exception("could not fetch JWKS of %s from %s", trusted.issuer, trusted.jwks_url)
             return None
@@ -103,7 +104,7 @@ def principal_from_claims(claims: dict, trusted: TrustedIssuer) -> Principal:
 
 def claim_at(claims: dict, path: str):
     """A claim by dotted path ("realm_access.roles"); None when any step is missing."""
-    value = claims
+    value: object = claims
     for step in path.split("."):
         if not isinstance(value, dict):
             return None

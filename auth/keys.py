@@ -15,9 +15,10 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from joserfc.jwk import ECKey, KeySet, RSAKey
+from joserfc.jwk import ECKey, KeySet, KeySetSerialization, RSAKey
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from auth.config import AuthConfig
 from models import SigningKey
@@ -76,7 +77,7 @@ def find_published_key(session: Session, config: AuthConfig, kid: str) -> Signin
 def _still_trusted(config: AuthConfig):
     # A retired key verifies until the last token it signed has expired (plus the tolerated skew).
     horizon = _now(config) - timedelta(seconds=config.access_token_lifetime + config.leeway)
-    return or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > horizon)
+    return or_(col(SigningKey.retired_at).is_(None), col(SigningKey.retired_at) > horizon)
 
 
 def private_key(row: SigningKey, config: AuthConfig) -> AnyKey:
@@ -108,7 +109,7 @@ def public_key_set(rows: list[SigningKey]) -> KeySet:
     return KeySet([_public(row) for row in rows])
 
 
-def jwks_document(rows: list[SigningKey]) -> dict:
+def jwks_document(rows: list[SigningKey]) -> KeySetSerialization:
     return public_key_set(rows).as_dict(private=False)
 
 
@@ -139,7 +140,10 @@ def _cipher(config: AuthConfig) -> MultiFernet:
 
 
 def _imported(jwk: dict) -> AnyKey:
-    return KeySet.import_key_set({"keys": [jwk]}).keys[0]
+    key = KeySet.import_key_set({"keys": [jwk]}).keys[0]
+    if not isinstance(key, (ECKey, RSAKey)):  # we only ever generate and store these (RS256, ES256)
+        raise TypeError(f"a signing key is {type(key).__name__}, not RSA or EC")
+    return key
 
 
 def _now(config: AuthConfig) -> datetime:

@@ -7,6 +7,7 @@ import logging
 import secrets
 
 from authlib.oauth2.rfc6749 import OAuth2Error
+from joserfc.jwk import KeySetSerialization
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -122,7 +123,7 @@ class _Endpoints:
             response.delete_cookie(CSRF_COOKIE, path="/oauth/authorize")
             return response
 
-    def _jwks_document(self) -> dict:
+    def _jwks_document(self) -> KeySetSerialization:
         with unit_of_work(self.sessions) as session:
             return keys.jwks_document(keys.published_keys(session, self.config))
 

@@ -54,7 +54,7 @@ def sign_in(session: Session, *, username: str, password: str, address: str, now
     wait = max(account.wait(ACCOUNT_FREE_FAILURES, now), address_failures.wait(ADDRESS_FREE_FAILURES, now))
     if wait:
         raise SignInRefused(Refusal.TOO_EARLY, wait)
-    if _password_matches(user, password):
+    if _password_matches(user, password) and user is not None:  # matches only for a user; the call runs always
         session.execute(delete(SignInFailure).where(SignInFailure.username == username))
         return user
     _remember_failure(session, user=user, username=username, address=address, now=now, failures=account.count + 1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet
@@ -78,9 +78,8 @@ class AuthConfig:
             Fernet(key)  # a malformed key stops the start: ValueError
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, *, fetch_jwks: JwksFetcher | None = None) -> AuthConfig:
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, fetch_jwks: JwksFetcher | None = None) -> AuthConfig:
         env = os.environ if environ is None else environ
-        extra = {"fetch_jwks": fetch_jwks} if fetch_jwks is not None else {}
         return cls(
             issuer=env.get("BACKFLUSH_AUTH_ISSUER", cls.issuer).rstrip("/"),
             audience=env.get("BACKFLUSH_AUTH_AUDIENCE", cls.audience),
@@ -90,7 +89,7 @@ class AuthConfig:
             leeway=int(env.get("BACKFLUSH_TOKEN_LEEWAY", cls.leeway)),
             trusted_issuers=parse_trusted_issuers(env.get("BACKFLUSH_TRUSTED_ISSUERS", "")),
             key_encryption_keys=key_encryption_keys(env),
-            **extra,
+            fetch_jwks=fetch_jwks or fetch_jwks_over_http,
         )
 
     def now(self) -> int:

@@ -3,9 +3,9 @@
 Pure of databases and web. durable-rules is imported only by rules.engine, and only when a rule set
 is first evaluated with it; nothing is built at import time.
 """
+from backflush.core.plan import BlockReason
 from rules.cases import TestResult
 from rules.decision import (
-    BlockReason,
     Decision,
     DeviationRequest,
     Firing,

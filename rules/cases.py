@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from rules.decision import Firing
 from rules.errors import DocumentError
@@ -11,20 +12,21 @@ from rules.rule import Rule
 from rules.vocabulary import KINDS
 
 _TEST_KEYS = {"name", "description", "facts", "expect"}
+Facts = dict[str, list[dict[str, object]]]  # built facts, as normalize_facts returns them
 
 
 @dataclass(frozen=True)
 class Expectation:
     rule: str
     action: str | None = None
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
     fact: str | None = None
 
 
 @dataclass(frozen=True)
 class TestCase:
     name: str
-    facts: dict[str, list[dict]]
+    facts: dict[str, list[dict[str, object]]]
     expect: tuple[Expectation, ...]
 
 
@@ -98,7 +100,7 @@ def _test(item: object, name: str, kind: str | None, rules: dict[str, Rule], bro
     return TestCase(name, facts, tuple(expected)), unknown + errors
 
 
-def _expectations(entries: list, facts: dict, rules: dict[str, Rule], broken: frozenset[str], name: str
+def _expectations(entries: list[Any], facts: Facts, rules: dict[str, Rule], broken: frozenset[str], name: str
                   ) -> tuple[list[Expectation], list[DocumentError]]:
     expected, errors = [], []
     for entry in entries:
@@ -114,7 +116,7 @@ def _expectations(entries: list, facts: dict, rules: dict[str, Rule], broken: fr
     return expected, errors
 
 
-def _expectation(entry: object, facts: dict, rules: dict[str, Rule]) -> Expectation | str:
+def _expectation(entry: Any, facts: Facts, rules: dict[str, Rule]) -> Expectation | str:
     """The expectation, or what is wrong with it."""
     rule = rules.get(entry["rule"]) if isinstance(entry, dict) and isinstance(entry.get("rule"), str) else None
     if rule is None:
@@ -130,7 +132,7 @@ def _expectation(entry: object, facts: dict, rules: dict[str, Rule]) -> Expectat
     return Expectation(rule.id, entry.get("action"), params, ref)
 
 
-def _ref_exists(ref: object, facts: dict) -> bool:
+def _ref_exists(ref: object, facts: Facts) -> bool:
     try:
         fact_type, index = parse_ref(str(ref))
     except ValueError:

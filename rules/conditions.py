@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from rules.patterns import PatternError, compile_pattern
 from rules.vocabulary import (
@@ -61,7 +62,7 @@ def check(condition: object, fields: Mapping[str, Field], path: str = "when") ->
     return errors
 
 
-def normalize(condition: Mapping) -> dict | None:
+def normalize(condition: Mapping[str, Any]) -> dict[str, Any] | None:
     """Single-key form for durable-rules; ``None`` for the empty (match-all) condition."""
     parts = [part for key, value in condition.items() for part in _split(key, value)]
     if not parts:
@@ -69,7 +70,7 @@ def normalize(condition: Mapping) -> dict | None:
     return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
-def _split(key: str, value: object) -> list[dict]:
+def _split(key: str, value: Any) -> list[dict[str, Any]]:  # value: checked by check() already
     if key in LOGICAL:
         return [{key: [normalize(item) for item in value]}]
     if key in ITEMS:
@@ -108,7 +109,9 @@ def _check_operator(op: str, value: object, fields: Mapping[str, Field], where: 
 def _check_items(inner: object, field: Field, where: str) -> list[str]:
     if not isinstance(inner, dict) or not inner:
         return [f"{where} must be a condition on each item, {ITEM}, e.g. {{{ITEM}: QA}}"]
-    return check(inner, {ITEM: Field(ITEM, field.element_type, "", "list item")}, where)
+    element_type = field.element_type
+    assert element_type is not None  # only list fields get here
+    return check(inner, {ITEM: Field(ITEM, element_type, "", "list item")}, where)
 
 
 def _check_operand(op: str, name: object, operand: object, fields: Mapping[str, Field],
@@ -181,7 +184,7 @@ def _is_iso_date(text: str) -> bool:
     return len(text) == 10
 
 
-def _suggest(word: object, choices) -> str:
+def _suggest(word: object, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

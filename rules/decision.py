@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from backflush.core.plan import BlockReason
 from rules.facts import parse_ref
@@ -16,10 +17,10 @@ from rules.facts import parse_ref
 class Firing:
     rule_id: str
     action: str
-    params: dict
+    params: dict[str, Any]
     facts: tuple[str, ...]  # references such as "candidate_lot[2]", one per matched pattern
 
-    def to_record(self) -> dict:
+    def to_record(self) -> dict[str, Any]:
         return {"rule": self.rule_id, "action": self.action, "params": self.params, "facts": list(self.facts)}
 
 
@@ -70,7 +71,7 @@ class Decision:
     deviations: tuple[DeviationRequest, ...] = ()
     signatures: SignaturePolicy | None = None
     # The built input facts the decision was made on, for whoever stores the decision with its record.
-    facts: Mapping[str, Sequence[Mapping]] = field(default_factory=dict, compare=False, repr=False)
+    facts: Mapping[str, Sequence[Mapping[str, object]]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def blocked(self) -> bool:
@@ -80,7 +81,7 @@ class Decision:
     def block_codes(self) -> tuple[str, ...]:
         return tuple(sorted({r.code for r in self.block_reasons}))
 
-    def to_record(self) -> dict:
+    def to_record(self) -> dict[str, Any]:
         """What SPEC §6 says every decision stores: rule set, version, rules fired, input hash."""
         return {"ruleset_id": self.ruleset_id, "version": self.version, "engine": self.engine,
                 "input_hash": self.input_hash, "fired": [f.to_record() for f in self.fired]}
@@ -91,7 +92,7 @@ def ordered(firings: Iterable[Firing]) -> tuple[Firing, ...]:
 
 
 def decide(*, ruleset_id: str, version: int, engine: str, input_hash: str,
-           firings: Iterable[Firing], facts: Mapping[str, Sequence[Mapping]]) -> Decision:
+           firings: Iterable[Firing], facts: Mapping[str, Sequence[Mapping[str, object]]]) -> Decision:
     fired = ordered(firings)
     by_action = {action: [f for f in fired if f.action == action] for action in _COMBINE}
     return Decision(
@@ -110,7 +111,8 @@ def decide(*, ruleset_id: str, version: int, engine: str, input_hash: str,
 _COMBINE = ("block", "exclude", "open_deviation", "require_signatures")
 
 
-def _exclusions(firings: Sequence[Firing], facts: Mapping[str, Sequence[Mapping]]) -> dict:
+def _exclusions(firings: Sequence[Firing], facts: Mapping[str, Sequence[Mapping[str, object]]]
+                ) -> dict[str, tuple[str, ...]]:
     codes: dict[str, set[str]] = {}
     for firing in firings:
         for ref in firing.facts:
@@ -118,7 +120,7 @@ def _exclusions(firings: Sequence[Firing], facts: Mapping[str, Sequence[Mapping]
     return {key: tuple(sorted(found)) for key, found in sorted(codes.items())}
 
 
-def candidate_key(ref: str, facts: Mapping[str, Sequence[Mapping]]) -> str:
+def candidate_key(ref: str, facts: Mapping[str, Sequence[Mapping[str, object]]]) -> str:
     """The candidate id of a candidate_lot fact, else its lot number, else its reference."""
     fact_type, index = parse_ref(ref)
     fact = facts[fact_type][index]

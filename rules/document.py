@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 
@@ -30,19 +31,19 @@ _MAX_JOIN = 8
 class RuleSetDocument:
     rules: tuple[Rule, ...]
     tests: tuple[TestCase, ...]
-    source: dict = field(repr=False, compare=False)
+    source: dict[str, Any] = field(repr=False, compare=False)
     digest: str = ""
 
 
-def read_document(source: str | bytes | Mapping, kind: str | None = None) -> RuleSetDocument:
+def read_document(source: str | bytes | Mapping[str, Any], kind: str | None = None) -> RuleSetDocument:
     """The checked document, or InvalidDocument listing every problem."""
     document, errors = check_document(source, kind)
-    if errors:
+    if errors or document is None:
         raise InvalidDocument(errors)
     return document
 
 
-def check_document(source: str | bytes | Mapping, kind: str | None = None
+def check_document(source: str | bytes | Mapping[str, Any], kind: str | None = None
                    ) -> tuple[RuleSetDocument | None, list[DocumentError]]:
     try:
         raw = parse_source(source)
@@ -60,7 +61,8 @@ def check_document(source: str | bytes | Mapping, kind: str | None = None
     return RuleSetDocument(tuple(rules), tuple(tests), source=raw, digest=_digest(raw)), []
 
 
-def parse_source(source: str | bytes | Mapping) -> dict:
+def parse_source(source: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
+    raw: object
     if isinstance(source, Mapping):
         raw = dict(source)  # _dates_as_text copies every mapping and list below
     else:
@@ -68,7 +70,7 @@ def parse_source(source: str | bytes | Mapping) -> dict:
         raw = _parse_json(text) if text.lstrip().startswith("{") else _parse_yaml(text)
     if not isinstance(raw, dict):
         raise InvalidDocument([DocumentError("a rule-set document is a mapping with 'rules' and 'tests'")])
-    return _dates_as_text(raw)
+    return {k: _dates_as_text(v) for k, v in raw.items()}
 
 
 def _dates_as_text(value: object) -> object:
@@ -80,7 +82,7 @@ def _dates_as_text(value: object) -> object:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def _digest(raw: dict) -> str:
+def _digest(raw: dict[str, Any]) -> str:
     return digests.sha256(digests.canonical_json(raw, plain=str, ensure_ascii=False))
 
 
@@ -126,7 +128,7 @@ def _read_rules(raw: object, kind: str | None) -> tuple[list[Rule], list[Documen
     return rules, errors
 
 
-def _rule_problems(item: dict, kind: str | None) -> list[str]:
+def _rule_problems(item: dict[str, Any], kind: str | None) -> list[str]:
     problems = [f"unknown key '{k}'" for k in item if k not in _RULE_KEYS]
     if not isinstance(item.get("id"), str) or not _RULE_ID.fullmatch(item["id"]):
         problems.append("id must be 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit")
@@ -136,7 +138,7 @@ def _rule_problems(item: dict, kind: str | None) -> list[str]:
     return problems + _then_problems(item.get("then"), kind)
 
 
-def _pattern_problems(item: dict, kind: str | None) -> list[str]:
+def _pattern_problems(item: dict[str, Any], kind: str | None) -> list[str]:
     if ("when_all" in item) == ("fact" in item or "when" in item):
         return ["give either 'fact' with 'when', or 'when_all' (a list of {fact, when})"]
     if "when_all" not in item:
@@ -153,7 +155,7 @@ def _pattern_problems(item: dict, kind: str | None) -> list[str]:
     return problems
 
 
-def _one_pattern_problems(part: dict, kind: str | None, prefix: str) -> list[str]:
+def _one_pattern_problems(part: dict[str, Any], kind: str | None, prefix: str) -> list[str]:
     fact = part.get("fact")
     if fact not in FACT_TYPES:
         return [f"{prefix}fact must be one of {', '.join(FACT_TYPES)}, got {fact!r}"]
@@ -201,7 +203,7 @@ def _param_problem(param: Param, value: object) -> str | None:
     return None
 
 
-def _rule(item: dict) -> Rule:
+def _rule(item: dict[str, Any]) -> Rule:
     parts = item.get("when_all", [item])
     patterns = tuple(Pattern(p["fact"], p["when"]) for p in parts)
     params = {k: v for k, v in item["then"].items() if k != "action"}

@@ -23,6 +23,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 import durable_rules_engine
 from durable import engine as durable
@@ -52,13 +53,13 @@ _compiled: dict[tuple[str, int], CompiledRuleSet] = {}
 _session_ids = itertools.count(1)
 
 
-class _Host(durable.Host):
+class _Host(durable.Host):  # type: ignore[misc]  # durable ships no types: its Host is Any
     def _run(self) -> None:
         """durable starts two timer threads here that dispatch actions between our calls: never."""
 
 
 def fire(ruleset_id: str, version: int, document: RuleSetDocument,
-         facts: Mapping[str, Sequence[Mapping]]) -> list[Firing]:
+         facts: Mapping[str, Sequence[Mapping[str, object]]]) -> list[Firing]:
     """Firings over built facts, compiling (ruleset_id, version) on first use in this process."""
     with _lock:
         return _compiled_ruleset(str(ruleset_id), version, document).fire(facts)
@@ -102,8 +103,8 @@ class CompiledRuleSet:
         self._ruleset = _the_host().get_ruleset(name)
         self._handle = self._ruleset._handle  # see _assert
 
-    def fire(self, facts: Mapping[str, Sequence[Mapping]]) -> list[Firing]:
-        fired: dict[tuple, Firing] = {}
+    def fire(self, facts: Mapping[str, Sequence[Mapping[str, object]]]) -> list[Firing]:
+        fired: dict[tuple[str, tuple[str, ...]], Firing] = {}
         sid = str(next(_session_ids))
         try:
             for fact_type, items in facts.items():
@@ -114,7 +115,7 @@ class CompiledRuleSet:
             self._ruleset.delete_state(sid)
         return list(fired.values())
 
-    def _assert(self, text: str, fired: dict[tuple, Firing]) -> None:
+    def _assert(self, text: str, fired: dict[tuple[str, tuple[str, ...]], Firing]) -> None:
         # We drive durable's C API ourselves rather than Host.assert_fact: durable re-serializes
         # facts with json.dumps, which writes 1e-07 — a number its parser rejects — and its Python
         # action dispatch (closures, state round-trips through JSON) triples the cost of a decision.
@@ -124,7 +125,7 @@ class CompiledRuleSet:
         if code != _NOT_HANDLED:
             self._run_actions(0 if code == _DEFERRED else state, fired)
 
-    def _run_actions(self, state: int, fired: dict[tuple, Firing]) -> None:
+    def _run_actions(self, state: int, fired: dict[tuple[str, tuple[str, ...]], Firing]) -> None:
         started = durable_rules_engine.start_action_for_state(self._handle, state)
         message = json.loads(started[1]) if started else None
         while message:
@@ -137,13 +138,13 @@ class CompiledRuleSet:
             following = durable_rules_engine.complete_and_start_action(self._handle, state)
             message = json.loads(following) if following else None
 
-    def _firing(self, rule_id: str, matched: Mapping[str, Mapping]) -> Firing:
+    def _firing(self, rule_id: str, matched: Mapping[str, Mapping[str, str]]) -> Firing:
         rule = self._rules[rule_id]
         refs = tuple(matched[f"f{i}"]["_ref"] for i in range(len(rule.patterns)))
         return Firing(rule.id, rule.action, dict(rule.params), refs)
 
 
-def definition(document: RuleSetDocument) -> dict:
+def definition(document: RuleSetDocument) -> dict[str, Any]:
     """The durable ruleset for a document (actions are dispatched by CompiledRuleSet, not durable)."""
     rules = {
         rule.id: {"all": [{f"f{i}": _pattern(p)} for i, p in enumerate(rule.patterns)], "run": _unused}
@@ -175,7 +176,7 @@ def explain(error: Exception) -> str:
     return f"{error}" + (f" ({hint})" if hint else "")
 
 
-def _pattern(pattern: Pattern) -> dict:
+def _pattern(pattern: Pattern) -> dict[str, Any]:
     condition = normalize(pattern.when)
     fact = {"fact": pattern.fact}
     return fact if condition is None else {"$and": [fact, condition]}
@@ -186,7 +187,7 @@ def _unused(_closure: object) -> None:
     raise AssertionError("durable dispatched an action itself")
 
 
-def _fact_json(fact: Mapping, fact_type: str, ref: str, sid: str) -> str:
+def _fact_json(fact: Mapping[str, object], fact_type: str, ref: str, sid: str) -> str:
     # Written field by field, each value by a C-level writer for its type, rather than by json's
     # encoder with default=float and a search for exponents afterwards: a third of a decision's
     # time went there. The text is the same (test_engine).
@@ -222,11 +223,11 @@ def _json_value(value: object) -> str:
     return _encode(value)
 
 
-def _list_json(values: list) -> str:
+def _list_json(values: list[object]) -> str:
     return "[" + ",".join(map(_json_value, values)) + "]"
 
 
-_WRITERS: dict[type, Callable[[object], str]] = {
+_WRITERS: dict[type, Callable[[Any], str]] = {  # each takes values of its own type
     str: _encode_string, Decimal: _decimal_json, bool: {True: "true", False: "false"}.__getitem__,
     int: int.__repr__, list: _list_json,
 }

@@ -4,9 +4,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rules import reference
-from rules.decision import Decision, decide
+from rules.decision import Decision, Firing, decide
 from rules.document import RuleSetDocument, read_document
 from rules.facts import input_hash, normalize_facts
 from rules.vocabulary import KINDS
@@ -25,12 +26,13 @@ class RuleSet:
     document: RuleSetDocument
 
 
-def load_ruleset(source: object, *, ruleset_id: str | int, version: int, kind: str) -> RuleSet:
+def load_ruleset(source: str | bytes | Mapping[str, Any], *, ruleset_id: str | int, version: int, kind: str) -> RuleSet:
     """Check a document (dict, JSON or YAML text) for ``kind``; raises InvalidDocument."""
     return RuleSet(str(ruleset_id), version, kind, read_document(source, kind))
 
 
-def evaluate(ruleset: RuleSet, facts: Mapping[str, Sequence[Mapping]], *, engine: str = "auto") -> Decision:
+def evaluate(ruleset: RuleSet, facts: Mapping[str, Sequence[Mapping[str, object]]], *,
+             engine: str = "auto") -> Decision:
     """Decide over ``facts`` (fact type → list of facts, Python values welcome, see build_fact).
 
     ``engine="auto"`` uses durable-rules and falls back to the pure-Python evaluator, recording
@@ -65,7 +67,7 @@ def durable_unavailable() -> str | None:
     return _durable_missing or None
 
 
-def _fire(engine: str, ruleset: RuleSet, facts: dict) -> list:
+def _fire(engine: str, ruleset: RuleSet, facts: dict[str, list[dict[str, object]]]) -> list[Firing]:
     if engine == reference.ENGINE_NAME:
         return reference.fire(ruleset.document, facts)
     from rules import engine as durable_engine  # only here: importing durable is optional

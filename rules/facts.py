@@ -16,6 +16,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from backflush.core import digests
 from backflush.core.quantity import seconds_between
@@ -38,12 +39,12 @@ class FactError(ValueError):
     """A fact that does not fit the vocabulary."""
 
 
-def build_fact(fact_type: str, values: Mapping[str, object] | None = None, /, **fields: object) -> dict:
+def build_fact(fact_type: str, values: Mapping[str, object] | None = None, /, **fields: object) -> dict[str, object]:
     """Turn Python values into a vocabulary-checked fact of ``fact_type``."""
     shapes = _SHAPES.get(fact_type)
     if shapes is None:
         raise FactError(f"unknown fact type '{fact_type}'")
-    fact = {}
+    fact: dict[str, object] = {}
     for name, value in ({**(values or {}), **fields} if fields else values or {}).items():
         shape = shapes.get(name)
         if shape is None:
@@ -51,8 +52,10 @@ def build_fact(fact_type: str, values: Mapping[str, object] | None = None, /, **
         # facts are built for every trigger: values already of their field's plain type pass as is
         field, plain_types, choices, is_number = shape
         kind = type(value)
-        if kind in plain_types and (not choices or value in choices) and (kind is not Decimal or value.is_finite()):
-            fact[name] = Decimal(value) if kind is int and is_number else value
+        # plain_types holds exact types: once `kind` is among them, isinstance says what `kind is` would
+        if kind in plain_types and (not choices or value in choices) and (
+                not isinstance(value, Decimal) or value.is_finite()):
+            fact[name] = Decimal(value) if is_number and isinstance(value, int) else value
         elif (value := _plain(value)) is not None:
             fact[name] = _checked(fact_type, field, value)
     return fact
@@ -64,7 +67,7 @@ _SHAPES = {name: {f.name: (f, _PLAIN_TYPES.get(f.type, ()), f.choices, f.type ==
            for name, t in FACT_TYPES.items()}
 
 
-def normalize_facts(facts: Facts, allowed: Iterable[str] | None = None) -> dict[str, list[dict]]:
+def normalize_facts(facts: Facts, allowed: Iterable[str] | None = None) -> dict[str, list[dict[str, object]]]:
     """Build every fact of a decision input; fact types outside ``allowed`` are refused."""
     allowed = set(FACT_TYPES if allowed is None else allowed)
     unknown = sorted(set(facts) - allowed)
@@ -75,16 +78,16 @@ def normalize_facts(facts: Facts, allowed: Iterable[str] | None = None) -> dict[
     return {t: [build_fact(t, f) for f in facts[t]] for t in sorted(facts)}
 
 
-def canonical_json(facts: Mapping[str, Sequence[Mapping]]) -> str:
+def canonical_json(facts: Mapping[str, Sequence[Mapping[str, object]]]) -> str:
     """Of built facts, whose numbers are Decimals (written as text) or, for integer fields, ints."""
     return digests.canonical_json(facts, plain=_cached_decimal_text, ensure_ascii=False)
 
 
-def input_hash(facts: Mapping[str, Sequence[Mapping]]) -> str:
+def input_hash(facts: Mapping[str, Sequence[Mapping[str, object]]]) -> str:
     return digests.sha256(canonical_json(facts))
 
 
-def to_wire(facts: Mapping[str, Sequence[Mapping]]) -> dict[str, list[dict]]:
+def to_wire(facts: Mapping[str, Sequence[Mapping[str, object]]]) -> dict[str, list[dict[str, object]]]:
     return {t: [{k: _wire(v) if type(v) is Decimal else v for k, v in f.items()} for f in fs]
             for t, fs in facts.items()}
 
@@ -120,7 +123,7 @@ def age_hours(since: dt.datetime, *, now: dt.datetime) -> Decimal:
 
 # -- conversions ----------------------------------------------------------------------------
 
-def _plain(value: object) -> object:
+def _plain(value: object) -> Any:  # a set's members are of one plain type, which sorts
     if isinstance(value, enum.Enum):
         value = value.value
     if isinstance(value, dt.datetime):
@@ -148,7 +151,7 @@ def _checked(fact_type: str, field: Field, value: object) -> object:
         raise FactError(f"{where} must be true or false, got {value!r}")
     if field.type in (STRING, DATE) and not isinstance(value, str):
         raise FactError(f"{where} must be text, got {value!r}")
-    if field.type == DATE:
+    if field.type == DATE and isinstance(value, str):  # not text: refused just above
         _iso_date(where, value)
     if field.choices and value not in field.choices:
         raise FactError(f"{where} must be one of {list(field.choices)}, got {value!r}")

@@ -152,7 +152,7 @@ def _bracket(pattern: str, i: int) -> tuple[str, int]:
     return _class_text(tuple(members), negated), i + 1
 
 
-def _bracket_escape(pattern: str, i: int, members: list) -> list:
+def _bracket_escape(pattern: str, i: int, members: list[tuple[int, int]]) -> list[tuple[int, int]]:
     escaped = _escape(pattern, i)
     if isinstance(escaped, str):
         return members + [(ord(escaped), ord(escaped))]

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from rules.conditions import FIELD_OPERATORS, ITEM, LOGICAL
 from rules.decision import Firing
@@ -42,11 +43,11 @@ def _fire_rule(rule: Rule, facts: Mapping[str, Sequence[Fact]]) -> Iterator[Firi
             yield Firing(rule.id, rule.action, dict(rule.params), tuple(refs))
 
 
-def holds(condition: Mapping, fact: Fact) -> bool:
+def holds(condition: Mapping[str, Any], fact: Fact) -> bool:
     return all(_holds(key, value, fact) for key, value in condition.items())
 
 
-def _holds(key: str, value: object, fact: Fact) -> bool:
+def _holds(key: str, value: Any, fact: Fact) -> bool:  # value: a checked document's
     if key in LOGICAL:
         combine = all if key == "$and" else any
         return combine(holds(item, fact) for item in value)
@@ -55,18 +56,18 @@ def _holds(key: str, value: object, fact: Fact) -> bool:
     return key in fact and fact[key] == value
 
 
-def _compare(test: Callable[[object, object], bool]) -> Callable[[Fact, str, object], bool]:
+def _compare(test: Callable[[Any, Any], Any]) -> Callable[[Fact, str, Any], bool]:
     return lambda fact, name, operand: name in fact and test(fact[name], operand)
 
 
-def _items(combine: Callable) -> Callable[[Fact, str, object], bool]:
-    def test(fact: Fact, name: str, inner: object) -> bool:
+def _items(combine: Callable[[Iterable[bool]], bool]) -> Callable[[Fact, str, Any], bool]:
+    def test(fact: Fact, name: str, inner: Any) -> bool:
         items = fact.get(name)
         return isinstance(items, list) and bool(items) and combine(holds(inner, {ITEM: x}) for x in items)
     return test
 
 
-_OPERATORS: dict[str, Callable[[Fact, str, object], bool]] = {
+_OPERATORS: dict[str, Callable[[Fact, str, Any], bool]] = {
     "$gt": _compare(operator.gt),
     "$gte": _compare(operator.ge),
     "$lt": _compare(operator.lt),

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
 class Pattern:
     fact: str
-    when: dict
+    when: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -16,4 +17,4 @@ class Rule:
     description: str
     patterns: tuple[Pattern, ...]
     action: str
-    params: dict
+    params: dict[str, Any]

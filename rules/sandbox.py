@@ -13,6 +13,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rules.decision import Firing
 from rules.document import RuleSetDocument
@@ -55,14 +56,14 @@ def _crash(returncode: int, stderr: str) -> DocumentError:
     return DocumentError(f"durable-rules crashed ({how}) running this test", test=subject)
 
 
-def _report(answer: dict) -> SandboxReport:
+def _report(answer: dict[str, Any]) -> SandboxReport:
     errors = tuple(DocumentError(e["message"], e["rule_id"]) for e in answer["errors"])
     firings = {name: [Firing(f["rule"], f["action"], f["params"], tuple(f["facts"])) for f in fired]
                for name, fired in answer["firings"].items()}
     return SandboxReport(errors=errors, firings=firings)
 
 
-def _child(source: dict) -> dict:
+def _child(source: dict[str, Any]) -> dict[str, Any]:
     from rules import engine
     from rules.document import read_document
 

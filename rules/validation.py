@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rules import reference
 from rules.cases import TestCase, TestResult, judge
@@ -25,10 +26,10 @@ class Validation:
     engines: tuple[str, ...]  # the engines the tests ran on
 
 
-def validate(source: object, kind: str) -> Validation:
+def validate(source: str | bytes | Mapping[str, Any], kind: str) -> Validation:
     """Blocking (a subprocess compiles the draft): call it from a worker thread in async code."""
     document, errors = check_document(source, kind)
-    if errors:
+    if errors or document is None:
         return Validation(False, tuple(errors), (), ())
     by_reference = {t.name: reference.fire(document, t.facts) for t in document.tests}
     sandbox = run_in_sandbox(document)
@@ -42,7 +43,7 @@ def validate(source: object, kind: str) -> Validation:
     return Validation(not errors, tuple(errors), results, engines)
 
 
-def run_document_tests(source: object, kind: str | None = None, *,
+def run_document_tests(source: RuleSetDocument | str | bytes | Mapping[str, Any], kind: str | None = None, *,
                        engine: str = reference.ENGINE_NAME) -> list[TestResult]:
     """Run a document's own tests on one engine; durable runs in a throwaway process."""
     document = source if isinstance(source, RuleSetDocument) else read_document(source, kind)

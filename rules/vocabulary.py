@@ -6,6 +6,7 @@ may take — is declared here once; document checking, fact building and docs/ru
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from backflush.core.vocabulary import LocationKind, LotStatus, PostingMethod, TriggerKind
 
@@ -74,7 +75,7 @@ class Kind:
     actions: tuple[str, ...]
 
 
-def _fact_type(name: str, doc: str, *fields: tuple) -> FactType:
+def _fact_type(name: str, doc: str, *fields: tuple[Any, ...]) -> FactType:
     return FactType(name, doc, {f[0]: Field(*f) for f in fields})
 
 

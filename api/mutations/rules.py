@@ -127,7 +127,7 @@ class RuleMutations:
         result, errors = await info.context.execute(lambda s, p: simulation.simulate(
             s, p, rule_set_id=pk_of(input.id, "RuleSet"), since=input.from_, until=input.to))
         if errors:
-            return SimulationResult(evaluated=0, changed=0, details=[], user_errors=user_errors(errors))
+            return SimulationResult(evaluated=0, changed=0, details=JSON([]), user_errors=user_errors(errors))
         return SimulationResult(evaluated=result.evaluated, changed=result.changed, details=result.details)
 
     @strawberry.mutation(**guarded("signatures:sign"))

@@ -40,15 +40,21 @@ class AuditRecord:
         return cls(seq=row.seq, site_code=site_code, chain_seq=row.chain_seq, at=row.at, actor=row.actor,
                    device_id=row.device_id, device_time=row.device_time, action=row.action,
                    entity_type=row.entity_type, entity_id=row.entity_id, hash=row.hash, prev_hash=row.prev_hash,
-                   before=row.before, after=row.after, reason=row.reason, request_id=row.request_id)
+                   before=_json(row.before), after=_json(row.after), reason=row.reason, request_id=row.request_id)
+
+
+def _json(value: dict | None) -> JSON | None:
+    return None if value is None else JSON(value)
 
 
 # The domain's own enum, named for the wire: one spelling of each break kind.
-AuditBreakKind = strawberry.enum(audit.BreakKind, name="AuditBreakKind", description=(
+# (strawberry.enum registers the class itself; the name stays the class, as type checkers see it)
+strawberry.enum(audit.BreakKind, name="AuditBreakKind", description=(
     "MODIFIED: a row's content no longer gives its hash; BROKEN_LINK: its prev_hash is not the previous row's "
     "hash; MISSING: positions with no row; TRUNCATED: a signed head lies beyond the chain's end; "
     "CHECKPOINT_MISMATCH: the row at a signed head's position has another hash (the chain was recomputed); "
     "CHECKPOINT_INVALID: a checkpoint whose signature does not verify"))
+AuditBreakKind = audit.BreakKind
 
 
 @strawberry.type

@@ -5,11 +5,15 @@ import strawberry
 
 from backflush.core import vocabulary
 
-PostingMethod = strawberry.enum(vocabulary.PostingMethod)
-TriggerKind = strawberry.enum(vocabulary.TriggerKind)
-TriggerOutcome = strawberry.enum(vocabulary.TriggerOutcome)
-LotStatus = strawberry.enum(vocabulary.LotStatus)
-LocationKind = strawberry.enum(vocabulary.LocationKind)
+# strawberry.enum registers the class itself and returns it: the names stay the classes, as type checkers see them
+for _shared in (vocabulary.PostingMethod, vocabulary.TriggerKind, vocabulary.TriggerOutcome, vocabulary.LotStatus,
+                vocabulary.LocationKind):
+    strawberry.enum(_shared)
+PostingMethod = vocabulary.PostingMethod
+TriggerKind = vocabulary.TriggerKind
+TriggerOutcome = vocabulary.TriggerOutcome
+LotStatus = vocabulary.LotStatus
+LocationKind = vocabulary.LocationKind
 
 
 @strawberry.enum

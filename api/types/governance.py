@@ -29,7 +29,7 @@ class RuleSet(Node):
     @classmethod
     def from_row(cls, row: models.RuleSet) -> "RuleSet":
         return cls(pk=row.id, site_pk=row.site_id, name=row.name, kind=RuleSetKind(row.kind), version=row.version,
-                   status=ApprovalStatus(row.status), document=row.document, effective_from=row.effective_from)
+                   status=ApprovalStatus(row.status), document=JSON(row.document), effective_from=row.effective_from)
 
 
 @strawberry.type

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 
 import strawberry
+from strawberry.types.base import get_object_definition
 
 from api import ids
 
@@ -18,7 +19,7 @@ class Node:
 
     @classmethod
     def graphql_name(cls) -> str:
-        return cls.__strawberry_definition__.name
+        return get_object_definition(cls, strict=True).name
 
 
 @strawberry.type

@@ -97,7 +97,7 @@ class LineAllocation:
     eligible: Decimal  # primary-equivalent eligible quantity, in the usage's uom
 
 
-def fefo_key(binding: Binding) -> tuple:
+def fefo_key(binding: Binding) -> tuple[bool, date, datetime, str, str]:
     """First expiring first (no expiry last), then first received, then lot number."""
     return (binding.expires_on is None, binding.expires_on or date.max, binding.received_at,
             binding.lot_number, str(binding.binding_id))
@@ -164,9 +164,11 @@ class _Stamp:
     component: Component
     substitutes_for: str | None
 
-    def draw(self, binding: Binding, quantity: Decimal, **lot_factor: object) -> Draw:
+    def draw(self, binding: Binding, quantity: Decimal, *, line_quantity: Decimal | None = None,
+             line_uom: str | None = None, factor: Decimal | None = None) -> Draw:
         return Draw(self.line_no, self.component.code, self.substitutes_for, binding.binding_id, binding.lot_id,
-                    binding.lot_number, binding.location_id, quantity, self.component.base_uom, **lot_factor)
+                    binding.lot_number, binding.location_id, quantity, self.component.base_uom,
+                    line_quantity=line_quantity, line_uom=line_uom, factor=factor)
 
 
 def _draw_in_base_uom(need: Decimal, pool: Iterable[Binding], *, taken: Taken,
@@ -193,15 +195,17 @@ def _draw_through_lot_factors(usage: LineUsage, pool: Iterable[Binding], *, take
         open_line = usage.to_post - covered
         if open_line <= 0:
             break
-        draw = _draw_lot_in_line_uom(usage, binding, open_line, taken=taken, conversions=conversions)
-        if draw is not None:
+        drawn = _draw_lot_in_line_uom(usage, binding, open_line, taken=taken, conversions=conversions)
+        if drawn is not None:
+            draw, line_quantity = drawn
             draws.append(draw)
-            covered += draw.line_quantity
+            covered += line_quantity
     return draws, covered
 
 
 def _draw_lot_in_line_uom(usage: LineUsage, binding: Binding, open_line: Decimal, *, taken: Taken,
-                          conversions: tuple[Conversion, ...]) -> Draw | None:
+                          conversions: tuple[Conversion, ...]) -> tuple[Draw, Decimal] | None:
+    """The lot's draw and the line quantity it covers."""
     component = usage.line.component
     factor = lot_factor(usage, binding, conversions=conversions)
     stock = quantize(available(binding, taken), component.precision, "DOWN")
@@ -215,8 +219,9 @@ def _draw_lot_in_line_uom(usage: LineUsage, binding: Binding, open_line: Decimal
         line_quantity = open_line
     if quantity <= 0:
         return None
-    return _Stamp(usage.line.line_no, component, None).draw(
+    draw = _Stamp(usage.line.line_no, component, None).draw(
         binding, quantity, line_quantity=line_quantity, line_uom=usage.line.uom, factor=factor.recorded)
+    return draw, line_quantity
 
 
 def _fill_with_alternate(usage: LineUsage, alternate: Alternate, open_need: Fraction, *, bindings: tuple[Binding, ...],

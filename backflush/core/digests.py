@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from typing import Any
 
 
-def canonical_json(value: object, *, plain: Callable[[object], object], ensure_ascii: bool = True) -> str:
+def canonical_json(value: object, *, plain: Callable[[Any], object], ensure_ascii: bool = True) -> str:
     """Sorted keys, no spaces; `plain` turns what JSON cannot hold (Decimals, times) into text."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=ensure_ascii, default=plain)
 

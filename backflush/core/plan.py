@@ -202,7 +202,7 @@ def plan_trigger(facts: TriggerFacts, *, blocking_policy: BlockingPolicy | None 
         reasons: list[BlockReason] = []
         requirements: list[Requirement] = []
         for line in lines_consumed_at(facts, operation_seq):
-            outcome = _plan_line(line, facts, units=units, rules=rules, taken=taken)
+            outcome = _plan_line(line, facts, operation_seq=operation_seq, units=units, rules=rules, taken=taken)
             draws += outcome.draws
             reasons += outcome.reasons
             requirements.append(outcome.requirement)
@@ -267,7 +267,7 @@ def _eligibility(facts: TriggerFacts, operation_seq: int) -> Eligibility:
                        posted_on=facts.posted_at.date(), excluded=excluded)
 
 
-def _plan_line(line: FlushLine, facts: TriggerFacts, *, units: Decimal, rules: Eligibility,
+def _plan_line(line: FlushLine, facts: TriggerFacts, *, operation_seq: int, units: Decimal, rules: Eligibility,
                taken: Taken) -> _LineOutcome:
     usage = line_usage(line, units=units, prior=facts.work_order.prior_postings, conversions=facts.conversions,
                        in_line_uom=uses_lot_factors(line, facts))
@@ -275,7 +275,7 @@ def _plan_line(line: FlushLine, facts: TriggerFacts, *, units: Decimal, rules: E
     if line.posting_method != BACKFLUSH:
         eligible = eligible_quantity(usage, bindings=facts.bindings, rules=rules, taken=taken,
                                      conversions=facts.conversions)
-        return _LineOutcome((), (), _requirement(usage, eligible=eligible, serial_count=serial_count))
+        return _LineOutcome((), (), _requirement(usage, operation_seq, eligible=eligible, serial_count=serial_count))
     allocation = allocate_line(usage, bindings=facts.bindings, rules=rules, taken=taken, conversions=facts.conversions)
     reasons = [] if allocation.covered else shortage_reasons(usage, allocation, facts=facts, rules=rules, taken=taken)
     if line.component.serialized and serial_count < usage.to_post:
@@ -284,13 +284,14 @@ def _plan_line(line: FlushLine, facts: TriggerFacts, *, units: Decimal, rules: E
             f"need as many serial scans, {serial_count} match", line.component.code, usage.to_post, None,
             line.line_no, usage.uom))
     return _LineOutcome(allocation.draws, tuple(reasons),
-                        _requirement(usage, eligible=allocation.eligible, serial_count=serial_count))
+                        _requirement(usage, operation_seq, eligible=allocation.eligible,
+                                     serial_count=serial_count))
 
 
-def _requirement(usage: LineUsage, *, eligible: Decimal, serial_count: int) -> Requirement:
+def _requirement(usage: LineUsage, operation_seq: int, *, eligible: Decimal, serial_count: int) -> Requirement:
     line = usage.line
     return Requirement(line.line_no, line.component.code, line.posting_method, usage.to_post, eligible,
-                       line.component.serialized, serial_count, usage.uom, line.operation_seq)
+                       line.component.serialized, serial_count, usage.uom, operation_seq)
 
 
 def uses_lot_factors(line: FlushLine, facts: TriggerFacts) -> bool:

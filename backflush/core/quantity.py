@@ -58,11 +58,13 @@ def parse_wire_decimal(value: str | int | Decimal) -> Decimal:
     """`parse_decimal` for a value a client sent: also within the digits any quantity, factor or cost has."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** MAX_INTEGER_DIGITS:
         raise QuantityOutOfRange(f"more than {MAX_INTEGER_DIGITS} digits before the point")
-    too_long = isinstance(value, str) and len(value) > MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS + 2
-    if too_long and DECIMAL_GRAMMAR.fullmatch(value):  # Decimal() of a megabyte of digits is slow: refuse by length
+    longest = MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS + 2
+    # Decimal() of a megabyte of digits is slow: refuse by length
+    if isinstance(value, str) and len(value) > longest and DECIMAL_GRAMMAR.fullmatch(value):
         raise QuantityOutOfRange(f"more than {MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS} digits")
     result = parse_decimal(value)
     _, digits, exponent = result.as_tuple()
+    assert isinstance(exponent, int)  # only NaN and Infinity have a letter here, and parse_decimal refuses them
     if len(digits) + exponent > MAX_INTEGER_DIGITS:
         raise QuantityOutOfRange(f"more than {MAX_INTEGER_DIGITS} digits before the point")
     if -exponent > MAX_FRACTION_DIGITS:
@@ -70,7 +72,7 @@ def parse_wire_decimal(value: str | int | Decimal) -> Decimal:
     return result
 
 
-def _shown(value) -> str:
+def _shown(value: object) -> str:
     """The offending value for a message: short, and without the characters that made it hostile."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."

@@ -77,7 +77,7 @@ def authorize(from_status: str, to_status: str, *, principal_kind: str, roles: f
     if rule.meaning is not None and meaning is None:
         raise DomainError("SIGNATURE_REQUIRED", f"{from_status} → {to_status} needs QA's e-signature "
                           f"meaning \"{rule.meaning}\"", ["input", "signature"])
-    if rule.meaning is not None and meaning.strip() != rule.meaning:
+    if rule.meaning is not None and meaning is not None and meaning.strip() != rule.meaning:
         raise DomainError("SIGNATURE_MEANING_MISMATCH", f"{from_status} → {to_status} is signed with the meaning "
                           f"\"{rule.meaning}\"", ["input", "signature", "meaning"])
     return rule

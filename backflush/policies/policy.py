@@ -41,7 +41,9 @@ class FlushVerdict:
 
 
 class FlushPolicy(Protocol):
-    clock_skew_limit: Decimal | None  # seconds; None when the BLOCKING rules own the limit
+    @property
+    def clock_skew_limit(self) -> Decimal | None:
+        """Seconds; None when the BLOCKING rules own the limit (read only: a policy may compute it)."""
 
     def prepare(self, session, *, work_order, at) -> None:
         """Called once per evaluation, inside the command's transaction."""

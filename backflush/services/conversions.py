@@ -1,6 +1,7 @@
 """UOM conversions under change control, and the look-ups that resolve lot > item > global."""
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -63,7 +64,7 @@ def _content(conversion: UomConversion, item_ref) -> dict:
             "density_source": conversion.density_source, "temperature_note": conversion.temperature_note}
 
 
-def conversions_in_force(session: Session, *, item_ids: set[int], lot_ids: set[int] = frozenset(),
+def conversions_in_force(session: Session, *, item_ids: set[int], lot_ids: AbstractSet[int] = frozenset(),
                          at: datetime | None = None) -> list[UomConversion]:
     """Global, item and lot conversions usable now: lot ones are measured facts, the rest governed."""
     at = at or utcnow()

@@ -101,7 +101,7 @@ def stored_heads(session: Session) -> list[SignedHead]:
 
 def anchor_document(session: Session, key: AuditKey, checkpoints: list[AuditCheckpoint]) -> dict:
     """What `backflush audit-anchor` prints: the signed heads, readable without the database."""
-    codes = dict(session.execute(select(Site.id, Site.code)).all())
+    codes: dict[int, str] = dict(session.execute(select(Site.id, Site.code)).all())
     return {
         "format": ANCHOR_FORMAT, "key_id": key.key_id, "public_key": key.public_pem(),
         "heads": [{"site": codes.get(c.site_id), "site_id": c.site_id, "seq": c.chain_seq, "hash": c.hash,

@@ -66,7 +66,7 @@ def parse_key(pem: str | bytes) -> AuditKey:
             public = private.public_key()
     except (ValueError, TypeError) as error:
         raise AuditKeyError(f"the audit key is not a readable PEM key: {error}") from None
-    if not isinstance(public, Ed25519PublicKey):
+    if not isinstance(public, Ed25519PublicKey) or not (private is None or isinstance(private, Ed25519PrivateKey)):
         raise AuditKeyError("the audit key must be an Ed25519 key")
     return AuditKey(public=public, private=private)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 import yaml
 
@@ -20,5 +21,6 @@ def default_source(kind: str) -> str:
     return resources.files(__package__).joinpath(FILES[kind]).read_text(encoding="utf-8")
 
 
-def load_default(kind: str) -> dict:
-    return yaml.safe_load(default_source(kind))
+def load_default(kind: str) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(default_source(kind))
+    return document
