@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, aliased
 
 from auth.principal import Principal
 from backflush.core.variances import report_round, variance_percent
+from backflush.reads.metrics import closed_orders
 from backflush.reads.records import ISSUE_KINDS, visible_site_ids
-from models import ComponentVariance, Item, LedgerEntry, Lot, WorkOrder
+from models import ComponentVariance, Item, LedgerEntry, Lot
 
 NO_SUPPLIER = "UNKNOWN"  # lots received without a supplier still carry their share
 
@@ -36,7 +37,7 @@ class SupplierVariance:
 
 def supplier_variances(session: Session, principal: Principal, *, since: datetime | None,
                        until: datetime | None) -> list[SupplierVariance]:
-    orders = _closed_orders(principal, session, since, until)
+    orders = closed_orders(visible_site_ids(session, principal), since, until).scalar_subquery()
     figures = _order_figures(session, orders)
     draws = _draws(session, orders)
     sums: dict[tuple[int, str], list[Fraction]] = defaultdict(lambda: [Fraction(0)] * 3)
@@ -52,18 +53,6 @@ def supplier_variances(session: Session, principal: Principal, *, since: datetim
     items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(sorted({k[0] for k in sums}))))}
     return sorted((_row(items[component_id], supplier, totals, len(lots[(component_id, supplier)]))
                    for (component_id, supplier), totals in sums.items()), key=lambda r: (r.item.code, r.supplier))
-
-
-def _closed_orders(principal: Principal, session: Session, since, until):
-    statement = select(WorkOrder.id).where(WorkOrder.status == "CLOSED")
-    site_ids = visible_site_ids(session, principal)
-    if site_ids is not None:
-        statement = statement.where(WorkOrder.site_id.in_(site_ids))
-    if since is not None:
-        statement = statement.where(WorkOrder.closed_at >= since)
-    if until is not None:
-        statement = statement.where(WorkOrder.closed_at < until)
-    return statement.scalar_subquery()
 
 
 def _order_figures(session: Session, orders) -> dict[tuple[int, int], tuple[Decimal, Decimal, Decimal]]:

@@ -53,13 +53,13 @@ def backflush_metrics(session: Session, principal: Principal, *, since: datetime
         genealogy_completeness=genealogy_completeness(session, site_ids=site_ids),
         return_to_stock_compliance=_return_compliance(session, site_ids, since, until),
         usage_variance_by_work_center=work_center_variances(
-            session, _closed_orders(site_ids, since, until).scalar_subquery()),
+            session, closed_orders(site_ids, since, until).scalar_subquery()),
     )
 
 
 def _return_compliance(session: Session, site_ids, since, until) -> Decimal | None:
     """% of orders closed in the period whose residuals all went back to stock (with scans), none scrapped."""
-    closed = set(session.scalars(_closed_orders(site_ids, since, until)))
+    closed = set(session.scalars(closed_orders(site_ids, since, until)))
     if not closed:
         return None
     scrapped = set(session.scalars(select(LedgerEntry.work_order_id).where(
@@ -67,7 +67,8 @@ def _return_compliance(session: Session, site_ids, since, until) -> Decimal | No
     return _percent(len(closed - scrapped), len(closed))
 
 
-def _closed_orders(site_ids, since, until):
+def closed_orders(site_ids, since, until):
+    """The ids of the orders closed in [since, until) at `site_ids` (None: every site)."""
     statement = select(WorkOrder.id).where(WorkOrder.status == "CLOSED")
     if site_ids is not None:
         statement = statement.where(WorkOrder.site_id.in_(site_ids))
