@@ -1,30 +1,18 @@
-"""Stored rows as the type checker should see them.
+"""Values a stored row is known to carry although its column is nullable.
 
-SQLModel declares a surrogate key `id: int | None` because it is None until the row is flushed; a row read
-back from the database, or flushed, has one. And `session.get()` answers `Row | None` even where a foreign
-key guarantees the row. These two say so once, and fail loudly if the guarantee is ever broken.
+SQLModel types a nullable column `X | None`; some rows have it set by construction (an issue's source bin,
+a released order's output lot, a lot's receipt time). Rows themselves: `models.stored.stored_id` for a
+flushed row's key, `kernel.database.referenced_row` for the row a foreign key names.
 """
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
 
-class _Keyed(Protocol):
-    @property
-    def id(self) -> int | None: ...
-
-
-def stored_id(row: _Keyed) -> int:
-    """The primary key of a row that has been flushed or read from the database."""
-    if row.id is None:
-        raise RuntimeError(f"{type(row).__name__} has no primary key yet: flush it first")
-    return row.id
-
-
-def present(row: T | None, what: str) -> T:
-    """A row that a foreign key (or an earlier check in the same transaction) guarantees exists."""
-    if row is None:
-        raise RuntimeError(f"{what} missing although a reference guarantees it")
-    return row
+def present(value: T | None, what: str) -> T:
+    """`value`, which the row's kind guarantees is set; raises if that guarantee is ever broken."""
+    if value is None:
+        raise RuntimeError(f"{what} missing although the row's kind guarantees it")
+    return value

@@ -18,9 +18,10 @@ from backflush.services.arguments import choice_arg, decimal_arg, text_arg
 from backflush.services.conversions import conversions_in_force, has_conversion, planner_conversions
 from backflush.services.masterdata import item_by_code
 from kernel import audit
+from kernel.database import referenced_row
 from kernel.errors import DomainError, ManyErrors, NotFound
-from kernel.rows import present, stored_id
 from models import Bom, BomAlternate, BomLine, Item
+from models.stored import stored_id
 from models.types import utcnow
 
 POSTING_METHODS = frozenset(PostingMethod)
@@ -73,7 +74,7 @@ def update_bom_draft(session: Session, principal: Principal, *, bom_id: int, bas
         session.delete(line)
     session.flush()
     bom.base_quantity = decimal_arg(base_quantity, "baseQuantity", positive=True, default=Decimal(1))
-    _write_lines(session, bom, present(session.get(Item, bom.item_id), "item of a BOM"), lines)
+    _write_lines(session, bom, referenced_row(session, Item, bom.item_id), lines)
     audit.record(session, actor=principal.subject, action="bom.updated", entity_type="bom", entity_id=bom.id,
                  before=before, after=bom_content(session, bom))
     return bom
@@ -165,7 +166,7 @@ def _phantom_problems(session: Session, bom: Bom) -> list[DomainError]:
             return [DomainError("PHANTOM_TOO_DEEP", f"phantom nesting deeper than {MAX_PHANTOM_DEPTH}", ["input", "id"])]
         found = []
         for line in lines:
-            component = present(session.get(Item, line.component_id), "component of a BOM line")
+            component = referenced_row(session, Item, line.component_id)
             if not component.phantom:
                 continue
             if component.id in path:

@@ -35,9 +35,10 @@ from backflush.services.returns import book_residual, quarantine, require_scan, 
 from backflush.services.trigger_facts import OrderFacts, load_order_facts
 from backflush.services.work_orders import require_open, work_order_in_sites
 from kernel import audit
+from kernel.database import referenced_row
 from kernel.errors import DomainError, ManyErrors
-from kernel.rows import present, stored_id
 from models import ComponentVariance, Item, Location, Lot, Reversal, Trigger, WorkOrder
+from models.stored import stored_id
 from models.types import utcnow
 
 DISPOSITIONS = frozenset({"RETURN_TO_STOCK", "SCRAP"})
@@ -100,7 +101,7 @@ def _resolve(session: Session, principal: Principal, work_order: WorkOrder, spec
         target_id = None if target is None else stored_id(target)
         lock_balances(session, [(stored_id(lot), b.location_id) for b in bindings]
                       + ([(stored_id(lot), target_id)] if target_id is not None else []))
-        item = present(session.get(Item, lot.item_id), "item of a lot")
+        item = referenced_row(session, Item, lot.item_id)
         for binding in bindings:
             book_residual(session, principal, kind="RETURN" if target else "SCRAP", work_order=work_order, lot=lot,
                           item=item, binding=binding, quantity=binding.remaining_quantity, reason_code=reason_code,
@@ -132,8 +133,8 @@ def _require_residuals_resolved(session: Session, work_order: WorkOrder) -> None
         left[binding.lot_id] += binding.remaining_quantity
     errors = []
     for lot_id, quantity in sorted(left.items()):
-        lot = present(session.get(Lot, lot_id), "staged lot")
-        uom = present(session.get(Item, lot.item_id), "item of a lot").base_uom
+        lot = referenced_row(session, Lot, lot_id)
+        uom = referenced_row(session, Item, lot.item_id).base_uom
         errors.append(DomainError("RESIDUALS_UNRESOLVED", f"lot {lot.lot_number}: {quantity:f} {uom} still staged; "
                                   "return it to stock with a lot scan or scrap it with a reason code",
                                   ["input", "residuals"]))
@@ -197,11 +198,11 @@ def _variance_row(work_order: WorkOrder, row: VarianceRow, items: dict[str, Item
 
 def close_variance_facts(session: Session, work_order: WorkOrder, rows: list[ComponentVariance]) -> list[dict]:
     """The `close_variance` facts of SPEC §6; a row without a standard has no variance_percent."""
-    item_code = present(session.get(Item, work_order.item_id), "item of a work order").code
+    item_code = referenced_row(session, Item, work_order.item_id).code
     facts = []
     for row in rows:
         fact = {"work_order_number": work_order.number, "item_code": item_code,
-                "component_code": present(session.get(Item, row.component_id), "component of a variance").code,
+                "component_code": referenced_row(session, Item, row.component_id).code,
                 "is_alternate": row.substitutes_for_item_id is not None, "uom": row.uom,
                 "standard_quantity": row.standard_quantity, "actual_quantity": row.actual_quantity,
                 "usage_variance": row.usage_variance, "variance_percent": row.variance_percent,
@@ -212,7 +213,7 @@ def close_variance_facts(session: Session, work_order: WorkOrder, rows: list[Com
 
 def control_signal_facts(session: Session, work_order: WorkOrder, window: ControlWindow) -> list[dict]:
     """The `control_signal` facts of the order being closed: its variances are booked, so its usage is known."""
-    product = present(session.get(Item, work_order.item_id), "item of a work order")
+    product = referenced_row(session, Item, work_order.item_id)
     return [signal_fact(work_order, product, component, signal)
             for component, signal in closing_order_signals(session, work_order, window)]
 

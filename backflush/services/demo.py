@@ -14,8 +14,8 @@ from backflush.governance.change_control import settle
 from backflush.services import boms, labels, masterdata, receiving, staging, work_orders
 from backflush.services.commands import command
 from kernel import audit
-from kernel.rows import stored_id
 from models import Site, UomConversion
+from models.stored import stored_id
 from models.types import utcnow
 
 SITE = "PLANT-1"

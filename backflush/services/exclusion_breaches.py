@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from backflush.core.vocabulary import TriggerOutcome
-from kernel.rows import present, stored_id
 from models import LedgerEntry, Lot, RuleDecision, RuleSet, Trigger
+from models.stored import stored_id
 from rules.facts import parse_ref
 
 
@@ -65,7 +65,8 @@ def _posting_decisions(session: Session, trigger_ids: Iterable[int] | None) -> l
         query = query.where(col(RuleDecision.trigger_id).in_(list(trigger_ids)))
     by_trigger: dict[int, list[RuleDecision]] = defaultdict(list)
     for decision in session.scalars(query):
-        by_trigger[present(decision.trigger_id, "trigger of a posting decision")].append(decision)
+        if decision.trigger_id is not None:  # always: the query joins the trigger
+            by_trigger[decision.trigger_id].append(decision)
     return [(trigger_id, d) for trigger_id, decisions in by_trigger.items()
             for d in ([d for d in decisions if d.outcome == TriggerOutcome.POSTED] or decisions[-1:])]
 

@@ -18,8 +18,8 @@ from backflush.services.arguments import text_arg
 from backflush.services.work_orders import require_open, work_order_in_sites
 from kernel import audit
 from kernel.errors import DomainError
-from kernel.rows import stored_id
 from models import LabelVersion
+from models.stored import stored_id
 from models.types import utcnow
 
 APPROVED_MEANING = "Approved"

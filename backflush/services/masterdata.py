@@ -12,9 +12,10 @@ from auth.principal import Principal
 from backflush.core.vocabulary import LocationKind
 from backflush.services.arguments import choice_arg, decimal_arg, text_arg
 from kernel import audit
+from kernel.database import referenced_row
 from kernel.errors import DomainError, NotFound
-from kernel.rows import present, stored_id
 from models import Item, Location, Site
+from models.stored import stored_id
 
 LOCATION_KINDS = frozenset(LocationKind)
 ROUNDINGS = frozenset({"HALF_UP", "UP", "DOWN"})
@@ -70,7 +71,7 @@ def create_location(session: Session, principal: Principal, *, site_code: str, c
 
 def location_in_sites(session: Session, principal: Principal, location_id: int | None, field: str) -> Location:
     location = session.get(Location, location_id) if location_id else None
-    if location is None or not principal.sees_site(present(session.get(Site, location.site_id), "site of a location").code):
+    if location is None or not principal.sees_site(referenced_row(session, Site, location.site_id).code):
         raise NotFound("location", ["input", field])
     return location
 

@@ -20,8 +20,8 @@ from backflush.reads.records import record_in_sites
 from backflush.services.arguments import choice_arg, text_arg
 from kernel import audit
 from kernel.errors import DomainError
-from kernel.rows import stored_id
 from models import Lot, Ncmr
+from models.stored import stored_id
 from models.types import utcnow
 
 OPEN, DISPOSITIONED = "OPEN", "DISPOSITIONED"

@@ -19,10 +19,11 @@ from backflush.services.conversions import conversions_in_force, planner_convers
 from backflush.services.ledger import Movement, move
 from backflush.services.masterdata import item_by_code, location_in_sites
 from kernel import audit
+from kernel.database import referenced_row
 from kernel.errors import DomainError, NotFound
 from kernel.input_rules import expiry_refusal
-from kernel.rows import present, stored_id
 from models import Item, Lot, Serial, Site, UomConversion
+from models.stored import stored_id
 from models.types import utcnow
 
 LOT_STATUSES = frozenset(lot_disposition.LOT_STATUSES)
@@ -138,7 +139,7 @@ def _capture_serials(session: Session, item: Item, lot: Lot, serials: list[str],
 def lot_in_sites(session: Session, principal: Principal, lot_id: int | None, field_name: str = "lotId", lock: bool = False) -> Lot:
     query = select(Lot).where(col(Lot.id) == lot_id)
     lot = session.scalar(query.with_for_update() if lock else query) if lot_id else None
-    if lot is None or not principal.sees_site(present(session.get(Site, lot.site_id), "site of a lot").code):
+    if lot is None or not principal.sees_site(referenced_row(session, Site, lot.site_id).code):
         raise NotFound("lot", ["input", field_name])
     return lot
 

@@ -21,9 +21,10 @@ from backflush.services.masterdata import location_in_sites
 from backflush.services.receiving import lot_in_sites
 from backflush.services.work_orders import require_open, work_order_in_sites
 from kernel import audit
+from kernel.database import referenced_row
 from kernel.errors import DomainError
-from kernel.rows import present, stored_id
 from models import Item, Location, Lot, StagedLot, WorkOrder
+from models.stored import stored_id
 
 
 def return_to_stock(session: Session, principal: Principal, *, work_order_id: int | None, lot_id: int | None,
@@ -34,7 +35,7 @@ def return_to_stock(session: Session, principal: Principal, *, work_order_id: in
     require_open(work_order)
     lot = lot_in_sites(session, principal, lot_id, lock=exposed)
     require_scan(lot, scanned_lot_number)
-    item = present(session.get(Item, lot.item_id), "item of a lot")
+    item = referenced_row(session, Item, lot.item_id)
     quantity = precise_arg(decimal_arg(quantity, "quantity", positive=True), item.precision, "quantity", item.base_uom)
     reason_code = text_arg(reason_code, "reasonCode", max_length=40)
     target = return_location(session, principal, work_order, to_location_id, exposed=exposed)

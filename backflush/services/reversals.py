@@ -26,9 +26,11 @@ from backflush.services.ledger import Movement, lock_balances, move
 from backflush.services.trigger_facts import ISSUE_KINDS
 from backflush.services.work_orders import operations_of, require_open, work_order_in_sites
 from kernel import audit
+from kernel.database import referenced_row
 from kernel.errors import DomainError, NotFound
-from kernel.rows import present, stored_id
+from kernel.rows import present
 from models import ESignature, GenealogyEdge, Item, LedgerEntry, Lot, Reversal, Serial, StagedLot, Trigger, WorkOrder
+from models.stored import stored_id
 from models.types import utcnow
 
 PENDING, EXECUTED, REJECTED = "PENDING_SIGNATURES", "EXECUTED", "REJECTED"
@@ -79,13 +81,14 @@ def reversal_fact(session: Session, principal: Principal, *, trigger: Trigger, w
     issues = _issues_of(session, trigger)
     last_operation = max(op.seq for op in operations_of(session, stored_id(work_order)))
     age = seconds_between(trigger.posted_at or trigger.received_at, utcnow())
+    output_lot = referenced_row(session, Lot, present(work_order.output_lot_id, "output lot of a released order"))
     return {
-        "work_order_number": work_order.number, "item_code": present(session.get(Item, work_order.item_id), "item of a work order").code,
+        "work_order_number": work_order.number, "item_code": referenced_row(session, Item, work_order.item_id).code,
         "trigger_kind": trigger.kind, "operation_seq": trigger.operation_seq,
         "is_last_operation": trigger.operation_seq == last_operation,
         "value": sum((e.cost or Decimal(0) for e in issues), Decimal(0)),
         "quantity": trigger.good_quantity + trigger.scrap_quantity,
-        "output_lot_status": present(session.get(Lot, work_order.output_lot_id), "output lot of a released order").status,
+        "output_lot_status": output_lot.status,
         "age_hours": (age / 3600).quantize(Decimal("0.01")),
         "reason_code": reason_code, "requester_roles": sorted(principal.roles),
     }
@@ -130,7 +133,7 @@ def reject_reversal(session: Session, principal: Principal, *, reversal_id: int 
 
 def _pending(session: Session, principal: Principal, reversal_id: int | None):
     reversal = _in_sites(session, principal, Reversal, reversal_id, "reversal", "reversalId")
-    trigger = present(session.get(Trigger, reversal.trigger_id), "trigger of a reversal")
+    trigger = referenced_row(session, Trigger, reversal.trigger_id)
     work_order = work_order_in_sites(session, principal, trigger.work_order_id, lock=True, field_name="reversalId")
     session.refresh(reversal, with_for_update=True)
     if reversal.status != PENDING:

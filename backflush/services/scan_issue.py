@@ -18,9 +18,11 @@ from backflush.services.ledger import Movement, lock_balances, move
 from backflush.services.receiving import lot_in_sites
 from backflush.services.work_orders import require_open, work_order_in_sites
 from kernel import audit
+from kernel.database import referenced_row
 from kernel.errors import DomainError
-from kernel.rows import present, stored_id
+from kernel.rows import present
 from models import BomAlternate, BomLine, GenealogyEdge, Item, LedgerEntry, Lot, StagedLot
+from models.stored import stored_id
 from models.types import utcnow
 
 
@@ -47,7 +49,7 @@ def scan_issue(session: Session, principal: Principal, request: ScanIssueRequest
     lot = lot_in_sites(session, principal, request.lot_id)
     if (request.scanned_lot_number or "").strip() != lot.lot_number:
         raise DomainError("LOT_SCAN_MISMATCH", "the scanned lot number does not match the lot", ["input", "scannedLotNumber"])
-    item = present(session.get(Item, lot.item_id), "item of a lot")
+    item = referenced_row(session, Item, lot.item_id)
     substitutes = _substitution(session, line, item)
     reworked = work_order.is_rework and lot.item_id == work_order.item_id  # the nonconforming lot itself
     if request.uom not in (None, item.base_uom):

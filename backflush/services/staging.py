@@ -12,9 +12,10 @@ from backflush.services.masterdata import location_in_sites
 from backflush.services.receiving import lot_in_sites
 from backflush.services.work_orders import operations_of, require_open, work_order_in_sites
 from kernel import audit
+from kernel.database import referenced_row
 from kernel.errors import DomainError
-from kernel.rows import present, stored_id
 from models import Item, StagedLot
+from models.stored import stored_id
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def stage_lot(session: Session, principal: Principal, request: StageRequest) -> 
     if (request.scanned_lot_number or "").strip() != lot.lot_number:
         raise DomainError("LOT_SCAN_MISMATCH", "the scanned lot number does not match the lot: no lot scan, no "
                           "eligibility", ["input", "scannedLotNumber"])
-    item = present(session.get(Item, lot.item_id), "item of a lot")
+    item = referenced_row(session, Item, lot.item_id)
     quantity = precise_arg(decimal_arg(request.quantity, "quantity", positive=True), item.precision, "quantity", item.base_uom)
     source = location_in_sites(session, principal, request.from_location_id, "fromLocationId")
     if source.site_id != work_order.site_id:

@@ -15,8 +15,8 @@ from backflush.services.boms import live_bom
 from backflush.services.masterdata import item_by_code, location_in_sites, site_by_code
 from kernel import audit
 from kernel.errors import DomainError, NotFound
-from kernel.rows import stored_id
 from models import Bom, Lot, Site, WorkOrder, WorkOrderOperation
+from models.stored import stored_id
 from models.types import utcnow
 
 OPEN_STATUSES = frozenset({"RELEASED", "IN_PROGRESS"})
