@@ -14,11 +14,13 @@ from fractions import Fraction
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from auth.principal import Principal
 from backflush.core import usage
 from backflush.core.plan import OperationTotals
 from backflush.core.variances import AlternateTerms, LineTerms, VarianceRow, component_variances
+from backflush.core.vocabulary import LocationKind, TriggerOutcome
 from backflush.insight.control_limits import DEFAULT_WINDOW, ControlWindow
 from backflush.insight.signals import closing_order_signals, signal_fact
 from backflush.policies.reversal_policy import ClosePolicy, store_decisions
@@ -28,12 +30,15 @@ from backflush.services.deviations import open_or_attach
 from backflush.services.ledger import lock_balances
 from backflush.services.masterdata import location_in_sites
 from backflush.services.receiving import lot_in_sites
+from backflush.services.released_facts import ItemFacts
 from backflush.services.returns import book_residual, quarantine, require_scan, return_location, staged_bindings
 from backflush.services.trigger_facts import OrderFacts, load_order_facts
 from backflush.services.work_orders import require_open, work_order_in_sites
 from kernel import audit
+from kernel.database import referenced_row
 from kernel.errors import DomainError, ManyErrors
-from models import ComponentVariance, Item, Lot, Reversal, Trigger, WorkOrder
+from models import ComponentVariance, Item, Location, Lot, Reversal, Trigger, WorkOrder
+from models.stored import stored_id
 from models.types import utcnow
 
 DISPOSITIONS = frozenset({"RETURN_TO_STOCK", "SCRAP"})
@@ -70,12 +75,14 @@ def close_work_order(session: Session, principal: Principal, *, work_order_id: i
 
 def _require_nothing_pending(session: Session, work_order: WorkOrder) -> None:
     blocked = session.scalar(select(func.count()).select_from(Trigger).where(
-        Trigger.work_order_id == work_order.id, Trigger.outcome == "BLOCKED"))
+        col(Trigger.work_order_id) == work_order.id, col(Trigger.outcome) == TriggerOutcome.BLOCKED))
     if blocked:
         raise DomainError("PENDING_BLOCKED_TRIGGERS", f"{blocked} blocked trigger(s) must be retried or discarded "
                           "before the order can close", ["input", "workOrderId"])
-    pending = session.scalar(select(func.count()).select_from(Reversal).join(Trigger, Trigger.id == Reversal.trigger_id)
-                             .where(Trigger.work_order_id == work_order.id, Reversal.status == "PENDING_SIGNATURES"))
+    pending = session.scalar(select(func.count()).select_from(Reversal)
+                             .join(Trigger, col(Trigger.id) == col(Reversal.trigger_id))
+                             .where(col(Trigger.work_order_id) == work_order.id,
+                                    col(Reversal.status) == "PENDING_SIGNATURES"))
     if pending:  # closing would strand it: a closed order accepts no reversal
         raise DomainError("PENDING_REVERSALS", f"{pending} reversal(s) await signatures; sign or reject them first",
                           ["input", "workOrderId"])
@@ -88,24 +95,26 @@ def _resolve(session: Session, principal: Principal, work_order: WorkOrder, spec
         reason_code = text_arg(spec.reason_code, "reasonCode", max_length=40)
         lot = lot_in_sites(session, principal, spec.lot_id, lock=True)
         target = _residual_target(session, principal, work_order, lot, spec)
-        bindings = staged_bindings(session, work_order.id, lot.id)
+        bindings = staged_bindings(session, stored_id(work_order), lot.id)
         if not bindings:
             raise DomainError("LOT_NOT_STAGED", f"nothing of lot {lot.lot_number} remains staged", ["input", "lotId"])
-        target_id = None if target is None else target.id
-        lock_balances(session, [(lot.id, b.location_id) for b in bindings] + ([(lot.id, target_id)] if target else []))
-        item = session.get(Item, lot.item_id)
+        target_id = None if target is None else stored_id(target)
+        lock_balances(session, [(stored_id(lot), b.location_id) for b in bindings]
+                      + ([(stored_id(lot), target_id)] if target_id is not None else []))
+        item = referenced_row(session, Item, lot.item_id)
         for binding in bindings:
             book_residual(session, principal, kind="RETURN" if target else "SCRAP", work_order=work_order, lot=lot,
                           item=item, binding=binding, quantity=binding.remaining_quantity, reason_code=reason_code,
                           to_location_id=target_id)
-        if target is not None and target.kind == "QUARANTINE":
+        if target is not None and target.kind == LocationKind.QUARANTINE:
             quarantine(session, principal, lot, reason_code)
     except DomainError as error:
         raise DomainError(error.code, f"residual {index + 1}: {error.message}",
                           ["input", "residuals", str(index), *(error.field or [])[1:]]) from None
 
 
-def _residual_target(session: Session, principal: Principal, work_order: WorkOrder, lot: Lot, spec: ResidualSpec):
+def _residual_target(session: Session, principal: Principal, work_order: WorkOrder, lot: Lot,
+                     spec: ResidualSpec) -> Location | None:
     """None for scrap. A scrap needs no scan, but a scan given must match; a return to a QUARANTINE
     bin is an exposed return."""
     if spec.disposition == "SCRAP":
@@ -114,18 +123,18 @@ def _residual_target(session: Session, principal: Principal, work_order: WorkOrd
         return None
     require_scan(lot, spec.scanned_lot_number)
     given = location_in_sites(session, principal, spec.to_location_id, "toLocationId") if spec.to_location_id else None
-    exposed = given is not None and given.kind == "QUARANTINE"
+    exposed = given is not None and given.kind == LocationKind.QUARANTINE
     return return_location(session, principal, work_order, spec.to_location_id, exposed=exposed)
 
 
 def _require_residuals_resolved(session: Session, work_order: WorkOrder) -> None:
     left: dict[int, Decimal] = defaultdict(Decimal)
-    for binding in staged_bindings(session, work_order.id):
+    for binding in staged_bindings(session, stored_id(work_order)):
         left[binding.lot_id] += binding.remaining_quantity
     errors = []
     for lot_id, quantity in sorted(left.items()):
-        lot = session.get(Lot, lot_id)
-        uom = session.get(Item, lot.item_id).base_uom
+        lot = referenced_row(session, Lot, lot_id)
+        uom = referenced_row(session, Item, lot.item_id).base_uom
         errors.append(DomainError("RESIDUALS_UNRESOLVED", f"lot {lot.lot_number}: {quantity:f} {uom} still staged; "
                                   "return it to stock with a lot scan or scrap it with a reason code",
                                   ["input", "residuals"]))
@@ -169,18 +178,18 @@ def _base_factor(line: usage.FlushLine, facts: OrderFacts) -> Fraction:
         return usage.find_factor(item_code=line.component.code, from_uom=line.uom, to_uom=line.component.base_uom,
                                  conversions=facts.conversions).exact
     except usage.MissingConversion:
-        posted = [p for p in facts.work_order.prior_postings if p.line_no == line.line_no
-                  and p.component_code == line.component.code and p.line_quantity]
+        posted = [(p.quantity, p.line_quantity) for p in facts.work_order.prior_postings
+                  if p.line_no == line.line_no and p.component_code == line.component.code and p.line_quantity]
         if not posted:
             raise
-        return Fraction(sum(p.quantity for p in posted)) / Fraction(sum(p.line_quantity for p in posted))
+        return Fraction(sum(base for base, _ in posted)) / Fraction(sum(in_line_uom for _, in_line_uom in posted))
 
 
-def _variance_row(work_order: WorkOrder, row: VarianceRow, items: dict[str, Item]) -> ComponentVariance:
+def _variance_row(work_order: WorkOrder, row: VarianceRow, items: dict[str, ItemFacts]) -> ComponentVariance:
     component = items[row.component_code]
     cost = None if component.standard_cost is None else row.usage * component.standard_cost
     return ComponentVariance(
-        work_order_id=work_order.id, line_no=row.line_no, component_id=component.id,
+        work_order_id=stored_id(work_order), line_no=row.line_no, component_id=component.id,
         substitutes_for_item_id=items[row.substitutes_for].id if row.substitutes_for else None,
         standard_quantity=row.standard, actual_quantity=row.actual, usage_variance=row.usage,
         yield_variance=row.yield_, mix_variance=row.mix, residual_variance=row.residual,
@@ -189,11 +198,11 @@ def _variance_row(work_order: WorkOrder, row: VarianceRow, items: dict[str, Item
 
 def close_variance_facts(session: Session, work_order: WorkOrder, rows: list[ComponentVariance]) -> list[dict]:
     """The `close_variance` facts of SPEC §6; a row without a standard has no variance_percent."""
-    item_code = session.get(Item, work_order.item_id).code
+    item_code = referenced_row(session, Item, work_order.item_id).code
     facts = []
     for row in rows:
         fact = {"work_order_number": work_order.number, "item_code": item_code,
-                "component_code": session.get(Item, row.component_id).code,
+                "component_code": referenced_row(session, Item, row.component_id).code,
                 "is_alternate": row.substitutes_for_item_id is not None, "uom": row.uom,
                 "standard_quantity": row.standard_quantity, "actual_quantity": row.actual_quantity,
                 "usage_variance": row.usage_variance, "variance_percent": row.variance_percent,
@@ -204,7 +213,7 @@ def close_variance_facts(session: Session, work_order: WorkOrder, rows: list[Com
 
 def control_signal_facts(session: Session, work_order: WorkOrder, window: ControlWindow) -> list[dict]:
     """The `control_signal` facts of the order being closed: its variances are booked, so its usage is known."""
-    product = session.get(Item, work_order.item_id)
+    product = referenced_row(session, Item, work_order.item_id)
     return [signal_fact(work_order, product, component, signal)
             for component, signal in closing_order_signals(session, work_order, window)]
 
@@ -214,7 +223,7 @@ def _open_deviations(session: Session, principal: Principal, work_order: WorkOrd
     opened = []
     policy.prepare(session, work_order=work_order, at=utcnow())
     requests = policy.variance_deviations(close_variance_facts(session, work_order, rows), signals)
-    store_decisions(session, policy, work_order_id=work_order.id)
+    store_decisions(session, policy, work_order_id=stored_id(work_order))
     for request in requests:
         deviation = open_or_attach(session, principal, site_id=work_order.site_id, work_order_id=work_order.id,
                                    reason_code=request.reason_code, category=request.category,

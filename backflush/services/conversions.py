@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from auth.principal import Principal
 from backflush.core import usage
@@ -52,8 +53,8 @@ def approve_conversion(session: Session, principal: Principal, *, conversion_id:
 
 def _family(session: Session, item_id: int | None, from_uom: str, to_uom: str) -> list[UomConversion]:
     query = select(UomConversion).where(
-        UomConversion.lot_id.is_(None), UomConversion.from_uom == from_uom, UomConversion.to_uom == to_uom,
-        UomConversion.item_id.is_(None) if item_id is None else UomConversion.item_id == item_id,
+        col(UomConversion.lot_id).is_(None), col(UomConversion.from_uom) == from_uom, col(UomConversion.to_uom) == to_uom,
+        col(UomConversion.item_id).is_(None) if item_id is None else col(UomConversion.item_id) == item_id,
     ).with_for_update()
     return list(session.scalars(query))
 
@@ -69,15 +70,15 @@ def conversions_in_force(session: Session, *, item_ids: set[int], lot_ids: Abstr
     """Global, item and lot conversions usable now: lot ones are measured facts, the rest governed."""
     at = at or utcnow()
     governed = select(UomConversion).where(
-        UomConversion.lot_id.is_(None), UomConversion.status.in_(("ACTIVE", "APPROVED", "SUPERSEDED")),
-        UomConversion.effective_from <= at,
-        or_(UomConversion.item_id.is_(None), UomConversion.item_id.in_(item_ids or {-1})),
-    ).order_by(UomConversion.effective_from, UomConversion.version)
+        col(UomConversion.lot_id).is_(None), col(UomConversion.status).in_(("ACTIVE", "APPROVED", "SUPERSEDED")),
+        col(UomConversion.effective_from) <= at,
+        or_(col(UomConversion.item_id).is_(None), col(UomConversion.item_id).in_(item_ids or {-1})),
+    ).order_by(col(UomConversion.effective_from), col(UomConversion.version))
     rows = list(session.scalars(governed))
     newest: dict[tuple, UomConversion] = {}
     for row in rows:  # ordered oldest first, so the newest in force wins each (item, from, to)
         newest[(row.item_id, row.from_uom, row.to_uom)] = row
-    lot_rows = list(session.scalars(select(UomConversion).where(UomConversion.lot_id.in_(lot_ids)))) if lot_ids else []
+    lot_rows = list(session.scalars(select(UomConversion).where(col(UomConversion.lot_id).in_(lot_ids)))) if lot_ids else []
     return list(newest.values()) + lot_rows
 
 

@@ -6,23 +6,26 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import col
 
 from auth.principal import SYSTEM, Principal
+from backflush.core.vocabulary import LocationKind
 from backflush.governance.change_control import settle
 from backflush.services import boms, labels, masterdata, receiving, staging, work_orders
 from backflush.services.commands import command
 from kernel import audit
 from models import Site, UomConversion
+from models.stored import stored_id
 from models.types import utcnow
 
 SITE = "PLANT-1"
 
-ITEMS = [  # code, name, base uom, precision, extra
-    ("API-IBU", "Ibuprofen API", "kg", 3, {"shelf_life_days": 730, "standard_cost": "120.00"}),
-    ("BTL-60", "HDPE bottle 60 ml", "ea", 0, {"standard_cost": "0.08"}),
-    ("LBL-IBU", "Label, Ibuprofen 200 mg x 30", "ea", 0, {"standard_cost": "0.02"}),
-    ("CTN-12", "Shipper carton for 12 bottles", "ea", 0, {"standard_cost": "0.35"}),
-    ("FG-IBU-30", "Ibuprofen 200 mg, bottle of 30", "ea", 0, {"standard_cost": "1.90"}),
+ITEMS = [  # code, name, base uom, precision
+    masterdata.ItemSpec("API-IBU", "Ibuprofen API", "kg", 3, shelf_life_days=730, standard_cost="120.00"),
+    masterdata.ItemSpec("BTL-60", "HDPE bottle 60 ml", "ea", 0, standard_cost="0.08"),
+    masterdata.ItemSpec("LBL-IBU", "Label, Ibuprofen 200 mg x 30", "ea", 0, standard_cost="0.02"),
+    masterdata.ItemSpec("CTN-12", "Shipper carton for 12 bottles", "ea", 0, standard_cost="0.35"),
+    masterdata.ItemSpec("FG-IBU-30", "Ibuprofen 200 mg, bottle of 30", "ea", 0, standard_cost="1.90"),
 ]
 
 # Per 12 bottles (baseQuantity 12): 30 tablets × 200 mg = 6 g API a bottle. Filling and labelling (op 10)
@@ -51,7 +54,7 @@ STAGED = [("API-24-0117", "1.000"), ("BTL-3301", "250"), ("LBL-0991", "260"), ("
 def seed_demo(sessions: sessionmaker[Session], principal: Principal = SYSTEM) -> bool:
     """Create the demo plant once; returns False when it is already there."""
     with command(sessions, principal) as session:
-        if session.scalar(select(Site.id).where(Site.code == SITE)):
+        if session.scalar(select(col(Site.id)).where(col(Site.code) == SITE)):
             return False
         _plant(session, principal)
         session.commit()
@@ -61,10 +64,9 @@ def seed_demo(sessions: sessionmaker[Session], principal: Principal = SYSTEM) ->
 def _plant(session: Session, principal: Principal) -> None:
     masterdata.create_site(session, principal, code=SITE, name="Demo plant, solid dose")
     locations = {kind: masterdata.create_location(session, principal, site_code=SITE, code=f"{kind}-01", kind=kind)
-                 for kind in ("STOCK", "WIP", "FINISHED", "QUARANTINE")}
-    for code, name, uom, precision, extra in ITEMS:
-        masterdata.create_item(session, principal, masterdata.ItemSpec(code=code, name=name, base_uom=uom,
-                                                                       precision=precision, **extra))
+                 for kind in (LocationKind.STOCK, LocationKind.WIP, LocationKind.FINISHED, LocationKind.QUARANTINE)}
+    for item in ITEMS:
+        masterdata.create_item(session, principal, item)
     _approved_without_signature(session, principal, UomConversion(from_uom="g", to_uom="kg", factor=Decimal("0.001"),
                                                                    version=1, status="DRAFT"), "uom_conversion")
     bom = boms.create_bom(session, principal, item_code="FG-IBU-30", base_quantity="12", lines=BOM_LINES)
@@ -73,16 +75,16 @@ def _plant(session: Session, principal: Principal) -> None:
     for item_code, lot_number, quantity, days in LOTS:
         expires = date.today() + timedelta(days=days) if days else None
         lots[lot_number] = receiving.receive_goods(session, principal, receiving.Receipt(
-            item_code=item_code, lot_number=lot_number, quantity=quantity, location_id=locations["STOCK"].id,
+            item_code=item_code, lot_number=lot_number, quantity=quantity, location_id=locations[LocationKind.STOCK].id,
             expires_on=expires, supplier="Demo Supplier GmbH"))
     spec = work_orders.WorkOrderSpec(
         number="WO-DEMO-1", item_code="FG-IBU-30", quantity="1200", site_code=SITE,
-        wip_location_id=locations["WIP"].id, output_location_id=locations["FINISHED"].id,
+        wip_location_id=locations[LocationKind.WIP].id, output_location_id=locations[LocationKind.FINISHED].id,
         operations=[work_orders.OperationSpec(10, "Fill and label", "LINE-3"), work_orders.OperationSpec(20, "Pack", "PACK-1")])
     order = work_orders.create_work_order(session, principal, spec)
-    work_orders.release_work_order(session, principal, work_order_id=order.id, output_lot_number="FG-24-0001")
-    _stage(session, principal, order, lots=lots, stock=locations["STOCK"])
-    _approved_label(session, principal, order.id)
+    work_orders.release_work_order(session, principal, work_order_id=stored_id(order), output_lot_number="FG-24-0001")
+    _stage(session, principal, order, lots=lots, stock=locations[LocationKind.STOCK])
+    _approved_label(session, principal, stored_id(order))
 
 
 def _stage(session: Session, principal: Principal, order, *, lots: dict, stock) -> None:

@@ -5,6 +5,7 @@ import uuid
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from auth.principal import Principal
 from backflush.governance.signatures import sign
@@ -19,8 +20,8 @@ from models.types import utcnow
 def open_or_attach(session: Session, principal: Principal, *, site_id: int, work_order_id: int | None,
                    reason_code: str, category: str, severity: str) -> Deviation:
     existing = session.scalar(select(Deviation).where(
-        Deviation.work_order_id == work_order_id, Deviation.reason_code == reason_code,
-        Deviation.status != "CLOSED").with_for_update())
+        col(Deviation.work_order_id) == work_order_id, col(Deviation.reason_code) == reason_code,
+        col(Deviation.status) != "CLOSED").with_for_update())
     if existing is not None:
         existing.occurrences += 1
         audit.record(session, actor=principal.subject, action="deviation.repeated", entity_type="deviation",
@@ -63,10 +64,10 @@ def close_deviation(session: Session, principal: Principal, *, deviation_id: int
 
 
 def deviations(session: Session, principal: Principal, *, status: str | None) -> list[Deviation]:
-    query = select(Deviation).order_by(Deviation.id)
+    query = select(Deviation).order_by(col(Deviation.id))
     site_ids = visible_site_ids(session, principal)
     if site_ids is not None:
-        query = query.where(Deviation.site_id.in_(site_ids))
+        query = query.where(col(Deviation.site_id).in_(site_ids))
     if status:
-        query = query.where(Deviation.status == status)
+        query = query.where(col(Deviation.status) == status)
     return list(session.scalars(query))

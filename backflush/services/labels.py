@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from auth.principal import Principal
 from backflush.governance.signatures import SignatureRequest, sign
@@ -18,6 +19,7 @@ from backflush.services.work_orders import require_open, work_order_in_sites
 from kernel import audit
 from kernel.errors import DomainError
 from models import LabelVersion
+from models.stored import stored_id
 from models.types import utcnow
 
 APPROVED_MEANING = "Approved"
@@ -28,8 +30,8 @@ def create_label_version(session: Session, principal: Principal, *, work_order_i
     work_order = work_order_in_sites(session, principal, work_order_id, lock=True)
     require_open(work_order)
     content = text_arg(content, "content", max_length=4000)
-    latest = session.scalar(select(func.max(LabelVersion.version)).where(LabelVersion.work_order_id == work_order.id))
-    label = LabelVersion(site_id=work_order.site_id, work_order_id=work_order.id, version=(latest or 0) + 1,
+    latest = session.scalar(select(func.max(LabelVersion.version)).where(col(LabelVersion.work_order_id) == work_order.id))
+    label = LabelVersion(site_id=work_order.site_id, work_order_id=stored_id(work_order), version=(latest or 0) + 1,
                          content=content, created_by=principal.subject)
     session.add(label)
     session.flush()

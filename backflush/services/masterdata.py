@@ -6,13 +6,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from auth.principal import Principal
 from backflush.core.vocabulary import LocationKind
 from backflush.services.arguments import choice_arg, decimal_arg, text_arg
 from kernel import audit
+from kernel.database import referenced_row
 from kernel.errors import DomainError, NotFound
 from models import Item, Location, Site
+from models.stored import stored_id
 
 LOCATION_KINDS = frozenset(LocationKind)
 ROUNDINGS = frozenset({"HALF_UP", "UP", "DOWN"})
@@ -24,7 +27,7 @@ RESERVED_SITE_CODES = frozenset({"*", "ALL", "ANY", "EVERY", "GLOBAL", "NONE", "
 
 def create_site(session: Session, principal: Principal, *, code: str, name: str) -> Site:
     code = site_code_arg(code)
-    if session.scalar(select(Site).where(Site.code == code)):
+    if session.scalar(select(Site).where(col(Site.code) == code)):
         raise DomainError("DUPLICATE_CODE", f"site {code} exists", ["input", "code"])
     site = Site(code=code, name=text_arg(name, "name"))
     session.add(site)
@@ -46,7 +49,7 @@ def site_code_arg(code) -> str:
 
 
 def site_by_code(session: Session, principal: Principal, code: str, field: str = "siteCode") -> Site:
-    site = session.scalar(select(Site).where(Site.code == code))
+    site = session.scalar(select(Site).where(col(Site.code) == code))
     if site is None or not principal.sees_site(site.code):
         raise NotFound(f"site {code}", ["input", field])
     return site
@@ -56,9 +59,9 @@ def create_location(session: Session, principal: Principal, *, site_code: str, c
     site = site_by_code(session, principal, site_code)
     code = text_arg(code, "code", max_length=40)
     choice_arg(kind, "kind", LOCATION_KINDS)
-    if session.scalar(select(Location).where(Location.site_id == site.id, Location.code == code)):
+    if session.scalar(select(Location).where(col(Location.site_id) == site.id, col(Location.code) == code)):
         raise DomainError("DUPLICATE_CODE", f"location {code} exists at {site.code}", ["input", "code"])
-    location = Location(site_id=site.id, code=code, kind=kind)
+    location = Location(site_id=stored_id(site), code=code, kind=kind)
     session.add(location)
     session.flush()
     audit.record(session, actor=principal.subject, action="location.created", entity_type="location",
@@ -68,7 +71,7 @@ def create_location(session: Session, principal: Principal, *, site_code: str, c
 
 def location_in_sites(session: Session, principal: Principal, location_id: int | None, field: str) -> Location:
     location = session.get(Location, location_id) if location_id else None
-    if location is None or not principal.sees_site(session.get(Site, location.site_id).code):
+    if location is None or not principal.sees_site(referenced_row(session, Site, location.site_id).code):
         raise NotFound("location", ["input", field])
     return location
 
@@ -90,7 +93,7 @@ class ItemSpec:
 
 def create_item(session: Session, principal: Principal, spec: ItemSpec) -> Item:
     code = text_arg(spec.code, "code", max_length=60)
-    if session.scalar(select(Item).where(Item.code == code)):
+    if session.scalar(select(Item).where(col(Item.code) == code)):
         raise DomainError("DUPLICATE_CODE", f"item {code} exists", ["input", "code"])
     if not 0 <= spec.precision <= 9:
         raise DomainError("INVALID_PRECISION", "precision is 0 to 9 decimal places", ["input", "precision"])
@@ -111,7 +114,7 @@ def create_item(session: Session, principal: Principal, spec: ItemSpec) -> Item:
 
 
 def item_by_code(session: Session, code: str, field: str = "itemCode") -> Item:
-    item = session.scalar(select(Item).where(Item.code == code))
+    item = session.scalar(select(Item).where(col(Item.code) == code))
     if item is None:
         raise NotFound(f"item {code}", ["input", field])
     return item

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from auth.principal import Principal
 from backflush.governance import lot_disposition
@@ -20,6 +21,7 @@ from backflush.services.arguments import choice_arg, text_arg
 from kernel import audit
 from kernel.errors import DomainError
 from models import Lot, Ncmr
+from models.stored import stored_id
 from models.types import utcnow
 
 OPEN, DISPOSITIONED = "OPEN", "DISPOSITIONED"
@@ -30,13 +32,13 @@ RETEST_MEANING = "Dispositioned"  # ON_HOLD → QUARANTINE needs no signature el
 def open_ncmr(session: Session, principal: Principal, *, lot_id: int | None, description: str) -> Ncmr:
     lot = _lot(session, principal, lot_id)
     description = text_arg(description, "description", max_length=2000)
-    if open_ncmr_of(session, lot.id) is not None:
+    if open_ncmr_of(session, stored_id(lot)) is not None:
         raise DomainError("NCMR_ALREADY_OPEN", f"lot {lot.lot_number} already has an open NCMR", ["input", "lotId"])
     before = lot.status
     if before != lot_disposition.ON_HOLD:
         lot_disposition.authorize(before, lot_disposition.ON_HOLD, principal_kind=principal.kind,
                                   roles=principal.roles, meaning=None)
-    ncmr = Ncmr(number=f"pending-{lot.id}-{utcnow().timestamp()}", site_id=lot.site_id, lot_id=lot.id,
+    ncmr = Ncmr(number=f"pending-{lot.id}-{utcnow().timestamp()}", site_id=lot.site_id, lot_id=stored_id(lot),
                 description=description, status_before=before, opened_by=principal.subject)
     session.add(ncmr)
     session.flush()
@@ -86,7 +88,7 @@ def disposition_ncmr(session: Session, principal: Principal, *, ncmr_id: int | N
 
 
 def _lot(session: Session, principal: Principal, lot_id: int | None) -> Lot:
-    lot = session.scalar(select(Lot).where(Lot.id == lot_id).with_for_update()) if lot_id else None
-    if lot is None or record_in_sites(session, principal, Lot, lot.id) is None:
+    lot = session.scalar(select(Lot).where(col(Lot.id) == lot_id).with_for_update()) if lot_id else None
+    if lot is None or record_in_sites(session, principal, Lot, stored_id(lot)) is None:
         raise DomainError("NOT_FOUND", "no such lot", ["input", "lotId"])
     return lot

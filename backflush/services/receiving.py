@@ -6,9 +6,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from auth.principal import Principal
 from backflush.core import usage
+from backflush.core.vocabulary import LocationKind, LotStatus
 from backflush.governance import lot_disposition
 from backflush.governance.signatures import SignatureRequest, sign
 from backflush.quality.gates import require_no_open_ncmr
@@ -17,13 +19,15 @@ from backflush.services.conversions import conversions_in_force, planner_convers
 from backflush.services.ledger import Movement, move
 from backflush.services.masterdata import item_by_code, location_in_sites
 from kernel import audit
+from kernel.database import referenced_row
 from kernel.errors import DomainError, NotFound
 from kernel.input_rules import expiry_refusal
 from models import Item, Lot, Serial, Site, UomConversion
+from models.stored import stored_id
 from models.types import utcnow
 
 LOT_STATUSES = frozenset(lot_disposition.LOT_STATUSES)
-RECEIVABLE_KINDS = frozenset({"STOCK", "QUARANTINE"})
+RECEIVABLE_KINDS = frozenset({LocationKind.STOCK, LocationKind.QUARANTINE})
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class Receipt:
     supplier: str | None = None
     serials: list[str] = field(default_factory=list)
     conversions: list[LotConversionSpec] = field(default_factory=list)
-    status: str = "RELEASED"
+    status: str = LotStatus.RELEASED
     device_id: str | None = None
 
 
@@ -63,7 +67,7 @@ def receive_goods(session: Session, principal: Principal, receipt: Receipt) -> L
     base_quantity = _to_base(session, item, lot_factors, quantity, receipt.uom or item.base_uom)
     base_quantity = precise_arg(base_quantity, item.precision, "quantity", item.base_uom)
     _capture_serials(session, item, lot, receipt.serials, base_quantity)
-    move(session, Movement(kind="RECEIPT", lot_id=lot.id, item_id=item.id, site_id=location.site_id,
+    move(session, Movement(kind="RECEIPT", lot_id=stored_id(lot), item_id=stored_id(item), site_id=location.site_id,
                            quantity=base_quantity, uom=item.base_uom, to_location_id=location.id),
          actor=principal.subject, device_id=receipt.device_id,
          cost=None if item.standard_cost is None else base_quantity * item.standard_cost)
@@ -75,7 +79,7 @@ def receive_goods(session: Session, principal: Principal, receipt: Receipt) -> L
 
 def _find_or_create_lot(session: Session, item: Item, site_id: int, receipt: Receipt) -> Lot:
     lot_number = text_arg(receipt.lot_number, "lotNumber", max_length=80)
-    lot = session.scalar(select(Lot).where(Lot.item_id == item.id, Lot.lot_number == lot_number))
+    lot = session.scalar(select(Lot).where(col(Lot.item_id) == item.id, col(Lot.lot_number) == lot_number))
     if lot is not None:
         if lot.site_id != site_id:
             raise DomainError("LOT_AT_OTHER_SITE", f"lot {lot_number} belongs to another site", ["input", "lotNumber"])
@@ -84,7 +88,7 @@ def _find_or_create_lot(session: Session, item: Item, site_id: int, receipt: Rec
     expires_on = receipt.expires_on
     if expires_on is None and item.shelf_life_days:
         expires_on = (received_at + timedelta(days=item.shelf_life_days)).date()
-    lot = Lot(item_id=item.id, site_id=site_id, lot_number=lot_number, received_at=received_at,
+    lot = Lot(item_id=stored_id(item), site_id=site_id, lot_number=lot_number, received_at=received_at,
               expires_on=expires_on, supplier=receipt.supplier,
               status=choice_arg(receipt.status, "status", LOT_STATUSES))
     session.add(lot)
@@ -107,7 +111,7 @@ def _record_lot_conversions(session: Session, item: Item, lot: Lot, specs: list[
 def _to_base(session: Session, item: Item, lot_rows: list[UomConversion], quantity, uom: str):
     if uom == item.base_uom:
         return quantity
-    governed = planner_conversions(conversions_in_force(session, item_ids={item.id}), {item.id: item.code})
+    governed = planner_conversions(conversions_in_force(session, item_ids={stored_id(item)}), {stored_id(item): item.code})
     measured = tuple(usage.LotFactor(r.from_uom, r.to_uom, r.factor) for r in lot_rows)
     try:
         return usage.convert(quantity, item_code=item.code, from_uom=uom, to_uom=item.base_uom,
@@ -125,17 +129,17 @@ def _capture_serials(session: Session, item: Item, lot: Lot, serials: list[str],
     if len(set(serials)) != len(serials) or len(serials) != quantity:
         raise DomainError("SERIAL_COUNT_MISMATCH", "a serialized receipt lists one distinct serial per unit",
                           ["input", "serials"])
-    existing = set(session.scalars(select(Serial.serial).where(Serial.lot_id == lot.id, Serial.serial.in_(serials))))
+    existing = set(session.scalars(select(col(Serial.serial)).where(col(Serial.lot_id) == lot.id, col(Serial.serial).in_(serials))))
     if existing:
         raise DomainError("DUPLICATE_SERIAL", f"serials already received: {', '.join(sorted(existing))}", ["input", "serials"])
-    session.add_all(Serial(lot_id=lot.id, serial=s) for s in serials)
+    session.add_all(Serial(lot_id=stored_id(lot), serial=s) for s in serials)
     session.flush()
 
 
 def lot_in_sites(session: Session, principal: Principal, lot_id: int | None, field_name: str = "lotId", lock: bool = False) -> Lot:
-    query = select(Lot).where(Lot.id == lot_id)
+    query = select(Lot).where(col(Lot.id) == lot_id)
     lot = session.scalar(query.with_for_update() if lock else query) if lot_id else None
-    if lot is None or not principal.sees_site(session.get(Site, lot.site_id).code):
+    if lot is None or not principal.sees_site(referenced_row(session, Site, lot.site_id).code):
         raise NotFound("lot", ["input", field_name])
     return lot
 
@@ -151,7 +155,7 @@ def set_lot_status(session: Session, principal: Principal, *, lot_id: int, statu
                                            meaning=signature.meaning if signature else None)
     before = {"status": lot.status}
     if signature is not None:
-        sign(session, principal=principal, request=signature, record_type="lot", record_id=lot.id,
+        sign(session, principal=principal, request=signature, record_type="lot", record_id=stored_id(lot),
              content={"lot_id": lot.id, "lot_number": lot.lot_number, "from": lot.status, "to": status,
                       "reason": reason, "meaning": transition.meaning})
     lot.status = status

@@ -11,16 +11,20 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from auth.principal import Principal
+from backflush.core.vocabulary import LocationKind, LotStatus
 from backflush.services.arguments import decimal_arg, precise_arg, text_arg
 from backflush.services.ledger import Movement, lock_balances, move
 from backflush.services.masterdata import location_in_sites
 from backflush.services.receiving import lot_in_sites
 from backflush.services.work_orders import require_open, work_order_in_sites
 from kernel import audit
+from kernel.database import referenced_row
 from kernel.errors import DomainError
 from models import Item, Location, Lot, StagedLot, WorkOrder
+from models.stored import stored_id
 
 
 def return_to_stock(session: Session, principal: Principal, *, work_order_id: int | None, lot_id: int | None,
@@ -31,12 +35,12 @@ def return_to_stock(session: Session, principal: Principal, *, work_order_id: in
     require_open(work_order)
     lot = lot_in_sites(session, principal, lot_id, lock=exposed)
     require_scan(lot, scanned_lot_number)
-    item = session.get(Item, lot.item_id)
+    item = referenced_row(session, Item, lot.item_id)
     quantity = precise_arg(decimal_arg(quantity, "quantity", positive=True), item.precision, "quantity", item.base_uom)
     reason_code = text_arg(reason_code, "reasonCode", max_length=40)
     target = return_location(session, principal, work_order, to_location_id, exposed=exposed)
-    draws = _draw(staged_bindings(session, work_order.id, lot.id), quantity)
-    lock_balances(session, [(lot.id, b.location_id) for b, _ in draws] + [(lot.id, target.id)])
+    draws = _draw(staged_bindings(session, stored_id(work_order), lot.id), quantity)
+    lock_balances(session, [(stored_id(lot), b.location_id) for b, _ in draws] + [(stored_id(lot), stored_id(target))])
     for binding, drawn in draws:
         book_residual(session, principal, kind="RETURN", work_order=work_order, lot=lot, item=item, binding=binding,
                       quantity=drawn, reason_code=reason_code, to_location_id=target.id, device_id=device_id)
@@ -58,20 +62,21 @@ def return_location(session: Session, principal: Principal, work_order: WorkOrde
     if location is not None and location.site_id != work_order.site_id:
         raise DomainError("LOCATION_AT_OTHER_SITE", "the location belongs to another site", ["input", "toLocationId"])
     if exposed:
-        if location is not None and location.kind == "QUARANTINE":
+        if location is not None and location.kind == LocationKind.QUARANTINE:
             return location
         return _site_quarantine(session, work_order.site_id)
     if location is None:
         raise DomainError("REQUIRED", "toLocationId is required", ["input", "toLocationId"])
-    if location.kind != "STOCK":
+    if location.kind != LocationKind.STOCK:
         raise DomainError("WRONG_LOCATION_KIND", f"residuals return to a STOCK bin, not {location.kind}; an exposed "
                           "residual goes to QUARANTINE", ["input", "toLocationId"])
     return location
 
 
 def _site_quarantine(session: Session, site_id: int) -> Location:
-    location = session.scalar(select(Location).where(Location.site_id == site_id, Location.kind == "QUARANTINE")
-                              .order_by(Location.id).limit(1))
+    location = session.scalar(select(Location).where(col(Location.site_id) == site_id,
+                                                     col(Location.kind) == LocationKind.QUARANTINE)
+                              .order_by(col(Location.id)).limit(1))
     if location is None:
         raise DomainError("NO_QUARANTINE_LOCATION", "the site has no QUARANTINE location for an exposed return",
                           ["input", "exposed"])
@@ -80,10 +85,10 @@ def _site_quarantine(session: Session, site_id: int) -> Location:
 
 def staged_bindings(session: Session, work_order_id: int, lot_id: int | None = None) -> list[StagedLot]:
     """This order's bindings (of one lot, or all) that still hold something, oldest first, locked."""
-    query = select(StagedLot).where(StagedLot.work_order_id == work_order_id)
+    query = select(StagedLot).where(col(StagedLot.work_order_id) == work_order_id)
     if lot_id is not None:
-        query = query.where(StagedLot.lot_id == lot_id)
-    bindings = session.scalars(query.order_by(StagedLot.id).with_for_update())
+        query = query.where(col(StagedLot.lot_id) == lot_id)
+    bindings = session.scalars(query.order_by(col(StagedLot.id)).with_for_update())
     return [b for b in bindings if b.remaining_quantity > 0]
 
 
@@ -107,9 +112,10 @@ def book_residual(session: Session, principal: Principal, *, kind: str, work_ord
                   binding: StagedLot, quantity: Decimal, reason_code: str, to_location_id: int | None,
                   device_id: str | None = None) -> None:
     """Move `quantity` of a binding out of WIP (RETURN to a bin, or SCRAP to nowhere) and unbind it."""
-    lock_balances(session, [(lot.id, binding.location_id)] + ([(lot.id, to_location_id)] if to_location_id else []))
+    lock_balances(session, [(stored_id(lot), binding.location_id)]
+                  + ([(stored_id(lot), to_location_id)] if to_location_id else []))
     binding.remaining_quantity = binding.remaining_quantity - quantity
-    entry = move(session, Movement(kind=kind, lot_id=lot.id, item_id=item.id, site_id=work_order.site_id,
+    entry = move(session, Movement(kind=kind, lot_id=stored_id(lot), item_id=stored_id(item), site_id=work_order.site_id,
                                    quantity=quantity, uom=item.base_uom, from_location_id=binding.location_id,
                                    to_location_id=to_location_id),
                  actor=principal.subject, device_id=device_id, work_order_id=work_order.id, staged_lot_id=binding.id,
@@ -124,9 +130,9 @@ def book_residual(session: Session, principal: Principal, *, kind: str, work_ord
 def quarantine(session: Session, principal: Principal, lot: Lot, reason_code: str) -> None:
     """An exposed residual puts the whole lot on QUARANTINE: QA releases it, with a signature, before reuse.
     A REJECTED lot stays REJECTED: only QA re-dispositions it (lot_disposition.TRANSITIONS)."""
-    if lot.status in ("QUARANTINE", "REJECTED"):
+    if lot.status in (LotStatus.QUARANTINE, LotStatus.REJECTED):
         return
     before = {"status": lot.status}
-    lot.status = "QUARANTINE"
+    lot.status = LotStatus.QUARANTINE
     audit.record(session, actor=principal.subject, action="lot.status_changed", entity_type="lot", entity_id=lot.id,
-                 before=before, after={"status": "QUARANTINE"}, reason=f"exposed residual returned: {reason_code}")
+                 before=before, after={"status": LotStatus.QUARANTINE}, reason=f"exposed residual returned: {reason_code}")

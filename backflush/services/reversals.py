@@ -12,9 +12,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from auth.principal import Principal
 from backflush.core.quantity import seconds_between
+from backflush.core.vocabulary import TriggerOutcome
 from backflush.governance.signatures import SignatureRequest, distinct_signers, sign
 from backflush.policies.reversal_policy import ReversalPolicy, SignatureRequirement, store_decisions, unmet
 from backflush.policies.rules_exception_policy import RulesReversalPolicy
@@ -24,8 +26,11 @@ from backflush.services.ledger import Movement, lock_balances, move
 from backflush.services.trigger_facts import ISSUE_KINDS
 from backflush.services.work_orders import operations_of, require_open, work_order_in_sites
 from kernel import audit
+from kernel.database import referenced_row
 from kernel.errors import DomainError, NotFound
+from kernel.rows import present
 from models import ESignature, GenealogyEdge, Item, LedgerEntry, Lot, Reversal, Serial, StagedLot, Trigger, WorkOrder
+from models.stored import stored_id
 from models.types import utcnow
 
 PENDING, EXECUTED, REJECTED = "PENDING_SIGNATURES", "EXECUTED", "REJECTED"
@@ -49,7 +54,7 @@ def request_reversal(session: Session, principal: Principal, *, trigger_id: int 
                         requested_by=principal.subject)
     session.add(reversal)
     session.flush()
-    store_decisions(session, policy, work_order_id=work_order.id, reversal_id=reversal.id)
+    store_decisions(session, policy, work_order_id=stored_id(work_order), reversal_id=reversal.id)
     audit.record(session, actor=principal.subject, action="reversal.requested", entity_type="reversal",
                  entity_id=reversal.id, after={"trigger_id": trigger.id, "reason_code": reason_code,
                                                "required": reversal.required, "value": fact["value"]},
@@ -62,10 +67,10 @@ def request_reversal(session: Session, principal: Principal, *, trigger_id: int 
 def _require_reversible(session: Session, trigger: Trigger) -> None:
     if trigger.reversed:
         raise DomainError("ALREADY_REVERSED", "the trigger has already been reversed", ["input", "triggerId"])
-    if trigger.outcome != "POSTED":
+    if trigger.outcome != TriggerOutcome.POSTED:
         raise DomainError("TRIGGER_NOT_POSTED", f"only a POSTED trigger can be reversed; it is {trigger.outcome}",
                           ["input", "triggerId"])
-    if session.scalar(select(Reversal.id).where(Reversal.trigger_id == trigger.id, Reversal.status == PENDING)):
+    if session.scalar(select(col(Reversal.id)).where(col(Reversal.trigger_id) == trigger.id, col(Reversal.status) == PENDING)):
         raise DomainError("REVERSAL_PENDING", "a reversal of this trigger is already awaiting signatures",
                           ["input", "triggerId"])
 
@@ -74,15 +79,16 @@ def reversal_fact(session: Session, principal: Principal, *, trigger: Trigger, w
                   reason_code: str) -> dict:
     """The `reversal` fact of SPEC §6, as the REVERSAL_SIGNATURE policy sees it."""
     issues = _issues_of(session, trigger)
-    last_operation = max(op.seq for op in operations_of(session, work_order.id))
+    last_operation = max(op.seq for op in operations_of(session, stored_id(work_order)))
     age = seconds_between(trigger.posted_at or trigger.received_at, utcnow())
+    output_lot = referenced_row(session, Lot, present(work_order.output_lot_id, "output lot of a released order"))
     return {
-        "work_order_number": work_order.number, "item_code": session.get(Item, work_order.item_id).code,
+        "work_order_number": work_order.number, "item_code": referenced_row(session, Item, work_order.item_id).code,
         "trigger_kind": trigger.kind, "operation_seq": trigger.operation_seq,
         "is_last_operation": trigger.operation_seq == last_operation,
         "value": sum((e.cost or Decimal(0) for e in issues), Decimal(0)),
         "quantity": trigger.good_quantity + trigger.scrap_quantity,
-        "output_lot_status": session.get(Lot, work_order.output_lot_id).status,
+        "output_lot_status": output_lot.status,
         "age_hours": (age / 3600).quantize(Decimal("0.01")),
         "reason_code": reason_code, "requester_roles": sorted(principal.roles),
     }
@@ -127,7 +133,7 @@ def reject_reversal(session: Session, principal: Principal, *, reversal_id: int 
 
 def _pending(session: Session, principal: Principal, reversal_id: int | None):
     reversal = _in_sites(session, principal, Reversal, reversal_id, "reversal", "reversalId")
-    trigger = session.get(Trigger, reversal.trigger_id)
+    trigger = referenced_row(session, Trigger, reversal.trigger_id)
     work_order = work_order_in_sites(session, principal, trigger.work_order_id, lock=True, field_name="reversalId")
     session.refresh(reversal, with_for_update=True)
     if reversal.status != PENDING:
@@ -141,9 +147,9 @@ def _execute(session: Session, principal: Principal, *, reversal: Reversal, trig
     session.refresh(trigger, with_for_update=True)
     issues, receipt = _issues_of(session, trigger), _receipt_of(session, trigger)
     bindings = _lock_bindings(session, {e.staged_lot_id for e in issues if e.staged_lot_id})
-    keys = [(e.lot_id, e.from_location_id) for e in issues]
+    keys = [(e.lot_id, present(e.from_location_id, "bin an issue drew from")) for e in issues]
     if receipt is not None:
-        keys.append((receipt.lot_id, receipt.to_location_id))
+        keys.append((receipt.lot_id, present(receipt.to_location_id, "bin a receipt went to")))
     lock_balances(session, keys)
     _require_output_unused(session, work_order, receipt)
     for entry in issues:
@@ -153,9 +159,9 @@ def _execute(session: Session, principal: Principal, *, reversal: Reversal, trig
             binding.remaining_quantity = binding.remaining_quantity + entry.quantity
     if receipt is not None:
         _compensate(session, principal, receipt, reversal, from_location_id=receipt.to_location_id)
-    for serial in session.scalars(select(Serial).where(Serial.consumed_by_entry_id.in_([e.id for e in issues]))):
+    for serial in session.scalars(select(Serial).where(col(Serial.consumed_by_entry_id).in_([e.id for e in issues]))):
         serial.consumed_by_entry_id = None  # the scanned units are back in stock, free to be consumed again
-    for edge in session.scalars(select(GenealogyEdge).where(GenealogyEdge.trigger_id == trigger.id)):
+    for edge in session.scalars(select(GenealogyEdge).where(col(GenealogyEdge.trigger_id) == trigger.id)):
         edge.reversed = True
     trigger.reversed = True
     reversal.status, reversal.executed_at = EXECUTED, utcnow()
@@ -180,35 +186,35 @@ def _compensate(session: Session, principal: Principal, entry: LedgerEntry, reve
 
 def _require_output_unused(session: Session, work_order: WorkOrder, receipt: LedgerEntry | None) -> None:
     """Taking back what went into an output lot that was used downstream would falsify its genealogy."""
-    downstream = session.scalar(select(GenealogyEdge.id).where(GenealogyEdge.from_lot_id == work_order.output_lot_id,
-                                                               GenealogyEdge.reversed.is_(False)).limit(1))
-    on_hand = None
+    downstream = session.scalar(select(col(GenealogyEdge.id)).where(
+        col(GenealogyEdge.from_lot_id) == work_order.output_lot_id, col(GenealogyEdge.reversed).is_(False)).limit(1))
+    moved_on = False
     if receipt is not None:
-        on_hand = lock_balances(session, [(receipt.lot_id, receipt.to_location_id)])[
-            (receipt.lot_id, receipt.to_location_id)].quantity
-    if downstream is not None or (receipt is not None and on_hand < receipt.quantity):
+        key = (receipt.lot_id, present(receipt.to_location_id, "bin a receipt went to"))
+        moved_on = lock_balances(session, [key])[key].quantity < receipt.quantity
+    if downstream is not None or moved_on:
         raise DomainError("OUTPUT_ALREADY_CONSUMED", "the output of this trigger has already been used or moved "
                           "downstream; it cannot be taken back", ["input", "triggerId"])
 
 
 def _issues_of(session: Session, trigger: Trigger) -> list[LedgerEntry]:
-    return list(session.scalars(select(LedgerEntry).where(LedgerEntry.trigger_id == trigger.id,
-                                                          LedgerEntry.kind.in_(ISSUE_KINDS)).order_by(LedgerEntry.id)))
+    return list(session.scalars(select(LedgerEntry).where(col(LedgerEntry.trigger_id) == trigger.id,
+                                                          col(LedgerEntry.kind).in_(ISSUE_KINDS)).order_by(col(LedgerEntry.id))))
 
 
 def _receipt_of(session: Session, trigger: Trigger) -> LedgerEntry | None:
-    return session.scalar(select(LedgerEntry).where(LedgerEntry.trigger_id == trigger.id,
-                                                    LedgerEntry.kind == "PRODUCTION_RECEIPT"))
+    return session.scalar(select(LedgerEntry).where(col(LedgerEntry.trigger_id) == trigger.id,
+                                                    col(LedgerEntry.kind) == "PRODUCTION_RECEIPT"))
 
 
 def _lock_bindings(session: Session, ids: set[int]) -> dict[int, StagedLot]:
-    query = select(StagedLot).where(StagedLot.id.in_(sorted(ids))).order_by(StagedLot.id).with_for_update()
-    return {b.id: b for b in session.scalars(query)} if ids else {}
+    query = select(StagedLot).where(col(StagedLot.id).in_(sorted(ids))).order_by(col(StagedLot.id)).with_for_update()
+    return {stored_id(b): b for b in session.scalars(query)} if ids else {}
 
 
 def _signatures(session: Session, reversal_id: int) -> list[ESignature]:
-    return list(session.scalars(select(ESignature).where(ESignature.record_type == "reversal",
-                                                         ESignature.record_id == reversal_id)))
+    return list(session.scalars(select(ESignature).where(col(ESignature.record_type) == "reversal",
+                                                         col(ESignature.record_id) == reversal_id)))
 
 
 def _roles_by_signer(signatures: list[ESignature]) -> dict[str, set[str]]:

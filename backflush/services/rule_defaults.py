@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 import rules
 from auth.principal import SYSTEM
@@ -29,7 +30,7 @@ def install_defaults(session: Session) -> list[RuleSet]:
     installed = []
     for kind in sorted(rules.vocabulary.KINDS):
         name = default_name(kind)
-        if session.scalar(select(RuleSet.id).where(RuleSet.name == name)):
+        if session.scalar(select(col(RuleSet.id)).where(col(RuleSet.name) == name)):
             continue
         rule_set = RuleSet(name=name, kind=kind, version=1, status="ACTIVE", site_id=None,
                            document=yaml.safe_load(rules.default_source(kind)), effective_from=SHIPPED_EFFECTIVE_FROM,
@@ -55,25 +56,26 @@ def ship_changed_default(session: Session, kind: str) -> RuleSet | None:
     """
     document = yaml.safe_load(rules.default_source(kind))
     name = default_name(kind)
-    family = list(session.scalars(select(RuleSet).where(RuleSet.name == name).with_for_update()))
+    family = list(session.scalars(select(RuleSet).where(col(RuleSet.name) == name).with_for_update()))
     if any(row.document == document for row in family):
         return None
     now = utcnow()
     in_force = active_rule_set(session, kind=kind, site_id=None, at=now)
-    qa_owns = in_force is not None and in_force.created_by != SYSTEM.subject
+    qa_version = in_force if in_force is not None and in_force.created_by != SYSTEM.subject else None
+    qa_owns = qa_version is not None
     row = RuleSet(name=name, kind=kind, version=1 + max((r.version for r in family), default=0), site_id=None,
                   document=document, status="DRAFT" if qa_owns else "APPROVED",
                   effective_from=None if qa_owns else now, created_by=SYSTEM.subject)
     session.add(row)
     session.flush()
-    if qa_owns:
+    if qa_version is not None:
         audit.record(session, actor=SYSTEM.subject, action="rule_set.shipped_default_offered", entity_type="rule_set",
                      entity_id=row.id, after={"name": name, "kind": kind, "version": row.version, "status": "DRAFT",
-                                              "in_force": {"name": in_force.name, "version": in_force.version}},
+                                              "in_force": {"name": qa_version.name, "version": qa_version.version}},
                      reason="QA's own version is in force; the changed default waits for QA's review")
         return row
     audit.record(session, actor=SYSTEM.subject, action="rule_set.shipped_default_installed", entity_type="rule_set",
                  entity_id=row.id, after={"name": name, "kind": kind, "version": row.version, "status": "APPROVED"})
-    plant_wide = list(session.scalars(select(RuleSet).where(RuleSet.kind == kind, RuleSet.site_id.is_(None))))
+    plant_wide = list(session.scalars(select(RuleSet).where(col(RuleSet.kind) == kind, col(RuleSet.site_id).is_(None))))
     change_control.settle(session, SYSTEM, record_type="rule_set", family=plant_wide, now=now)
     return row

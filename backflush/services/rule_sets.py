@@ -10,6 +10,7 @@ from datetime import datetime
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 import rules
 from auth.principal import Principal
@@ -45,7 +46,7 @@ def create_draft(session: Session, principal: Principal, *, name: str, kind: str
     name = text_arg(name, "name", max_length=120)
     choice_arg(kind, "kind", KINDS)
     site = site_by_code(session, principal, site_code) if site_code else None
-    family = session.scalars(select(RuleSet).where(RuleSet.name == name)).all()
+    family = session.scalars(select(RuleSet).where(col(RuleSet.name) == name)).all()
     if family and any(r.kind != kind for r in family):
         raise DomainError("RULE_SET_KIND_MISMATCH", f"rule set {name} is of another kind", ["input", "kind"])
     rule_set = RuleSet(name=name, kind=kind, version=1 + max((r.version for r in family), default=0),
@@ -85,8 +86,8 @@ def approve_rule_set(session: Session, principal: Principal, *, rule_set_id: int
         raise DomainError("RULE_SET_INVALID", "the draft does not validate: " + "; ".join(map(str, validation.errors)),
                           ["input", "id"])
     family = list(session.scalars(select(RuleSet).where(
-        RuleSet.kind == rule_set.kind, RuleSet.id != rule_set.id,
-        RuleSet.site_id.is_(None) if rule_set.site_id is None else RuleSet.site_id == rule_set.site_id)
+        col(RuleSet.kind) == rule_set.kind, col(RuleSet.id) != rule_set.id,
+        col(RuleSet.site_id).is_(None) if rule_set.site_id is None else col(RuleSet.site_id) == rule_set.site_id)
         .with_for_update()))
     change_control.approve(session, principal, record=rule_set, record_type="rule_set",
                            content={"name": rule_set.name, "kind": rule_set.kind, "version": rule_set.version,

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 import rules
 from auth.principal import Principal
@@ -32,13 +33,13 @@ def simulate(session: Session, principal: Principal, *, rule_set_id: int | None,
     candidate = rules.load_ruleset(draft.document, ruleset_id=f"draft-{draft.id}", version=draft.version, kind=draft.kind)
     site_ids = visible_site_ids(session, principal)
     rows = session.execute(
-        select(RuleDecision, Trigger.idempotency_key, WorkOrder.number)
-        .join(RuleSet, RuleSet.id == RuleDecision.rule_set_id)
-        .outerjoin(Trigger, Trigger.id == RuleDecision.trigger_id)
-        .outerjoin(WorkOrder, WorkOrder.id == RuleDecision.work_order_id)
-        .where(RuleSet.kind == draft.kind, RuleDecision.decided_at >= since, RuleDecision.decided_at < until,
-               *([WorkOrder.site_id.in_(site_ids)] if site_ids is not None else []))
-        .order_by(RuleDecision.id)).all()
+        select(RuleDecision, col(Trigger.idempotency_key), col(WorkOrder.number))
+        .join(RuleSet, col(RuleSet.id) == col(RuleDecision.rule_set_id))
+        .outerjoin(Trigger, col(Trigger.id) == col(RuleDecision.trigger_id))
+        .outerjoin(WorkOrder, col(WorkOrder.id) == col(RuleDecision.work_order_id))
+        .where(col(RuleSet.kind) == draft.kind, col(RuleDecision.decided_at) >= since, col(RuleDecision.decided_at) < until,
+               *([col(WorkOrder.site_id).in_(site_ids)] if site_ids is not None else []))
+        .order_by(col(RuleDecision.id))).all()
     details = []
     for recorded, key, number in rows:
         before = outcome(recorded.fired)

@@ -12,8 +12,10 @@ from backflush.services.masterdata import location_in_sites
 from backflush.services.receiving import lot_in_sites
 from backflush.services.work_orders import operations_of, require_open, work_order_in_sites
 from kernel import audit
+from kernel.database import referenced_row
 from kernel.errors import DomainError
 from models import Item, StagedLot
+from models.stored import stored_id
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ def stage_lot(session: Session, principal: Principal, request: StageRequest) -> 
     if (request.scanned_lot_number or "").strip() != lot.lot_number:
         raise DomainError("LOT_SCAN_MISMATCH", "the scanned lot number does not match the lot: no lot scan, no "
                           "eligibility", ["input", "scannedLotNumber"])
-    item = session.get(Item, lot.item_id)
+    item = referenced_row(session, Item, lot.item_id)
     quantity = precise_arg(decimal_arg(request.quantity, "quantity", positive=True), item.precision, "quantity", item.base_uom)
     source = location_in_sites(session, principal, request.from_location_id, "fromLocationId")
     if source.site_id != work_order.site_id:
@@ -45,11 +47,11 @@ def stage_lot(session: Session, principal: Principal, request: StageRequest) -> 
     target_id = _staging_target(session, principal, work_order, request.to_location_id)
     if source.id == target_id:
         raise DomainError("SAME_LOCATION", "the lot is already at the staging location", ["input", "fromLocationId"])
-    binding = StagedLot(work_order_id=work_order.id, lot_id=lot.id, location_id=target_id,
+    binding = StagedLot(work_order_id=stored_id(work_order), lot_id=stored_id(lot), location_id=target_id,
                         staged_quantity=quantity, remaining_quantity=quantity)
     session.add(binding)
     session.flush()
-    move(session, Movement(kind="STAGE", lot_id=lot.id, item_id=item.id, site_id=work_order.site_id, quantity=quantity,
+    move(session, Movement(kind="STAGE", lot_id=stored_id(lot), item_id=stored_id(item), site_id=work_order.site_id, quantity=quantity,
                            uom=item.base_uom, from_location_id=source.id, to_location_id=target_id),
          actor=principal.subject, device_id=request.device_id, work_order_id=work_order.id, staged_lot_id=binding.id)
     audit.record(session, actor=principal.subject, action="lot.staged", entity_type="staged_lot", entity_id=binding.id,
@@ -66,4 +68,4 @@ def _staging_target(session: Session, principal: Principal, work_order, to_locat
     if location.id not in allowed:
         raise DomainError("NOT_A_STAGING_LOCATION", "stage to the work order's WIP location or an operation's "
                           "input location", ["input", "toLocationId"])
-    return location.id
+    return stored_id(location)
