@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import Delete, Update, create_engine, event
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -39,6 +39,14 @@ def _make_sqlite_transactions_serializable(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def rows_changed(session: Session, statement: Delete | Update) -> int:
+    """Execute a bulk DELETE or UPDATE; how many rows it matched (the ORM hands back the cursor's result)."""
+    result = session.execute(statement)
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"a bulk {type(statement).__name__} returned {type(result).__name__}, not a cursor result")
+    return result.rowcount
 
 
 def session_factory(engine: Engine, info: dict | None = None) -> sessionmaker[Session]:
