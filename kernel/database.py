@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import Delete, Update, create_engine, event
 from sqlalchemy.engine import CursorResult, Engine
@@ -39,6 +40,18 @@ def _make_sqlite_transactions_serializable(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+RowT = TypeVar("RowT")
+
+
+def referenced_row(session: Session, model: type[RowT], pk: int) -> RowT:
+    """The row a foreign key (or a stored reference) names: present by the database's constraints, so its
+    absence is a broken invariant rather than a caller's mistake."""
+    row = session.get(model, pk)
+    if row is None:
+        raise LookupError(f"{model.__name__} {pk} is referenced but does not exist")
+    return row
 
 
 def rows_changed(session: Session, statement: Delete | Update) -> int:
