@@ -26,10 +26,14 @@ class Firing:
 
 @dataclass(frozen=True)
 class DeviationRequest:
+    """A deviation to open (or attach to). A rule's request names the rule and the facts it matched; the
+    policy acting on it names the reason code, one deviation per code (the built-in policies name no rule)."""
+
     category: str
     severity: str
-    rule_id: str
-    facts: tuple[str, ...]
+    rule_id: str | None = None
+    facts: tuple[str, ...] = ()
+    reason_code: str | None = None
 
 
 @dataclass(frozen=True)
