@@ -36,7 +36,8 @@ def seed_demo_identities(sessions: sessionmaker[Session], site: str) -> list[str
                                 scopes=DEMO_CLIENT_SCOPES, sites=[site], grant_types=["client_credentials"])
             client = session.scalars(select(OAuthClient).where(col(OAuthClient.client_id) == DEMO_CLIENT_ID)).one()
             client.client_secret_hash = hash_password(DEMO_CLIENT_SECRET)  # well known, for the README's curl
-        if session.scalar(select(col(OAuthClient.id)).where(col(OAuthClient.client_id) == DEMO_SHELL_CLIENT_ID)) is None:
+        shell_client = select(col(OAuthClient.id)).where(col(OAuthClient.client_id) == DEMO_SHELL_CLIENT_ID)
+        if session.scalar(shell_client) is None:
             admin.create_client(session, client_id=DEMO_SHELL_CLIENT_ID, name="Demo shell sign-in",
                                 scopes=DEMO_SHELL_SCOPES, sites=[site], grant_types=["authorization_code"],
                                 redirect_uris=[DEMO_SHELL_REDIRECT_URI], public=True)

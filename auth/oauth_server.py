@@ -183,7 +183,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def query_authorization_code(self, code, client):
         query = select(AuthorizationCode).where(
-            col(AuthorizationCode.code) == secret_digest(code), col(AuthorizationCode.client_id) == client.get_client_id(),
+            col(AuthorizationCode.code) == secret_digest(code),
+            col(AuthorizationCode.client_id) == client.get_client_id(),
         ).with_for_update()
         row = self.server.session.scalars(query).first()
         if row is None or row.used or row.expires_at <= self.server.now():
@@ -203,7 +204,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: each refresh token works once
 
     def authenticate_refresh_token(self, refresh_token):
-        query = select(RefreshToken).where(col(RefreshToken.token_hash) == secret_digest(refresh_token)).with_for_update()
+        query = (select(RefreshToken).where(col(RefreshToken.token_hash) == secret_digest(refresh_token))
+                 .with_for_update())
         row = self.server.session.scalars(query).first()
         if row is not None and row.revoked:
             self._revoke_family(row)  # a spent token came back: either its holder or a thief has a copy

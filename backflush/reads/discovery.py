@@ -36,7 +36,8 @@ def visible_sites(session: Session, principal: Principal) -> list[Site]:
 def visible_locations(session: Session, principal: Principal, *, site_code: str | None,
                       kind: str | None) -> list[Location]:
     statement = (select(Location).join(Site, col(Site.id) == col(Location.site_id))
-                 .where(*_site_filter(session, principal, Location, site_code)).order_by(col(Site.code), col(Location.code)))
+                 .where(*_site_filter(session, principal, Location, site_code))
+                 .order_by(col(Site.code), col(Location.code)))
     if kind is not None:
         statement = statement.where(col(Location.kind) == kind)
     return list(session.scalars(statement))

@@ -30,7 +30,8 @@ def _scoped(session: Session, principal: Principal, statement, model):
 
 
 def work_order_by_number(session: Session, principal: Principal, number: str) -> WorkOrder | None:
-    return session.scalar(_scoped(session, principal, select(WorkOrder).where(col(WorkOrder.number) == number), WorkOrder))
+    statement = select(WorkOrder).where(col(WorkOrder.number) == number)
+    return session.scalar(_scoped(session, principal, statement, WorkOrder))
 
 
 def work_orders_page(session: Session, principal: Principal, *, status: str | None, first: int | None,
@@ -42,7 +43,8 @@ def work_orders_page(session: Session, principal: Principal, *, status: str | No
 
 
 def lot_by_number(session: Session, principal: Principal, *, item_code: str, lot_number: str) -> Lot | None:
-    statement = select(Lot).join(Item, col(Item.id) == col(Lot.item_id)).where(col(Item.code) == item_code, col(Lot.lot_number) == lot_number)
+    statement = (select(Lot).join(Item, col(Item.id) == col(Lot.item_id))
+                 .where(col(Item.code) == item_code, col(Lot.lot_number) == lot_number))
     return session.scalar(_scoped(session, principal, statement, Lot))
 
 
@@ -78,7 +80,8 @@ def audit_records(session: Session, principal: Principal, *, entity: tuple[str, 
                  .where(_readable_chains(session, principal))
                  .order_by(col(AuditRecord.seq).desc()).limit(max(1, min(first or 100, 1000))))
     if entity is not None:
-        statement = statement.where(col(AuditRecord.entity_type) == entity[0], col(AuditRecord.entity_id) == str(entity[1]))
+        statement = statement.where(col(AuditRecord.entity_type) == entity[0],
+                                    col(AuditRecord.entity_id) == str(entity[1]))
     return [(row, code) for row, code in session.execute(statement)]
 
 
@@ -104,7 +107,8 @@ def triggers_page(session: Session, *, work_order_id: int, first: int | None, af
 
 
 def postings_page(session: Session, *, work_order_id: int, first: int | None, after_id: int | None) -> Page:
-    statement = select(LedgerEntry).where(col(LedgerEntry.work_order_id) == work_order_id, col(LedgerEntry.kind).in_(ISSUE_KINDS))
+    statement = select(LedgerEntry).where(col(LedgerEntry.work_order_id) == work_order_id,
+                                          col(LedgerEntry.kind).in_(ISSUE_KINDS))
     return keyset_page(session, statement, LedgerEntry, first=first, after_id=after_id)
 
 
@@ -133,13 +137,15 @@ def trigger_outcomes_after(session: Session, principal: Principal, *, after: Aud
     if not site_ids:
         return after, []
     unread = or_(*(and_(col(AuditRecord.site_id) == s, col(AuditRecord.chain_seq) > after.get(s, 0)) for s in site_ids))
-    rows = list(session.execute(select(col(AuditRecord.site_id), col(AuditRecord.chain_seq), col(AuditRecord.entity_id)).where(
+    rows = list(session.execute(select(
+        col(AuditRecord.site_id), col(AuditRecord.chain_seq), col(AuditRecord.entity_id)).where(
         unread, col(AuditRecord.action).in_(TRIGGER_OUTCOME_ACTIONS)).order_by(col(AuditRecord.seq)).limit(500)))
     if not rows:
         return after, []
     position = dict(after)
     for site_id, chain_seq, _ in rows:
         position[site_id] = max(position.get(site_id, 0), chain_seq)
-    triggers = {t.id: t for t in session.scalars(select(Trigger).where(col(Trigger.id).in_({int(e) for *_, e in rows})))}
+    named = {int(e) for *_, e in rows}
+    triggers = {t.id: t for t in session.scalars(select(Trigger).where(col(Trigger.id).in_(named)))}
     wanted = [triggers[int(e)] for *_, e in rows if int(e) in triggers]
     return position, [t for t in wanted if work_order_id is None or t.work_order_id == work_order_id]

@@ -26,7 +26,8 @@ def active_rule_sets(session: Session, *, kinds: tuple[str, ...], site_id: int |
     plant-wide one; the latest effective wins."""
     at = at or utcnow()
     query = select(RuleSet).where(
-        col(RuleSet.kind).in_(kinds), col(RuleSet.status).in_(("APPROVED", "ACTIVE", "SUPERSEDED")), col(RuleSet.effective_from) <= at,
+        col(RuleSet.kind).in_(kinds), col(RuleSet.status).in_(("APPROVED", "ACTIVE", "SUPERSEDED")),
+        col(RuleSet.effective_from) <= at,
         or_(col(RuleSet.site_id).is_(None), col(RuleSet.site_id) == site_id))
     best: dict[str, RuleSet | None] = dict.fromkeys(kinds)
     for row in session.scalars(query):

@@ -28,14 +28,16 @@ class WorkCenterVariance:
 
 def work_center_variances(session: Session, closed_orders) -> list[WorkCenterVariance]:
     """`closed_orders`: a subquery of the work order ids to count."""
-    last_seq = (select(func.max(col(WorkOrderOperation.seq))).where(col(WorkOrderOperation.work_order_id) == col(WorkOrder.id))
+    last_seq = (select(func.max(col(WorkOrderOperation.seq)))
+                .where(col(WorkOrderOperation.work_order_id) == col(WorkOrder.id))
                 .correlate(WorkOrder).scalar_subquery())
     seq = func.coalesce(col(BomLine.operation_seq), last_seq)
     statement = (select(col(WorkOrderOperation.work_center), col(ComponentVariance.component_id),
                         col(ComponentVariance.standard_quantity), col(ComponentVariance.actual_quantity),
                         col(ComponentVariance.usage_variance))
                  .join(WorkOrder, col(WorkOrder.id) == col(ComponentVariance.work_order_id))
-                 .outerjoin(BomLine, and_(col(BomLine.bom_id) == col(WorkOrder.bom_id), col(BomLine.line_no) == col(ComponentVariance.line_no)))
+                 .outerjoin(BomLine, and_(col(BomLine.bom_id) == col(WorkOrder.bom_id),
+                                          col(BomLine.line_no) == col(ComponentVariance.line_no)))
                  .outerjoin(WorkOrderOperation, and_(col(WorkOrderOperation.work_order_id) == col(WorkOrder.id),
                                                      col(WorkOrderOperation.seq) == seq))
                  .where(col(ComponentVariance.work_order_id).in_(closed_orders)))
