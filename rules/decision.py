@@ -26,14 +26,15 @@ class Firing:
 
 @dataclass(frozen=True)
 class DeviationRequest:
-    """A deviation to open (or attach to). A rule's request names the rule and the facts it matched; the
-    policy acting on it names the reason code, one deviation per code (the built-in policies name no rule)."""
+    """A deviation to open (or attach to). A rule's request names the rule and the facts it matched and
+    leaves the reason code empty: the policy acting on it names the code, one deviation per code (the
+    built-in policies name no rule). Only requests with a code reach the services."""
 
     category: str
     severity: str
     rule_id: str | None = None
     facts: tuple[str, ...] = ()
-    reason_code: str | None = None
+    reason_code: str = ""
 
 
 @dataclass(frozen=True)
