@@ -54,14 +54,6 @@ def referenced_row(session: Session, model: type[RowT], pk: int) -> RowT:
     return row
 
 
-def rows_changed(session: Session, statement: Delete | Update) -> int:
-    """Execute a bulk DELETE or UPDATE; how many rows it matched (the ORM hands back the cursor's result)."""
-    result = session.execute(statement)
-    if not isinstance(result, CursorResult):
-        raise TypeError(f"a bulk {type(statement).__name__} returned {type(result).__name__}, not a cursor result")
-    return result.rowcount
-
-
 def session_factory(engine: Engine, info: dict | None = None) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True, info=info)
 
@@ -75,3 +67,11 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     finally:
         session.rollback()
         session.close()
+
+
+def rows_changed(session: Session, statement: Delete | Update) -> int:
+    """Execute a bulk DELETE or UPDATE; how many rows it matched (the ORM hands back the cursor's result)."""
+    result = session.execute(statement)
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"a bulk {type(statement).__name__} returned {type(result).__name__}, not a cursor result")
+    return result.rowcount
