@@ -5,6 +5,7 @@ import secrets
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from auth import keys, sign_in
 from auth.config import AuthConfig
@@ -12,6 +13,7 @@ from auth.passwords import hash_password
 from auth.principal import SYSTEM, Principal
 from auth.scopes import ROLES, SCOPES, USER_ONLY_SCOPES
 from kernel import audit
+from kernel.database import rows_changed
 from kernel.errors import DomainError
 from models import AuthorizationCode, OAuthClient, RefreshToken, SigningKey, User
 
@@ -23,7 +25,7 @@ def create_user(
     session: Session, *, username: str, display_name: str, password: str,
     roles: list[str], sites: list[str], actor: Principal = SYSTEM,
 ) -> User:
-    _require_unknown(session, User, User.username, username, "USERNAME_TAKEN")
+    _require_unknown(session, User, col(User.username), username, "USERNAME_TAKEN")
     _require_known(roles, ROLES, "UNKNOWN_ROLE")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError("PASSWORD_TOO_SHORT", f"passwords have at least {MIN_PASSWORD_LENGTH} characters",
@@ -68,7 +70,7 @@ def create_client(
 
 def _validate_client(session: Session, *, client_id: str, scopes: list[str], grant_types: list[str],
                      redirect_uris: list[str], public: bool) -> None:
-    _require_unknown(session, OAuthClient, OAuthClient.client_id, client_id, "CLIENT_ID_TAKEN")
+    _require_unknown(session, OAuthClient, col(OAuthClient.client_id), client_id, "CLIENT_ID_TAKEN")
     _require_known(scopes, SCOPES, "UNKNOWN_SCOPE")
     _require_known(grant_types, GRANT_TYPES, "UNKNOWN_GRANT_TYPE")
     if USER_ONLY_SCOPES & set(scopes) and "client_credentials" in grant_types:
@@ -112,10 +114,10 @@ def deactivate_user(session: Session, *, username: str, reason: str, actor: Prin
     if not user.active:
         raise DomainError("USER_ALREADY_INACTIVE", f"{username!r} is already deactivated", ["username"])
     user.active = False
-    revoked = session.execute(update(RefreshToken).where(
-        RefreshToken.user_id == user.id, RefreshToken.revoked.is_(False)).values(revoked=True)).rowcount
+    revoked = rows_changed(session, update(RefreshToken).where(
+        col(RefreshToken.user_id) == user.id, col(RefreshToken.revoked).is_(False)).values(revoked=True))
     session.execute(update(AuthorizationCode).where(
-        AuthorizationCode.user_id == user.id, AuthorizationCode.used.is_(False)).values(used=True))
+        col(AuthorizationCode.user_id) == user.id, col(AuthorizationCode.used).is_(False)).values(used=True))
     audit.record(session, actor=actor.subject, action="user.deactivated", entity_type="user", entity_id=user.id,
                  before={"active": True}, after={"active": False, "refresh_tokens_revoked": revoked},
                  reason=_reason(reason))
@@ -145,7 +147,7 @@ def unlock_user(session: Session, *, username: str, reason: str, actor: Principa
 
 
 def _existing_user(session: Session, username: str) -> User:
-    user = session.scalars(select(User).where(User.username == username).with_for_update()).first()
+    user = session.scalars(select(User).where(col(User.username) == username).with_for_update()).first()
     if user is None:
         raise DomainError("USER_NOT_FOUND", f"no user {username!r}", ["username"])
     return user

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import col
 
 from auth import admin
 from auth.passwords import hash_password
@@ -27,15 +28,16 @@ def seed_demo_identities(sessions: sessionmaker[Session], site: str) -> list[str
     with sessions() as session:
         for role in sorted(ROLES):
             username = role.lower()
-            if session.scalar(select(User.id).where(User.username == username)) is None:
+            if session.scalar(select(col(User.id)).where(col(User.username) == username)) is None:
                 admin.create_user(session, username=username, display_name=f"Demo {role.title()}",
                                   password=DEMO_PASSWORD, roles=[role], sites=[site])
-        if session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == DEMO_CLIENT_ID)) is None:
+        if session.scalar(select(col(OAuthClient.id)).where(col(OAuthClient.client_id) == DEMO_CLIENT_ID)) is None:
             admin.create_client(session, client_id=DEMO_CLIENT_ID, name="Demo line integration",
                                 scopes=DEMO_CLIENT_SCOPES, sites=[site], grant_types=["client_credentials"])
-            client = session.scalar(select(OAuthClient).where(OAuthClient.client_id == DEMO_CLIENT_ID))
+            client = session.scalars(select(OAuthClient).where(col(OAuthClient.client_id) == DEMO_CLIENT_ID)).one()
             client.client_secret_hash = hash_password(DEMO_CLIENT_SECRET)  # well known, for the README's curl
-        if session.scalar(select(OAuthClient.id).where(OAuthClient.client_id == DEMO_SHELL_CLIENT_ID)) is None:
+        shell_client = select(col(OAuthClient.id)).where(col(OAuthClient.client_id) == DEMO_SHELL_CLIENT_ID)
+        if session.scalar(shell_client) is None:
             admin.create_client(session, client_id=DEMO_SHELL_CLIENT_ID, name="Demo shell sign-in",
                                 scopes=DEMO_SHELL_SCOPES, sites=[site], grant_types=["authorization_code"],
                                 redirect_uris=[DEMO_SHELL_REDIRECT_URI], public=True)

@@ -15,7 +15,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from joserfc.jwk import ECKey, KeySet, KeySetSerialization, RSAKey
+from joserfc.jwk import ECKey, KeyParameters, KeySet, KeySetSerialization, RSAKey
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -34,7 +34,7 @@ class KeyEncryptionError(RuntimeError):
 
 
 def generate_key(alg: str) -> AnyKey:
-    parameters = {"alg": alg, "use": "sig"}
+    parameters: KeyParameters = {"alg": alg, "use": "sig"}
     if alg == "ES256":
         return ECKey.generate_key("P-256", parameters=parameters, private=True, auto_kid=True)
     if alg == "RS256":
@@ -44,6 +44,8 @@ def generate_key(alg: str) -> AnyKey:
 
 def create_signing_key(session: Session, config: AuthConfig, *, alg: str, now: datetime) -> SigningKey:
     key = generate_key(alg)
+    if key.kid is None:  # auto_kid sets it
+        raise ValueError("a generated signing key has no kid")
     row = SigningKey(kid=key.kid, private_jwk=_stored(key, config), created_at=now)
     session.add(row)
     session.flush()
@@ -52,26 +54,26 @@ def create_signing_key(session: Session, config: AuthConfig, *, alg: str, now: d
 
 def active_signing_key(session: Session, config: AuthConfig) -> SigningKey:
     """The key that signs now; the first token ever issued creates one."""
-    query = select(SigningKey).where(SigningKey.retired_at.is_(None)).order_by(
-        SigningKey.created_at.desc(), SigningKey.id.desc()).limit(1)
+    query = select(SigningKey).where(col(SigningKey.retired_at).is_(None)).order_by(
+        col(SigningKey.created_at).desc(), col(SigningKey.id).desc()).limit(1)
     row = session.scalars(query).first()
     return row or create_signing_key(session, config, alg=config.signing_alg, now=_now(config))
 
 
 def rotate(session: Session, config: AuthConfig, *, alg: str | None = None) -> SigningKey:
     now = _now(config)
-    for row in session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))):
+    for row in session.scalars(select(SigningKey).where(col(SigningKey.retired_at).is_(None))):
         row.retired_at = now
     return create_signing_key(session, config, alg=alg or config.signing_alg, now=now)
 
 
 def published_keys(session: Session, config: AuthConfig) -> list[SigningKey]:
-    query = select(SigningKey).where(_still_trusted(config)).order_by(SigningKey.id)
+    query = select(SigningKey).where(_still_trusted(config)).order_by(col(SigningKey.id))
     return list(session.scalars(query))
 
 
 def find_published_key(session: Session, config: AuthConfig, kid: str) -> SigningKey | None:
-    return session.scalars(select(SigningKey).where(SigningKey.kid == kid, _still_trusted(config))).first()
+    return session.scalars(select(SigningKey).where(col(SigningKey.kid) == kid, _still_trusted(config))).first()
 
 
 def _still_trusted(config: AuthConfig):
@@ -98,7 +100,7 @@ def seal_stored_keys(session: Session, config: AuthConfig) -> list[SigningKey]:
     if not config.key_encryption_keys:
         raise KeyEncryptionError("nothing to seal with: set BACKFLUSH_KEY_ENCRYPTION_KEY(_FILE)")
     changed = []
-    for row in session.scalars(select(SigningKey).order_by(SigningKey.id)):
+    for row in session.scalars(select(SigningKey).order_by(col(SigningKey.id))):
         if SEALED not in row.private_jwk or not _opens_with(config.key_encryption_keys[0], row.private_jwk):
             row.private_jwk = _stored(private_key(row, config), config)
             changed.append(row)

@@ -26,6 +26,7 @@ from authlib.oauth2.rfc6749 import (
 from authlib.oauth2.rfc7636 import CodeChallenge
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 from starlette.responses import JSONResponse, Response
 
 from auth import keys
@@ -35,6 +36,7 @@ from auth.scopes import SCOPES, format_scope, parse_scope
 from auth.tokens import AccessTokenGenerator, ResourceOwner
 from backflush.core.digests import sha256
 from kernel import audit
+from kernel.database import rows_changed
 from models import AuthorizationCode, OAuthClient, RefreshToken, User
 
 SECRET_METHODS = ["client_secret_basic", "client_secret_post"]
@@ -181,7 +183,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def query_authorization_code(self, code, client):
         query = select(AuthorizationCode).where(
-            AuthorizationCode.code == secret_digest(code), AuthorizationCode.client_id == client.get_client_id(),
+            col(AuthorizationCode.code) == secret_digest(code),
+            col(AuthorizationCode.client_id) == client.get_client_id(),
         ).with_for_update()
         row = self.server.session.scalars(query).first()
         if row is None or row.used or row.expires_at <= self.server.now():
@@ -201,7 +204,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: each refresh token works once
 
     def authenticate_refresh_token(self, refresh_token):
-        query = select(RefreshToken).where(RefreshToken.token_hash == secret_digest(refresh_token)).with_for_update()
+        query = (select(RefreshToken).where(col(RefreshToken.token_hash) == secret_digest(refresh_token))
+                 .with_for_update())
         row = self.server.session.scalars(query).first()
         if row is not None and row.revoked:
             self._revoke_family(row)  # a spent token came back: either its holder or a thief has a copy
@@ -212,8 +216,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     def _revoke_family(self, row: RefreshToken) -> None:
         session = self.server.session
-        revoked = session.execute(update(RefreshToken).where(
-            RefreshToken.family_id == row.family_id, RefreshToken.revoked.is_(False)).values(revoked=True)).rowcount
+        revoked = rows_changed(session, update(RefreshToken).where(
+            col(RefreshToken.family_id) == row.family_id, col(RefreshToken.revoked).is_(False)).values(revoked=True))
         if not revoked:
             return  # the family is dead already
         audit.record(session, actor=f"client:{self.request.client.get_client_id()}", action="refresh_token.reused",
@@ -263,7 +267,7 @@ class BackflushAuthorizationServer(AuthorizationServer):
         return _at(self.config.now())
 
     def query_client(self, client_id):
-        row = self.session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).first()
+        row = self.session.scalars(select(OAuthClient).where(col(OAuthClient.client_id) == client_id)).first()
         return RegisteredClient(row) if row else None
 
     def resource_owner(self, user_id: int, auth_time: int) -> ResourceOwner | None:

@@ -9,26 +9,28 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from auth import sign_in
 from auth.principal import SYSTEM, Principal
 from auth.signature_attempts import LOCKOUT_WINDOW
 from kernel import audit
+from kernel.database import rows_changed
 from models import AuthorizationCode, RefreshToken, SignatureFailure
 
 
 def purge_expired(session: Session, *, now: datetime, actor: Principal = SYSTEM) -> dict[str, int]:
     """Delete and audit the counts; the caller commits."""
-    dead_families = select(RefreshToken.family_id).group_by(RefreshToken.family_id).having(
-        func.max(RefreshToken.expires_at) <= now)
+    dead_families = select(col(RefreshToken.family_id)).group_by(col(RefreshToken.family_id)).having(
+        func.max(col(RefreshToken.expires_at)) <= now)
     counts = {
-        "authorization_codes": session.execute(
-            delete(AuthorizationCode).where(AuthorizationCode.expires_at <= now)).rowcount,
-        "refresh_tokens": session.execute(
-            delete(RefreshToken).where(RefreshToken.family_id.in_(dead_families))).rowcount,
+        "authorization_codes": rows_changed(
+            session, delete(AuthorizationCode).where(col(AuthorizationCode.expires_at) <= now)),
+        "refresh_tokens": rows_changed(
+            session, delete(RefreshToken).where(col(RefreshToken.family_id).in_(dead_families))),
         "sign_in_failures": sign_in.purge_failures(session, now=now),
-        "signature_failures": session.execute(
-            delete(SignatureFailure).where(SignatureFailure.at < now - LOCKOUT_WINDOW)).rowcount,
+        "signature_failures": rows_changed(
+            session, delete(SignatureFailure).where(col(SignatureFailure.at) < now - LOCKOUT_WINDOW)),
     }
     audit.record(session, actor=actor.subject, action="identity.purged", entity_type="authorization_server",
                  entity_id="expired", after=counts)

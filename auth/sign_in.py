@@ -17,12 +17,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from auth.passwords import hash_password, verify_password
 from kernel import audit
+from kernel.database import rows_changed
 from models import AccountLock, SignInFailure, User
+from models.stored import stored_id
 
 ACCOUNT_FREE_FAILURES = 3
 ADDRESS_FREE_FAILURES = 20
@@ -45,17 +48,17 @@ class SignInRefused(Exception):
 
 def sign_in(session: Session, *, username: str, password: str, address: str, now: datetime) -> User:
     """The user whose password this is, or SignInRefused. The caller commits either way."""
-    user = session.scalars(select(User).where(User.username == username).with_for_update()).first()
-    account = _failures(session, SignInFailure.username == username, now)
+    user = session.scalars(select(User).where(col(User.username) == username).with_for_update()).first()
+    account = _failures(session, col(SignInFailure.username) == username, now)
     locked = session.get(AccountLock, user.id) is not None if user is not None else account.count >= LOCK_AFTER_FAILURES
     if locked:
         raise SignInRefused(Refusal.LOCKED)
-    address_failures = _failures(session, SignInFailure.address == address, now)
+    address_failures = _failures(session, col(SignInFailure.address) == address, now)
     wait = max(account.wait(ACCOUNT_FREE_FAILURES, now), address_failures.wait(ADDRESS_FREE_FAILURES, now))
     if wait:
         raise SignInRefused(Refusal.TOO_EARLY, wait)
     if _password_matches(user, password) and user is not None:  # matches only for a user; the call runs always
-        session.execute(delete(SignInFailure).where(SignInFailure.username == username))
+        session.execute(delete(SignInFailure).where(col(SignInFailure.username) == username))
         return user
     _remember_failure(session, user=user, username=username, address=address, now=now, failures=account.count + 1)
     raise SignInRefused(Refusal.WRONG)
@@ -66,13 +69,13 @@ def unlock(session: Session, user: User) -> AccountLock | None:
     lock = session.get(AccountLock, user.id)
     if lock is not None:
         session.delete(lock)
-    session.execute(delete(SignInFailure).where(SignInFailure.username == user.username))
+    session.execute(delete(SignInFailure).where(col(SignInFailure.username) == user.username))
     return lock
 
 
 def purge_failures(session: Session, *, now: datetime) -> int:
     """Failures no longer counted; a lock outlives them (AccountLock)."""
-    return session.execute(delete(SignInFailure).where(SignInFailure.at < now - FAILURE_WINDOW)).rowcount
+    return rows_changed(session, delete(SignInFailure).where(col(SignInFailure.at) < now - FAILURE_WINDOW))
 
 
 def _password_matches(user: User | None, password: str) -> bool:
@@ -100,9 +103,9 @@ class _Failures:
         return max(0, math.ceil((self.last_at + backoff - now).total_seconds()))
 
 
-def _failures(session: Session, condition, now: datetime) -> _Failures:
-    count, last_at = session.execute(select(func.count(), func.max(SignInFailure.at)).where(
-        condition, SignInFailure.at >= now - FAILURE_WINDOW)).one()
+def _failures(session: Session, condition: ColumnElement[bool], now: datetime) -> _Failures:
+    count, last_at = session.execute(select(func.count(), func.max(col(SignInFailure.at))).where(
+        condition, col(SignInFailure.at) >= now - FAILURE_WINDOW)).one()
     return _Failures(count=count or 0, last_at=last_at)
 
 
@@ -114,6 +117,6 @@ def _remember_failure(session: Session, *, user: User | None, username: str, add
     audit.record(session, actor=actor, action="sign_in.failed", entity_type=entity[0], entity_id=entity[1],
                  after={"username": username, "address": address, "failures": failures})
     if user is not None and failures >= LOCK_AFTER_FAILURES:
-        session.add(AccountLock(user_id=user.id, locked_at=now))
+        session.add(AccountLock(user_id=stored_id(user), locked_at=now))
         audit.record(session, actor=actor, action="user.locked", entity_type="user", entity_id=user.id,
                      before={"locked": False}, after={"failures": failures, "address": address})

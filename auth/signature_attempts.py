@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
+from sqlmodel import col
 
 from auth.passwords import verify_password
 from kernel.errors import DomainError
@@ -53,7 +54,7 @@ def check_password(session: Session, *, user_id: int, password_hash: str, passwo
 def recent_failures(session: Session, user_id: int) -> int:
     since = utcnow() - LOCKOUT_WINDOW
     query = select(func.count()).select_from(SignatureFailure).where(
-        SignatureFailure.user_id == user_id, SignatureFailure.at >= since)
+        col(SignatureFailure.user_id) == user_id, col(SignatureFailure.at) >= since)
     return session.scalar(query) or 0
 
 
@@ -70,7 +71,7 @@ def store_failure(session: Session, rejected: SignatureRejected) -> int:
 def _check_on_own_connection(engine: Engine, *, user_id: int, password_hash: str, password: str | None) -> None:
     with Session(engine) as attempt:
         # NO KEY UPDATE: rows referencing the user (key share) do not block it, and it blocks the next attempt.
-        attempt.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+        attempt.execute(select(col(User.id)).where(col(User.id) == user_id).with_for_update(key_share=True))
         if recent_failures(attempt, user_id) >= LOCKOUT_FAILURES:
             raise _locked()
         if password and verify_password(password_hash, password):
@@ -98,7 +99,7 @@ def _locked() -> DomainError:
 
 def _engine(session: Session) -> Engine:
     bind = session.get_bind()
-    return getattr(bind, "engine", bind)
+    return bind if isinstance(bind, Engine) else bind.engine
 
 
 _ATTEMPT_ENGINES: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()

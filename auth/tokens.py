@@ -29,6 +29,7 @@ from auth.keys import private_key
 from auth.principal import Unauthenticated  # noqa: F401  (re-exported: the API catches this one class)
 from auth.scopes import format_scope, narrow_sites, parse_scope, scopes_for_roles
 from models import SigningKey, User
+from models.stored import stored_id
 
 REFRESH_TOKEN_BYTES = 48
 
@@ -41,7 +42,7 @@ class ResourceOwner:
     auth_time: int
 
     def get_user_id(self) -> int:
-        return self.user.id
+        return stored_id(self.user)
 
     @property
     def roles(self) -> frozenset[str]:

@@ -5,8 +5,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import Delete, Update, create_engine, event
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -67,3 +67,11 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     finally:
         session.rollback()
         session.close()
+
+
+def rows_changed(session: Session, statement: Delete | Update) -> int:
+    """Execute a bulk DELETE or UPDATE; how many rows it matched (the ORM hands back the cursor's result)."""
+    result = session.execute(statement)
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"a bulk {type(statement).__name__} returned {type(result).__name__}, not a cursor result")
+    return result.rowcount

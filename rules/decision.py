@@ -26,10 +26,15 @@ class Firing:
 
 @dataclass(frozen=True)
 class DeviationRequest:
+    """A deviation to open (or attach to). A rule's request names the rule and the facts it matched and
+    leaves the reason code empty: the policy acting on it names the code, one deviation per code (the
+    built-in policies name no rule). Only requests with a code reach the services."""
+
     category: str
     severity: str
-    rule_id: str
-    facts: tuple[str, ...]
+    rule_id: str | None = None
+    facts: tuple[str, ...] = ()
+    reason_code: str = ""
 
 
 @dataclass(frozen=True)

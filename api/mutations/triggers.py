@@ -44,7 +44,10 @@ class PlannedDraw(LotAtLocation):
 
     @strawberry.field
     async def component(self, info: strawberry.Info) -> Item:
-        return await load_item_by_code(info, self.component_code)
+        item = await load_item_by_code(info, self.component_code)
+        if item is None:  # the planner drew it from a BOM line: the item exists
+            raise LookupError(f"no item {self.component_code}")
+        return item
 
     @strawberry.field
     async def substitutes_for(self, info: strawberry.Info) -> Item | None:

@@ -37,6 +37,8 @@ class AuditRecord:
 
     @classmethod
     def from_row(cls, row: models.AuditRecord, site_code: str | None) -> "AuditRecord":
+        if row.seq is None:
+            raise ValueError("an audit record that was never written has no seq")
         return cls(seq=row.seq, site_code=site_code, chain_seq=row.chain_seq, at=row.at, actor=row.actor,
                    device_id=row.device_id, device_time=row.device_time, action=row.action,
                    entity_type=row.entity_type, entity_id=row.entity_id, hash=row.hash, prev_hash=row.prev_hash,

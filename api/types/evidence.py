@@ -14,6 +14,7 @@ from api.types.production import ComponentVariance, Deviation, Trigger, WorkOrde
 from api.types.quality import LabelVersion
 from backflush.insight.evidence import EvidencePack as Pack
 from backflush.insight.evidence_document import document_sha256, evidence_document
+from models.stored import stored_id
 
 
 @strawberry.type
@@ -38,7 +39,7 @@ class EvidencePack:
 
     @classmethod
     def from_pack(cls, pack: Pack, genealogy: GenealogyTree) -> "EvidencePack":
-        urls = evidence_urls(ids.encode("WorkOrder", pack.work_order.id))
+        urls = evidence_urls(ids.encode("WorkOrder", stored_id(pack.work_order)))
         return cls(
             work_order=WorkOrder.from_row(pack.work_order), bom=Bom.from_row(pack.bom),
             conversions=[UomConversion.from_row(c) for c in pack.conversions],

@@ -10,6 +10,7 @@ from api.types.enums import ReversalStatus
 from api.types.masterdata import ESignature, load_signatures
 from api.types.node import Node
 from api.types.production import Trigger
+from models.stored import stored_id
 
 
 @strawberry.type(description="At least `count` distinct signers, each holding one of `roles`")
@@ -46,6 +47,6 @@ class Reversal(Node):
 
     @classmethod
     def from_row(cls, row: models.Reversal) -> "Reversal":
-        return cls(pk=row.id, site_pk=row.site_id, trigger_pk=row.trigger_id, required_json=row.required or [], reason_code=row.reason_code,
-                   comment=row.comment, status=ReversalStatus(row.status), requested_at=row.requested_at,
-                   executed_at=row.executed_at, rejected_reason=row.rejected_reason)
+        return cls(pk=stored_id(row), site_pk=row.site_id, trigger_pk=row.trigger_id, required_json=row.required or [],
+                   reason_code=row.reason_code, comment=row.comment, status=ReversalStatus(row.status),
+                   requested_at=row.requested_at, executed_at=row.executed_at, rejected_reason=row.rejected_reason)

@@ -10,6 +10,7 @@ import models
 from api.types.enums import ApprovalStatus, RuleSetKind
 from api.types.masterdata import ESignature, load_signatures
 from api.types.node import Node
+from models.stored import stored_id
 
 
 @strawberry.type
@@ -28,8 +29,9 @@ class RuleSet(Node):
 
     @classmethod
     def from_row(cls, row: models.RuleSet) -> "RuleSet":
-        return cls(pk=row.id, site_pk=row.site_id, name=row.name, kind=RuleSetKind(row.kind), version=row.version,
-                   status=ApprovalStatus(row.status), document=JSON(row.document), effective_from=row.effective_from)
+        return cls(pk=stored_id(row), site_pk=row.site_id, name=row.name, kind=RuleSetKind(row.kind),
+                   version=row.version, status=ApprovalStatus(row.status), document=JSON(row.document),
+                   effective_from=row.effective_from)
 
 
 @strawberry.type

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import overload
 
 import strawberry
 
@@ -10,6 +11,7 @@ import models
 from api.types.enums import LotStatus
 from api.types.masterdata import Item, Location, load_item
 from api.types.node import Node, PageInfo
+from models.stored import stored_id
 
 
 @strawberry.type
@@ -58,8 +60,9 @@ class Lot(Node):
 
     @classmethod
     def from_row(cls, row: models.Lot) -> "Lot":
-        return cls(pk=row.id, item_pk=row.item_id, site_pk=row.site_id, lot_number=row.lot_number, status=LotStatus(row.status),
-                   expires_on=row.expires_on, received_at=row.received_at, supplier=row.supplier, potency=row.potency)
+        return cls(pk=stored_id(row), item_pk=row.item_id, site_pk=row.site_id, lot_number=row.lot_number,
+                   status=LotStatus(row.status), expires_on=row.expires_on, received_at=row.received_at,
+                   supplier=row.supplier, potency=row.potency)
 
 
 @strawberry.type
@@ -74,12 +77,20 @@ class LotConnection:
     page_info: PageInfo
 
 
+@overload
+async def load_lot(info: strawberry.Info, lot_id: int) -> Lot: ...
+@overload
+async def load_lot(info: strawberry.Info, lot_id: int | None) -> Lot | None: ...
 async def load_lot(info: strawberry.Info, lot_id: int | None) -> Lot | None:
     if lot_id is None:
         return None
     return Lot.from_row(await info.context.loaders.by_id(models.Lot).load(lot_id))
 
 
+@overload
+async def load_location(info: strawberry.Info, location_id: int) -> Location: ...
+@overload
+async def load_location(info: strawberry.Info, location_id: int | None) -> Location | None: ...
 async def load_location(info: strawberry.Info, location_id: int | None) -> Location | None:
     if location_id is None:
         return None

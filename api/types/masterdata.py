@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import overload
 
 import strawberry
 
 import models
 from api.types.enums import ApprovalStatus, LocationKind, PostingMethod, Rounding
 from api.types.node import Node, PageInfo
+from models.stored import stored_id
 
 
 @strawberry.type
@@ -18,7 +20,7 @@ class Site(Node):
 
     @classmethod
     def from_row(cls, row: models.Site) -> "Site":
-        return cls(pk=row.id, code=row.code, name=row.name)
+        return cls(pk=stored_id(row), code=row.code, name=row.name)
 
 
 @strawberry.type
@@ -33,7 +35,7 @@ class Location(Node):
 
     @classmethod
     def from_row(cls, row: models.Location) -> "Location":
-        return cls(pk=row.id, code=row.code, kind=LocationKind(row.kind), site_pk=row.site_id)
+        return cls(pk=stored_id(row), code=row.code, kind=LocationKind(row.kind), site_pk=row.site_id)
 
 
 @strawberry.type
@@ -52,7 +54,7 @@ class Item(Node):
 
     @classmethod
     def from_row(cls, row: models.Item) -> "Item":
-        return cls(pk=row.id, code=row.code, name=row.name, base_uom=row.base_uom, precision=row.precision,
+        return cls(pk=stored_id(row), code=row.code, name=row.name, base_uom=row.base_uom, precision=row.precision,
                    rounding=Rounding(row.rounding), lot_controlled=row.lot_controlled, serialized=row.serialized,
                    variable_potency=row.variable_potency, phantom=row.phantom, shelf_life_days=row.shelf_life_days,
                    standard_cost=row.standard_cost)
@@ -70,6 +72,10 @@ class ItemConnection:
     page_info: PageInfo
 
 
+@overload
+async def load_item(info: strawberry.Info, item_id: int) -> Item: ...
+@overload
+async def load_item(info: strawberry.Info, item_id: int | None) -> Item | None: ...
 async def load_item(info: strawberry.Info, item_id: int | None) -> Item | None:
     if item_id is None:
         return None
@@ -108,7 +114,7 @@ class UomConversion(Node):
 
     @classmethod
     def from_row(cls, row: models.UomConversion) -> "UomConversion":
-        return cls(pk=row.id, item_pk=row.item_id, from_uom=row.from_uom, to_uom=row.to_uom, factor=row.factor,
+        return cls(pk=stored_id(row), item_pk=row.item_id, from_uom=row.from_uom, to_uom=row.to_uom, factor=row.factor,
                    version=row.version, status=ApprovalStatus(row.status))
 
 
@@ -148,7 +154,7 @@ class BomLine:
 
     @classmethod
     def from_row(cls, row: models.BomLine) -> "BomLine":
-        return cls(line_pk=row.id, component_pk=row.component_id, line_no=row.line_no, quantity=row.quantity,
+        return cls(line_pk=stored_id(row), component_pk=row.component_id, line_no=row.line_no, quantity=row.quantity,
                    uom=row.uom, scrap_percent=row.scrap_percent, setup_scrap=row.setup_scrap,
                    yield_percent=row.yield_percent, scrap_source=row.scrap_source, operation_seq=row.operation_seq,
                    posting_method=PostingMethod(row.posting_method))
@@ -178,5 +184,5 @@ class Bom(Node):
 
     @classmethod
     def from_row(cls, row: models.Bom) -> "Bom":
-        return cls(pk=row.id, item_pk=row.item_id, version=row.version, status=ApprovalStatus(row.status),
+        return cls(pk=stored_id(row), item_pk=row.item_id, version=row.version, status=ApprovalStatus(row.status),
                    base_quantity=row.base_quantity, effective_from=row.effective_from, rework=row.rework)

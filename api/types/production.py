@@ -18,6 +18,7 @@ from api.types.inventory import Lot, StagedLot, load_location, load_lot
 from api.types.masterdata import Bom, Item, Location, Site, load_item
 from api.types.node import Node, PageInfo, after_pk, cursor_of, page_info
 from backflush.reads import records as reads
+from models.stored import stored_id
 from models.types import utcnow
 
 
@@ -139,7 +140,7 @@ class WorkOrder(Node):
 
     @classmethod
     def from_row(cls, row: models.WorkOrder) -> "WorkOrder":
-        return cls(pk=row.id, number=row.number, item_pk=row.item_id, site_pk=row.site_id, bom_pk=row.bom_id,
+        return cls(pk=stored_id(row), number=row.number, item_pk=row.item_id, site_pk=row.site_id, bom_pk=row.bom_id,
                    output_lot_pk=row.output_lot_id, quantity=row.quantity,
                    overproduction_tolerance_percent=row.overproduction_tolerance_percent,
                    status=WorkOrderStatus(row.status), rework=row.is_rework)
@@ -212,11 +213,13 @@ class FlushPosting(Node):
 
     @classmethod
     def from_row(cls, row: models.LedgerEntry) -> "FlushPosting":
-        return cls(pk=row.id, site_pk=row.site_id, trigger_pk=row.trigger_id, work_order_pk=row.work_order_id, item_pk=row.item_id,
-                   substitutes_pk=row.substitutes_for_item_id, lot_pk=row.lot_id, location_pk=row.from_location_id,
-                   line_no=row.bom_line_no, quantity=row.quantity, uom=row.uom, method=METHOD_OF_KIND[row.kind],
-                   posted_at=row.created_at, line_quantity=row.line_quantity, line_uom=row.line_uom,
-                   conversion_factor=row.conversion_factor)
+        if row.work_order_id is None or row.from_location_id is None or row.bom_line_no is None:
+            raise ValueError(f"ledger entry {row.id} is not a flush posting: no work order, location or BOM line")
+        return cls(pk=stored_id(row), site_pk=row.site_id, trigger_pk=row.trigger_id, work_order_pk=row.work_order_id,
+                   item_pk=row.item_id, substitutes_pk=row.substitutes_for_item_id, lot_pk=row.lot_id,
+                   location_pk=row.from_location_id, line_no=row.bom_line_no, quantity=row.quantity, uom=row.uom,
+                   method=METHOD_OF_KIND[row.kind], posted_at=row.created_at, line_quantity=row.line_quantity,
+                   line_uom=row.line_uom, conversion_factor=row.conversion_factor)
 
 
 @strawberry.type(description="One evaluation of a trigger: the first, then each retry")
@@ -297,10 +300,10 @@ class Trigger(Node):
 
     @classmethod
     def from_row(cls, row: models.Trigger) -> "Trigger":
-        return cls(pk=row.id, site_pk=row.site_id, work_order_pk=row.work_order_id, deviation_pk=row.deviation_id,
-                   reasons=row.block_reasons or [], idempotency_key=row.idempotency_key, kind=TriggerKind(row.kind),
-                   operation_seq=row.operation_seq, good_quantity=row.good_quantity, scrap_quantity=row.scrap_quantity,
-                   device_id=row.device_id, device_timestamp=row.device_timestamp,
+        return cls(pk=stored_id(row), site_pk=row.site_id, work_order_pk=row.work_order_id,
+                   deviation_pk=row.deviation_id, reasons=row.block_reasons or [], idempotency_key=row.idempotency_key,
+                   kind=TriggerKind(row.kind), operation_seq=row.operation_seq, good_quantity=row.good_quantity,
+                   scrap_quantity=row.scrap_quantity, device_id=row.device_id, device_timestamp=row.device_timestamp,
                    clock_skew_seconds=row.clock_skew_seconds, handling_unit=row.handling_unit,
                    received_at=row.received_at, posted_at=row.posted_at, outcome=TriggerOutcome(row.outcome),
                    reversed=row.reversed, blocked_since=row.first_blocked_at)
@@ -353,7 +356,7 @@ class Deviation(Node):
 
     @classmethod
     def from_row(cls, row: models.Deviation) -> "Deviation":
-        return cls(pk=row.id, site_pk=row.site_id, number=row.number, category=row.category, severity=row.severity,
-                   status=DeviationStatus(row.status), reason_code=row.reason_code, occurrences=row.occurrences,
-                   opened_at=row.opened_at, closed_at=row.closed_at, root_cause=row.root_cause,
-                   capa_reference=row.capa_reference, work_order_pk=row.work_order_id)
+        return cls(pk=stored_id(row), site_pk=row.site_id, number=row.number, category=row.category,
+                   severity=row.severity, status=DeviationStatus(row.status), reason_code=row.reason_code,
+                   occurrences=row.occurrences, opened_at=row.opened_at, closed_at=row.closed_at,
+                   root_cause=row.root_cause, capa_reference=row.capa_reference, work_order_pk=row.work_order_id)

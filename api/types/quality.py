@@ -11,6 +11,7 @@ from api.errors import UserError
 from api.types.enums import LotStatus
 from api.types.inventory import Lot, load_lot
 from api.types.masterdata import ESignature, load_signatures
+from models.stored import stored_id
 
 
 @strawberry.type
@@ -31,7 +32,8 @@ class LabelVersion:
 
     @classmethod
     def from_row(cls, row: models.LabelVersion) -> "LabelVersion":
-        return cls(pk=row.id, version=row.version, content=row.content, status=row.status, approved_at=row.approved_at)
+        return cls(pk=stored_id(row), version=row.version, content=row.content, status=row.status,
+                   approved_at=row.approved_at)
 
 
 @strawberry.type
@@ -59,9 +61,9 @@ class Ncmr:
 
     @classmethod
     def from_row(cls, row: models.Ncmr) -> "Ncmr":
-        return cls(pk=row.id, lot_pk=row.lot_id, number=row.number, status=row.status, description=row.description,
-                   disposition=LotStatus(row.disposition) if row.disposition else None, opened_at=row.opened_at,
-                   dispositioned_at=row.dispositioned_at)
+        return cls(pk=stored_id(row), lot_pk=row.lot_id, number=row.number, status=row.status,
+                   description=row.description, disposition=LotStatus(row.disposition) if row.disposition else None,
+                   opened_at=row.opened_at, dispositioned_at=row.dispositioned_at)
 
 
 @strawberry.type

@@ -15,6 +15,7 @@ from auth.signature_attempts import LOCKOUT_FAILURES, LOCKOUT_WINDOW, SignatureR
 from kernel import audit
 from kernel.errors import DomainError
 from models import ESignature, User
+from models.stored import stored_id
 from models.types import utcnow
 
 __all__ = ["SignatureRejected", "SignatureRequest", "distinct_signers", "record_failure", "record_hash", "sign"]
@@ -61,7 +62,7 @@ def _reauthenticate(session: Session, principal: Principal, password: str | None
     user = session.get(User, principal.user_id) if principal.user_id else None
     if user is None or not user.active:
         raise DomainError("SIGNATURE_INVALID", "signer is not an active user", ["signature"])
-    check_password(session, user_id=user.id, password_hash=user.password_hash, password=password)
+    check_password(session, user_id=stored_id(user), password_hash=user.password_hash, password=password)
 
 
 def _require_recent_external_login(principal: Principal) -> None:

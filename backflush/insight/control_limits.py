@@ -51,7 +51,7 @@ class Limits:
     sample_size: int
 
     def rounded(self) -> Limits:
-        return Limits(*(WIDE.quantize(v, PLACES) for v in (self.mean, self.sigma, self.lower, self.upper)),
+        return Limits(rounded(self.mean), rounded(self.sigma), rounded(self.lower), rounded(self.upper),
                       self.sample_size)
 
 

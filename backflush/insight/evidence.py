@@ -8,11 +8,13 @@ from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from auth.principal import Principal
 from backflush.reads import records as reads
 from backflush.reads.genealogy import MAX_DEPTH, Tree, backward_tree
 from kernel import audit
+from kernel.database import referenced_row
 from models import (
     AuditRecord,
     Bom,
@@ -77,23 +79,23 @@ def evidence_pack(session: Session, principal: Principal, work_order_id: int | N
     order = reads.record_in_sites(session, principal, WorkOrder, work_order_id) if work_order_id else None
     if order is None:
         return None
-    bom = session.get(Bom, order.bom_id)
-    lines = list(session.scalars(select(BomLine).where(BomLine.bom_id == bom.id).order_by(BomLine.line_no)))
-    alternates = _all(session, BomAlternate, BomAlternate.bom_line_id, [line.id for line in lines])
+    bom = referenced_row(session, Bom, order.bom_id)
+    lines = list(session.scalars(select(BomLine).where(col(BomLine.bom_id) == bom.id).order_by(col(BomLine.line_no))))
+    alternates = _all(session, BomAlternate, col(BomAlternate.bom_line_id), [line.id for line in lines])
     by_order = lambda model: list(session.scalars(select(model).where(model.work_order_id == order.id)  # noqa: E731
                                                   .order_by(model.id)))
     triggers, movements, staged = by_order(Trigger), by_order(LedgerEntry), by_order(StagedLot)
-    reversals = _all(session, Reversal, Reversal.trigger_id, [t.id for t in triggers])
+    reversals = _all(session, Reversal, col(Reversal.trigger_id), [t.id for t in triggers])
     decisions = list(session.scalars(select(RuleDecision).where(or_(
-        RuleDecision.work_order_id == order.id, RuleDecision.trigger_id.in_([t.id for t in triggers]),
-        RuleDecision.reversal_id.in_([r.id for r in reversals]))).order_by(RuleDecision.id)))
+        col(RuleDecision.work_order_id) == order.id, col(RuleDecision.trigger_id).in_([t.id for t in triggers]),
+        col(RuleDecision.reversal_id).in_([r.id for r in reversals]))).order_by(col(RuleDecision.id))))
     tree = backward_tree(session, root_lot_id=order.output_lot_id, max_depth=MAX_DEPTH) if order.output_lot_id else None
     lot_ids = set(tree.lot_ids if tree else ()) | {m.lot_id for m in movements} | {s.lot_id for s in staged}
-    lots = {lot.id: lot for lot in _all(session, Lot, Lot.id, lot_ids)}
+    lots = {lot.id: lot for lot in _all(session, Lot, col(Lot.id), lot_ids)}
     deviations, variances, labels = by_order(Deviation), by_order(ComponentVariance), by_order(LabelVersion)
     item_ids = ({order.item_id} | {line.component_id for line in lines} | {a.component_id for a in alternates}
                 | {lot.item_id for lot in lots.values()})
-    items = {item.id: item for item in _all(session, Item, Item.id, item_ids)}
+    items = {item.id: item for item in _all(session, Item, col(Item.id), item_ids)}
     records = {"bom": [bom.id], "reversal": [r.id for r in reversals], "deviation": [d.id for d in deviations],
                "label_version": [label.id for label in labels], "rule_set": sorted({d.rule_set_id for d in decisions}),
                "lot": sorted(lot_ids), "uom_conversion": []}
@@ -101,12 +103,12 @@ def evidence_pack(session: Session, principal: Principal, work_order_id: int | N
     records["uom_conversion"] = [c.id for c in conversions]
     trail = _audit_slice(session, order, triggers, staged, records)
     return EvidencePack(
-        work_order=order, site=session.get(Site, order.site_id), product=items[order.item_id], bom=bom,
+        work_order=order, site=referenced_row(session, Site, order.site_id), product=items[order.item_id], bom=bom,
         bom_lines=lines, alternates=alternates,
         operations=by_order(WorkOrderOperation), items=items, conversions=conversions, labels=labels, staged=staged,
         triggers=triggers, movements=movements, decisions=decisions,
-        rule_sets={r.id: r for r in _all(session, RuleSet, RuleSet.id, records["rule_set"])}, genealogy=tree,
-        order_numbers={o.id: o.number for o in _all(session, WorkOrder, WorkOrder.id,
+        rule_sets={r.id: r for r in _all(session, RuleSet, col(RuleSet.id), records["rule_set"])}, genealogy=tree,
+        order_numbers={o.id: o.number for o in _all(session, WorkOrder, col(WorkOrder.id),
                                                     {e.work_order_id for e in tree.edges} if tree else ())},
         lots=lots, reversals=reversals, deviations=deviations, variances=variances,
         signatures=_signatures(session, records), audit_trail=trail[:AUDIT_SLICE_LIMIT],
@@ -125,16 +127,19 @@ def _conversions(session: Session, items: dict[int, Item], lines: list[BomLine],
     """Every approved conversion that could have converted this order's lines: the components' own, the
     global ones from the lines' uoms, and the measured ones of the lots it touched."""
     uoms = {line.uom for line in lines} | {item.base_uom for item in items.values()}
-    statement = select(UomConversion).where(UomConversion.status != "DRAFT", or_(
-        UomConversion.item_id.in_(sorted(items)), UomConversion.lot_id.in_(sorted(lot_ids)),
-        and_(UomConversion.item_id.is_(None), UomConversion.lot_id.is_(None), UomConversion.from_uom.in_(sorted(uoms)))))
-    return list(session.scalars(statement.order_by(UomConversion.id)))
+    statement = select(UomConversion).where(col(UomConversion.status) != "DRAFT", or_(
+        col(UomConversion.item_id).in_(sorted(items)), col(UomConversion.lot_id).in_(sorted(lot_ids)),
+        and_(col(UomConversion.item_id).is_(None), col(UomConversion.lot_id).is_(None),
+             col(UomConversion.from_uom).in_(sorted(uoms)))))
+    return list(session.scalars(statement.order_by(col(UomConversion.id))))
 
 
 def _signatures(session: Session, records: dict[str, list[int]]) -> dict[tuple[str, int], list[ESignature]]:
-    wanted = [and_(ESignature.record_type == kind, ESignature.record_id.in_(ids)) for kind, ids in records.items() if ids]
+    wanted = [and_(col(ESignature.record_type) == kind, col(ESignature.record_id).in_(ids))
+              for kind, ids in records.items() if ids]
     found: dict[tuple[str, int], list[ESignature]] = {}
-    for signature in session.scalars(select(ESignature).where(or_(*wanted)).order_by(ESignature.id)) if wanted else []:
+    statement = select(ESignature).where(or_(*wanted)).order_by(col(ESignature.id))
+    for signature in session.scalars(statement) if wanted else []:
         found.setdefault((signature.record_type, signature.record_id), []).append(signature)
     return found
 
@@ -144,8 +149,8 @@ def _audit_slice(session: Session, order: WorkOrder, triggers, staged, records) 
     about = {"work_order": [order.id], "trigger": [t.id for t in triggers], "staged_lot": [s.id for s in staged],
              "reversal": records["reversal"], "deviation": records["deviation"],
              "label_version": records["label_version"]}
-    wanted = [and_(AuditRecord.entity_type == kind, AuditRecord.entity_id.in_([str(i) for i in ids]))
+    wanted = [and_(col(AuditRecord.entity_type) == kind, col(AuditRecord.entity_id).in_([str(i) for i in ids]))
               for kind, ids in about.items() if ids]
-    statement = (select(AuditRecord).where(AuditRecord.site_id == order.site_id, or_(*wanted))
-                 .order_by(AuditRecord.chain_seq).limit(AUDIT_SLICE_LIMIT + 1))
+    statement = (select(AuditRecord).where(col(AuditRecord.site_id) == order.site_id, or_(*wanted))
+                 .order_by(col(AuditRecord.chain_seq)).limit(AUDIT_SLICE_LIMIT + 1))
     return list(session.scalars(statement))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from backflush.insight.evidence import EvidencePack
 from kernel.audit import canonical, sha256
+from models.stored import stored_id
 
 FORMAT = "backflush.evidence-pack/1"
 
@@ -14,7 +15,6 @@ FORMAT = "backflush.evidence-pack/1"
 def evidence_document(pack: EvidencePack) -> dict:
     order, code = pack.work_order, (lambda item_id: pack.items[item_id].code if item_id in pack.items else None)
     lot_number = lambda lot_id: pack.lots[lot_id].lot_number if lot_id in pack.lots else None  # noqa: E731
-    rule_set = lambda d: pack.rule_sets.get(d.rule_set_id)  # noqa: E731
     return {
         "format": FORMAT,
         "work_order": {"number": order.number, "site": pack.site.code, "product": code(order.item_id),
@@ -26,28 +26,30 @@ def evidence_document(pack: EvidencePack) -> dict:
         "bom": {"item": code(pack.bom.item_id), "version": pack.bom.version, "status": pack.bom.status,
                 "base_quantity": pack.bom.base_quantity, "effective_from": pack.bom.effective_from,
                 "lines": [_line(line, pack, code) for line in pack.bom_lines],
-                "signatures": _signatures(pack.signed("bom", pack.bom.id))},
+                "signatures": _signatures(pack.signed("bom", stored_id(pack.bom)))},
         "items": [{"code": i.code, "name": i.name, "base_uom": i.base_uom, "precision": i.precision,
                    "rounding": i.rounding, "standard_cost": i.standard_cost}
                   for i in sorted(pack.items.values(), key=lambda i: i.code)],
         "conversions": [{"item": code(c.item_id), "lot": lot_number(c.lot_id), "from_uom": c.from_uom,
                          "to_uom": c.to_uom, "factor": c.factor, "version": c.version, "status": c.status,
                          "density_source": c.density_source, "effective_from": c.effective_from,
-                         "signatures": _signatures(pack.signed("uom_conversion", c.id))} for c in pack.conversions],
+                         "signatures": _signatures(pack.signed("uom_conversion", stored_id(c)))}
+                        for c in pack.conversions],
         "labels": [{"version": label.version, "content": label.content, "status": label.status,
-                    "approved_at": label.approved_at, "signatures": _signatures(pack.signed("label_version", label.id))}
+                    "approved_at": label.approved_at,
+                    "signatures": _signatures(pack.signed("label_version", stored_id(label)))}
                    for label in pack.labels],
         "staging": [{"lot": lot_number(s.lot_id), "item": code(pack.lots[s.lot_id].item_id),
                      "staged_quantity": s.staged_quantity, "remaining_quantity": s.remaining_quantity,
                      "staged_at": s.staged_at} for s in pack.staged],
         "lots": [{"lot": lot.lot_number, "item": code(lot.item_id), "status": lot.status, "supplier": lot.supplier,
-                  "expires_on": lot.expires_on} for lot in sorted(pack.lots.values(), key=lambda lot: lot.id)],
+                  "expires_on": lot.expires_on} for lot in sorted(pack.lots.values(), key=stored_id)],
         "triggers": [_trigger(t) for t in pack.triggers],
-        "decisions": [{"rule_set": rule_set(d).name if rule_set(d) else None,
-                       "kind": rule_set(d).kind if rule_set(d) else None, "version": d.version, "engine": d.engine,
+        "decisions": [{"rule_set": rule_set.name if rule_set else None,
+                       "kind": rule_set.kind if rule_set else None, "version": d.version, "engine": d.engine,
                        "trigger_id": d.trigger_id, "reversal_id": d.reversal_id, "outcome": d.outcome,
                        "decided_at": d.decided_at, "fired": d.fired, "input_hash": d.input_hash}
-                      for d in pack.decisions],
+                      for d in pack.decisions for rule_set in [pack.rule_sets.get(d.rule_set_id)]],
         "postings": [{"id": m.id, "kind": m.kind, "trigger_id": m.trigger_id, "line_no": m.bom_line_no,
                       "item": code(m.item_id), "lot": lot_number(m.lot_id), "quantity": m.quantity, "uom": m.uom,
                       "line_quantity": m.line_quantity, "line_uom": m.line_uom,
@@ -58,7 +60,7 @@ def evidence_document(pack: EvidencePack) -> dict:
         "reversals": [{"trigger_id": r.trigger_id, "reason_code": r.reason_code, "comment": r.comment,
                        "status": r.status, "required": r.required, "requested_by": r.requested_by,
                        "requested_at": r.requested_at, "executed_at": r.executed_at,
-                       "signatures": _signatures(pack.signed("reversal", r.id))} for r in pack.reversals],
+                       "signatures": _signatures(pack.signed("reversal", stored_id(r)))} for r in pack.reversals],
         "variances": [{"line_no": v.line_no, "component": code(v.component_id),
                        "substitutes_for": code(v.substitutes_for_item_id), "standard": v.standard_quantity,
                        "actual": v.actual_quantity, "usage": v.usage_variance, "yield": v.yield_variance,
@@ -67,7 +69,7 @@ def evidence_document(pack: EvidencePack) -> dict:
         "deviations": [{"number": d.number, "category": d.category, "severity": d.severity, "status": d.status,
                         "reason_code": d.reason_code, "occurrences": d.occurrences, "opened_at": d.opened_at,
                         "closed_at": d.closed_at, "root_cause": d.root_cause, "capa_reference": d.capa_reference,
-                        "signatures": _signatures(pack.signed("deviation", d.id))} for d in pack.deviations],
+                        "signatures": _signatures(pack.signed("deviation", stored_id(d)))} for d in pack.deviations],
         "audit_trail": [{"seq": r.seq, "chain_seq": r.chain_seq, "at": r.at, "actor": r.actor, "device_id": r.device_id,
                          "action": r.action, "entity_type": r.entity_type, "entity_id": r.entity_id,
                          "before": r.before, "after": r.after, "reason": r.reason, "hash": r.hash,

@@ -35,7 +35,8 @@ def genealogy_svg(*, root_lot_id: int, backward: Tree | None, forward: Tree | No
              font_weight="bold")
     places = {lot_id: (MARGIN + (column - first) * (BOX_W + COL_GAP), MARGIN + 24 + row * (BOX_H + ROW_GAP))
               for column, ids in columns.items() for row, lot_id in enumerate(ids)}
-    edges, parallel = svg.group(picture, class_="edges"), Counter()
+    edges = svg.group(picture, class_="edges")
+    parallel: Counter[tuple[int, int]] = Counter()
     for tree in (t for t in (backward, forward) if t is not None):
         for edge in tree.edges:
             pair = (edge.from_lot_id, edge.to_lot_id)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from models import Item, WorkOrder
 class ControlSignal:
     item: Item  # the component
     work_order: WorkOrder
-    usage_per_unit: object  # Decimal, rounded for reporting
+    usage_per_unit: Decimal  # rounded for reporting
     limits: Limits
 
 
@@ -29,18 +30,23 @@ def control_signals(session: Session, principal: Principal, *, item_code: str | 
                               until=until)
     closed_at = {row.work_order_id: row.closed_at for row in rows}
     found = [(key[2], signal) for key, series in usage_series(rows).items() for signal in signals(series, window)
-             if since is None or closed_at[signal.point.work_order_id] >= since]
+             if _closed_since(closed_at[signal.point.work_order_id], since)]
     return _with_rows(session, found)
 
 
 def closing_order_signals(session: Session, work_order: WorkOrder, window: ControlWindow) -> list[tuple[Item, Signal]]:
     """The signals of the order being closed (its variances booked, its status not yet CLOSED)."""
     rows = closed_order_usage(session, site_ids=[work_order.site_id], closing_order_id=work_order.id)
-    found = []
+    found: list[tuple[int, Signal]] = []
     for key, series in usage_series(r for r in rows if r.key[1] == work_order.item_id).items():
         found.extend((key[2], s) for s in signals(series, window) if s.point.work_order_id == work_order.id)
     items = _by_id(session, Item, {component_id for component_id, _ in found})
     return [(items[component_id], signal) for component_id, signal in found]
+
+
+def _closed_since(closed_at: datetime | None, since: datetime | None) -> bool:
+    # None is the order closing right now (usage_history): later than any `since`
+    return since is None or closed_at is None or closed_at >= since
 
 
 def signal_fact(work_order: WorkOrder, product: Item, component: Item, signal: Signal) -> dict:

@@ -14,6 +14,7 @@ from fractions import Fraction
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
+from sqlmodel import col
 
 from auth.principal import Principal
 from backflush.core.variances import report_round, variance_percent
@@ -50,7 +51,7 @@ def supplier_variances(session: Session, principal: Principal, *, since: datetim
             key = (component_id, supplier)
             sums[key] = [s + Fraction(v) * share for s, v in zip(sums[key], (standard, actual, usage), strict=True)]
             lots[key] |= lot_ids
-    items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(sorted({k[0] for k in sums}))))}
+    items = {i.id: i for i in session.scalars(select(Item).where(col(Item.id).in_(sorted({k[0] for k in sums}))))}
     return sorted((_row(items[component_id], supplier, totals, len(lots[(component_id, supplier)]))
                    for (component_id, supplier), totals in sums.items()), key=lambda r: (r.item.code, r.supplier))
 
@@ -58,23 +59,28 @@ def supplier_variances(session: Session, principal: Principal, *, since: datetim
 def _order_figures(session: Session, orders) -> dict[tuple[int, int], tuple[Decimal, Decimal, Decimal]]:
     figures: dict[tuple[int, int], list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
     for order_id, component_id, standard, actual, usage in session.execute(
-            select(ComponentVariance.work_order_id, ComponentVariance.component_id, ComponentVariance.standard_quantity,
-                   ComponentVariance.actual_quantity, ComponentVariance.usage_variance)
-            .where(ComponentVariance.work_order_id.in_(orders))):
+            select(col(ComponentVariance.work_order_id), col(ComponentVariance.component_id),
+                   col(ComponentVariance.standard_quantity), col(ComponentVariance.actual_quantity),
+                   col(ComponentVariance.usage_variance))
+            .where(col(ComponentVariance.work_order_id).in_(orders))):
         row = figures[(order_id, component_id)]
         figures[(order_id, component_id)] = [row[0] + standard, row[1] + actual, row[2] + usage]
-    return {key: tuple(value) for key, value in figures.items()}
+    return {key: (standard, actual, usage) for key, (standard, actual, usage) in figures.items()}
 
 
 def _draws(session: Session, orders) -> dict[tuple[int, int], dict[str, tuple[Fraction, set[int]]]]:
     """Net quantity drawn per order, component and supplier (reversed issues left out), with the lots."""
     reversal = aliased(LedgerEntry)
-    statement = (select(LedgerEntry.work_order_id, LedgerEntry.item_id, Lot.supplier, Lot.id, LedgerEntry.quantity)
-                 .join(Lot, Lot.id == LedgerEntry.lot_id)
-                 .outerjoin(reversal, reversal.reverses_entry_id == LedgerEntry.id)
-                 .where(LedgerEntry.work_order_id.in_(orders), LedgerEntry.kind.in_(ISSUE_KINDS), reversal.id.is_(None)))
+    statement = (select(col(LedgerEntry.work_order_id), col(LedgerEntry.item_id), col(Lot.supplier), col(Lot.id),
+                        col(LedgerEntry.quantity))
+                 .join(Lot, col(Lot.id) == col(LedgerEntry.lot_id))
+                 .outerjoin(reversal, col(reversal.reverses_entry_id) == col(LedgerEntry.id))
+                 .where(col(LedgerEntry.work_order_id).in_(orders), col(LedgerEntry.kind).in_(ISSUE_KINDS),
+                        col(reversal.id).is_(None)))
     draws: dict[tuple[int, int], dict[str, tuple[Fraction, set[int]]]] = defaultdict(dict)
     for order_id, item_id, supplier, lot_id, quantity in session.execute(statement):
+        if order_id is None or lot_id is None:  # the WHERE keeps the orders' issues; a stored lot has its id
+            raise ValueError("an issue row without its work order or lot")
         drawn, lot_ids = draws[(order_id, item_id)].get(supplier or NO_SUPPLIER, (Fraction(0), set()))
         draws[(order_id, item_id)][supplier or NO_SUPPLIER] = (drawn + Fraction(quantity), lot_ids | {lot_id})
     return draws

@@ -9,8 +9,9 @@ FONT = "DejaVu Sans, Arial, sans-serif"
 
 
 def canvas(width: float, height: float, title: str) -> ET.Element:
-    svg = ET.Element("svg", xmlns=SVG_NS, width=_n(width), height=_n(height), viewBox=f"0 0 {_n(width)} {_n(height)}",
-                     role="img", **{"font-family": FONT, "font-size": "12"})
+    svg = ET.Element("svg", {"xmlns": SVG_NS, "width": _n(width), "height": _n(height),
+                             "viewBox": f"0 0 {_n(width)} {_n(height)}", "role": "img", "font-family": FONT,
+                             "font-size": "12"})
     ET.SubElement(svg, "title").text = title
     return svg
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlmodel import col
 
 from backflush.insight.control_limits import UsagePoint, per_unit
 from models import ComponentVariance, Item, Trigger, WorkOrder, WorkOrderOperation
@@ -31,20 +32,20 @@ class OrderUsage:
 def closed_order_usage(session: Session, *, site_ids: list[int] | None, component_code: str | None = None,
                        until: datetime | None = None, closing_order_id: int | None = None) -> list[OrderUsage]:
     """Usage of every closed order (and of `closing_order_id`, closing now), oldest first."""
-    included = WorkOrder.status == "CLOSED"
+    included = col(WorkOrder.status) == "CLOSED"
     if closing_order_id is not None:
-        included = or_(included, WorkOrder.id == closing_order_id)
-    statement = (select(WorkOrder.site_id, WorkOrder.item_id, ComponentVariance.component_id, WorkOrder.id,
-                        WorkOrder.closed_at, ComponentVariance.actual_quantity)
-                 .join(ComponentVariance, ComponentVariance.work_order_id == WorkOrder.id).where(included))
+        included = or_(included, col(WorkOrder.id) == closing_order_id)
+    statement = (select(col(WorkOrder.site_id), col(WorkOrder.item_id), col(ComponentVariance.component_id),
+                        col(WorkOrder.id), col(WorkOrder.closed_at), col(ComponentVariance.actual_quantity))
+                 .join(ComponentVariance, col(ComponentVariance.work_order_id) == col(WorkOrder.id)).where(included))
     if site_ids is not None:
-        statement = statement.where(WorkOrder.site_id.in_(site_ids))
+        statement = statement.where(col(WorkOrder.site_id).in_(site_ids))
     if component_code is not None:
         component = aliased(Item)
-        statement = statement.join(component, component.id == ComponentVariance.component_id).where(
-            component.code == component_code)
+        statement = statement.join(component, col(component.id) == col(ComponentVariance.component_id)).where(
+            col(component.code) == component_code)
     if until is not None:
-        statement = statement.where(or_(WorkOrder.closed_at < until, WorkOrder.closed_at.is_(None)))
+        statement = statement.where(or_(col(WorkOrder.closed_at) < until, col(WorkOrder.closed_at).is_(None)))
     actual: dict[tuple, Decimal] = defaultdict(Decimal)
     for site_id, product_id, component_id, order_id, closed_at, quantity in session.execute(statement):
         actual[((site_id, product_id, component_id), order_id, closed_at)] += quantity
@@ -59,12 +60,13 @@ def good_units(session: Session, order_ids: Iterable[int]) -> dict[int, Decimal]
     order_ids = sorted(order_ids)
     if not order_ids:
         return {}
-    last = (select(func.max(WorkOrderOperation.seq)).where(WorkOrderOperation.work_order_id == Trigger.work_order_id)
+    last = (select(func.max(col(WorkOrderOperation.seq)))
+            .where(col(WorkOrderOperation.work_order_id) == col(Trigger.work_order_id))
             .correlate(Trigger).scalar_subquery())
     totals: dict[int, Decimal] = defaultdict(Decimal)
-    for order_id, good in session.execute(select(Trigger.work_order_id, Trigger.good_quantity).where(
-            Trigger.work_order_id.in_(order_ids), Trigger.outcome == "POSTED", Trigger.reversed.is_(False),
-            Trigger.operation_seq == last)):
+    for order_id, good in session.execute(select(col(Trigger.work_order_id), col(Trigger.good_quantity)).where(
+            col(Trigger.work_order_id).in_(order_ids), col(Trigger.outcome) == "POSTED",
+            col(Trigger.reversed).is_(False), col(Trigger.operation_seq) == last)):
         totals[order_id] += good
     return totals
 

@@ -12,6 +12,7 @@ from typing import Protocol
 from backflush.core.allocation import Binding
 from backflush.core.error_codes import ErrorCode
 from backflush.core.plan import CLOCK_SKEW_LIMIT_SECONDS, BlockReason, Requirement
+from rules.decision import DeviationRequest
 
 
 @dataclass(frozen=True)
@@ -24,13 +25,6 @@ class DecisionRecord:
     fired: list[dict]
     input_hash: str
     facts: dict
-
-
-@dataclass(frozen=True)
-class DeviationRequest:
-    category: str
-    severity: str
-    reason_code: str
 
 
 @dataclass

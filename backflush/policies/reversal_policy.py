@@ -8,13 +8,14 @@ with the reversal or work order it decided (SPEC §6: every decision is kept).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from backflush.policies.policy import DecisionRecord, DeviationRequest
+from backflush.policies.policy import DecisionRecord
 from models import RuleDecision
+from rules.decision import DeviationRequest
 
 VALUE_NEEDING_TWO_SIGNERS = Decimal(1000)
 VARIANCE_LIMIT_PERCENT = Decimal(5)
@@ -54,7 +55,7 @@ class ClosePolicy(Protocol):
         """Called once per decision, inside the command's transaction."""
 
     def variance_deviations(self, close_variance_facts: list[dict],
-                            control_signal_facts: list[dict] = ()) -> list[DeviationRequest]:
+                            control_signal_facts: Sequence[dict] = ()) -> list[DeviationRequest]:
         """The deviations that the variances booked at close, and the control signals they raise, open."""
 
 
@@ -88,7 +89,7 @@ class BuiltinClosePolicy:
         return None
 
     def variance_deviations(self, close_variance_facts: list[dict],
-                            control_signal_facts: list[dict] = ()) -> list[DeviationRequest]:
+                            control_signal_facts: Sequence[dict] = ()) -> list[DeviationRequest]:
         # The SPEC §6 defaults open nothing on a control signal: QA decides that in a rule set.
         return [DeviationRequest(category="USAGE_VARIANCE", severity="MEDIUM",
                                  reason_code=f"USAGE_VARIANCE_{fact['component_code']}"[:REASON_CODE_LENGTH])

@@ -5,12 +5,13 @@ version in force falls back to the built-in SPEC §6 defaults.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 import rules
-from backflush.policies.policy import DecisionRecord, DeviationRequest
+from backflush.policies.policy import DecisionRecord
 from backflush.policies.reversal_policy import (
     REASON_CODE_LENGTH,
     BuiltinClosePolicy,
@@ -20,6 +21,7 @@ from backflush.policies.reversal_policy import (
 from backflush.policies.rules_policy import evaluate_version, record_of
 from backflush.reads.rule_sets import active_rule_set
 from models import WorkOrder
+from rules.decision import DeviationRequest
 from rules.facts import parse_ref
 
 
@@ -67,7 +69,7 @@ class RulesClosePolicy(_RuleBacked):
     kind = "DEVIATION"
 
     def variance_deviations(self, close_variance_facts: list[dict],
-                            control_signal_facts: list[dict] = ()) -> list[DeviationRequest]:
+                            control_signal_facts: Sequence[dict] = ()) -> list[DeviationRequest]:
         if self.rule_set is None:
             return BuiltinClosePolicy().variance_deviations(close_variance_facts, control_signal_facts)
         facts = {name: [{k: v for k, v in fact.items() if v is not None} for fact in given]

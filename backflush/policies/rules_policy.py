@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session
 
 import rules
 from backflush.core.plan import BlockReason
-from backflush.policies.policy import BuiltinPolicy, DecisionRecord, DeviationRequest, FlushVerdict
+from backflush.policies.policy import BuiltinPolicy, DecisionRecord, FlushVerdict
 from backflush.reads.rule_sets import active_rule_sets
 from kernel.audit import canonical, sha256
+from kernel.database import referenced_row
 from kernel.instruments import RULE_DECISION_SECONDS
 from models import Location, Lot, RuleSet, WorkOrder
+from rules.decision import DeviationRequest
 from rules.facts import to_wire
 
 _loaded: dict[tuple, rules.RuleSet] = {}
@@ -41,10 +43,8 @@ def loaded(row: RuleSet) -> rules.RuleSet:
         return _loaded[key]
 
 
-def decide(row: RuleSet | None, facts: dict, verdict: FlushVerdict | None) -> rules.Decision | None:
+def decide(row: RuleSet, facts: dict, verdict: FlushVerdict | None) -> rules.Decision:
     """Evaluate `facts` with an active rule set and remember the decision for the record."""
-    if row is None:
-        return None
     decision = evaluate_version(row, facts)
     if verdict is not None:
         verdict.decisions.append(record_of(row, decision))
@@ -92,15 +92,19 @@ class RulesFlushPolicy:
 
     def excluded_bindings(self, bindings, *, verdict: FlushVerdict) -> set:
         """Binding ids: each candidate_lot fact is one staged binding, keyed by `candidate_id`."""
-        if self.active.get("ELIGIBILITY") is None or not bindings:
+        rule_set = self.active.get("ELIGIBILITY")
+        if rule_set is None or not bindings:
             return set()
-        decision = decide(self.active["ELIGIBILITY"], {"candidate_lot": self._candidates(bindings)}, verdict)
+        decision = decide(rule_set, {"candidate_lot": self._candidates(bindings)}, verdict)
         return {int(key) for key in decision.excluded}
 
     def _candidates(self, bindings) -> list[dict]:
+        session = self.session
+        if session is None:
+            raise RuntimeError("the policy was not prepared for this command")
         # The order's facts loaded every binding's lot and location: identity-map hits, no query.
-        lots = {i: self.session.get(Lot, i) for i in {b.lot_id for b in bindings}}
-        places = {i: self.session.get(Location, i) for i in {b.location_id for b in bindings}}
+        lots = {i: referenced_row(session, Lot, i) for i in {b.lot_id for b in bindings}}
+        places = {i: referenced_row(session, Location, i) for i in {b.location_id for b in bindings}}
         today = self.at.date()
         return [{"candidate_id": str(b.binding_id), "lot_number": b.lot_number, "item_code": b.item_code,
                  "status": b.status, "expires_on": b.expires_on,
@@ -112,17 +116,19 @@ class RulesFlushPolicy:
                  "staged_quantity": b.remaining} for b in bindings]
 
     def block_reasons(self, trigger: dict, requirements, *, verdict: FlushVerdict) -> list[BlockReason]:
-        if self.active.get("BLOCKING") is None:
+        rule_set = self.active.get("BLOCKING")
+        if rule_set is None:
             return []
         facts = {"trigger": [trigger],
                  "requirement": [_requirement_fact(r) for r in requirements]}
-        decision = decide(self.active["BLOCKING"], facts, verdict)
+        decision = decide(rule_set, facts, verdict)
         return list(decision.block_reasons)
 
     def deviations_for_block(self, blocked_flush: dict, *, verdict: FlushVerdict) -> list[DeviationRequest]:
-        if self.active.get("DEVIATION") is None:
+        rule_set = self.active.get("DEVIATION")
+        if rule_set is None:
             return self.builtin.deviations_for_block(blocked_flush, verdict=verdict)
-        decision = decide(self.active["DEVIATION"], {"blocked_flush": [blocked_flush]}, verdict)
+        decision = decide(rule_set, {"blocked_flush": [blocked_flush]}, verdict)
         if not decision.deviations:
             return []
         first = decision.deviations[0]  # ordered by rule id: the same facts always open the same deviation

@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from auth.principal import Principal
 from backflush.core.quantity import seconds_between
@@ -33,13 +34,13 @@ class Metrics:
 def backflush_metrics(session: Session, principal: Principal, *, since: datetime | None,
                       until: datetime | None) -> Metrics:
     site_ids = visible_site_ids(session, principal)
-    statement = select(Trigger.first_blocked_at, Trigger.posted_at, Trigger.reversed)
+    statement = select(col(Trigger.first_blocked_at), col(Trigger.posted_at), col(Trigger.reversed))
     if site_ids is not None:
-        statement = statement.where(Trigger.site_id.in_(site_ids))
+        statement = statement.where(col(Trigger.site_id).in_(site_ids))
     if since is not None:
-        statement = statement.where(Trigger.received_at >= since)
+        statement = statement.where(col(Trigger.received_at) >= since)
     if until is not None:
-        statement = statement.where(Trigger.received_at < until)
+        statement = statement.where(col(Trigger.received_at) < until)
     rows = session.execute(statement).all()
     blocked = sum(1 for first_blocked, _, _ in rows if first_blocked is not None)
     reversed_count = sum(1 for *_, was_reversed in rows if was_reversed)
@@ -62,20 +63,20 @@ def _return_compliance(session: Session, site_ids, since, until) -> Decimal | No
     closed = set(session.scalars(closed_orders(site_ids, since, until)))
     if not closed:
         return None
-    scrapped = set(session.scalars(select(LedgerEntry.work_order_id).where(
-        LedgerEntry.work_order_id.in_(closed), LedgerEntry.kind == "SCRAP")))
+    scrapped = set(session.scalars(select(col(LedgerEntry.work_order_id)).where(
+        col(LedgerEntry.work_order_id).in_(closed), col(LedgerEntry.kind) == "SCRAP")))
     return _percent(len(closed - scrapped), len(closed))
 
 
 def closed_orders(site_ids, since, until):
     """The ids of the orders closed in [since, until) at `site_ids` (None: every site)."""
-    statement = select(WorkOrder.id).where(WorkOrder.status == "CLOSED")
+    statement = select(col(WorkOrder.id)).where(col(WorkOrder.status) == "CLOSED")
     if site_ids is not None:
-        statement = statement.where(WorkOrder.site_id.in_(site_ids))
+        statement = statement.where(col(WorkOrder.site_id).in_(site_ids))
     if since is not None:
-        statement = statement.where(WorkOrder.closed_at >= since)
+        statement = statement.where(col(WorkOrder.closed_at) >= since)
     if until is not None:
-        statement = statement.where(WorkOrder.closed_at < until)
+        statement = statement.where(col(WorkOrder.closed_at) < until)
     return statement
 
 

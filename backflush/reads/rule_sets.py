@@ -5,9 +5,11 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from auth.principal import Principal
 from backflush.reads.records import visible_site_ids
+from kernel.database import referenced_row
 from kernel.errors import NotFound
 from models import RuleSet, Site
 from models.types import utcnow
@@ -24,8 +26,9 @@ def active_rule_sets(session: Session, *, kinds: tuple[str, ...], site_id: int |
     plant-wide one; the latest effective wins."""
     at = at or utcnow()
     query = select(RuleSet).where(
-        RuleSet.kind.in_(kinds), RuleSet.status.in_(("APPROVED", "ACTIVE", "SUPERSEDED")), RuleSet.effective_from <= at,
-        or_(RuleSet.site_id.is_(None), RuleSet.site_id == site_id))
+        col(RuleSet.kind).in_(kinds), col(RuleSet.status).in_(("APPROVED", "ACTIVE", "SUPERSEDED")),
+        col(RuleSet.effective_from) <= at,
+        or_(col(RuleSet.site_id).is_(None), col(RuleSet.site_id) == site_id))
     best: dict[str, RuleSet | None] = dict.fromkeys(kinds)
     for row in session.scalars(query):
         rank = (row.site_id is not None, row.effective_from, row.version)
@@ -36,10 +39,10 @@ def active_rule_sets(session: Session, *, kinds: tuple[str, ...], site_id: int |
 
 
 def rule_set_in_sites(session: Session, principal: Principal, rule_set_id: int | None, *, lock: bool = False) -> RuleSet:
-    query = select(RuleSet).where(RuleSet.id == rule_set_id)
+    query = select(RuleSet).where(col(RuleSet.id) == rule_set_id)
     rule_set = session.scalar(query.with_for_update() if lock else query) if rule_set_id else None
     if (rule_set is not None and rule_set.site_id is not None
-            and not principal.sees_site(session.get(Site, rule_set.site_id).code)):
+            and not principal.sees_site(referenced_row(session, Site, rule_set.site_id).code)):
         rule_set = None
     if rule_set is None:
         raise NotFound("rule set", ["input", "id"])
@@ -48,17 +51,17 @@ def rule_set_in_sites(session: Session, principal: Principal, rule_set_id: int |
 
 def rule_sets(session: Session, principal: Principal, *, kind: str | None) -> list[RuleSet]:
     """Plant-wide rule sets and those of the principal's sites."""
-    query = select(RuleSet).order_by(RuleSet.kind, RuleSet.name, RuleSet.version)
+    query = select(RuleSet).order_by(col(RuleSet.kind), col(RuleSet.name), col(RuleSet.version))
     site_ids = visible_site_ids(session, principal)
     if site_ids is not None:
-        query = query.where(or_(RuleSet.site_id.is_(None), RuleSet.site_id.in_(site_ids)))
+        query = query.where(or_(col(RuleSet.site_id).is_(None), col(RuleSet.site_id).in_(site_ids)))
     if kind:
-        query = query.where(RuleSet.kind == kind)
+        query = query.where(col(RuleSet.kind) == kind)
     return list(session.scalars(query))
 
 
 def versions_in_force(session: Session, *, at: datetime | None = None) -> list[tuple[str, str, int | None]]:
     """(site code, kind, version or None) for every site and kind: what decides a trigger there now."""
     return [(site.code, kind, row.version if row is not None else None)
-            for site in session.scalars(select(Site).order_by(Site.code))
+            for site in session.scalars(select(Site).order_by(col(Site.code)))
             for kind, row in sorted(active_rule_sets(session, kinds=tuple(sorted(KINDS)), site_id=site.id, at=at).items())]

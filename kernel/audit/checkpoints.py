@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import col
 
 from kernel.audit.canonical import canonical
 from kernel.audit.chain import CHECKPOINTING, Head, chain_head
@@ -87,7 +88,7 @@ def write_checkpoint(session: Session, key: AuditKey, *, site_id: int | None, he
 def checkpoint_heads(session: Session, key: AuditKey) -> list[AuditCheckpoint]:
     """On request: a signed checkpoint of every chain's last committed row."""
     written = []
-    for site_id in [None, *session.scalars(select(Site.id).order_by(Site.id))]:
+    for site_id in [None, *session.scalars(select(col(Site.id)).order_by(col(Site.id)))]:
         head = chain_head(session, site_id)
         if head.chain_seq:
             written.append(write_checkpoint(session, key, site_id=site_id, head=head))
@@ -96,12 +97,12 @@ def checkpoint_heads(session: Session, key: AuditKey) -> list[AuditCheckpoint]:
 
 def stored_heads(session: Session) -> list[SignedHead]:
     return [SignedHead(c.site_id, c.chain_seq, c.hash, c.at, c.key_id, c.signature, "checkpoint")
-            for c in session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id))]
+            for c in session.scalars(select(AuditCheckpoint).order_by(col(AuditCheckpoint.id)))]
 
 
 def anchor_document(session: Session, key: AuditKey, checkpoints: list[AuditCheckpoint]) -> dict:
     """What `backflush audit-anchor` prints: the signed heads, readable without the database."""
-    codes: dict[int, str] = dict(session.execute(select(Site.id, Site.code)).all())
+    codes: dict[int | None, str] = dict(session.execute(select(col(Site.id), col(Site.code))).all())
     return {
         "format": ANCHOR_FORMAT, "key_id": key.key_id, "public_key": key.public_pem(),
         "heads": [{"site": codes.get(c.site_id), "site_id": c.site_id, "seq": c.chain_seq, "hash": c.hash,

@@ -7,6 +7,7 @@ from itertools import groupby
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from kernel.audit.chain import GENESIS, chain_hash
 from kernel.audit.checkpoints import SignedHead, installed_key, stored_heads
@@ -57,10 +58,11 @@ class _Findings:
     def add(self, kind: BreakKind, site_id: int | None, chain_seq: int | None, detail: str,
             row: AuditRecord | None = None) -> None:
         self.count += 1
-        if row is not None:
-            self.first_seq = row.seq if self.first_seq is None else min(self.first_seq, row.seq)
+        seq = None if row is None else row.seq  # a stored row always has its seq
+        if seq is not None:
+            self.first_seq = seq if self.first_seq is None else min(self.first_seq, seq)
         if len(self.breaks) < LISTED_BREAKS:
-            self.breaks.append(Break(kind, site_id, self.codes.get(site_id), chain_seq, row and row.seq, detail))
+            self.breaks.append(Break(kind, site_id, self.codes.get(site_id), chain_seq, seq, detail))
 
 
 def verify(session: Session, *, key: AuditKey | None = None, anchor: list[SignedHead] | None = None,
@@ -69,10 +71,10 @@ def verify(session: Session, *, key: AuditKey | None = None, anchor: list[Signed
     key = key or installed_key(session)
     if anchor and key is None:
         raise AuditKeyError("verifying against an anchor needs the audit key (or its public key)")
-    findings = _Findings(codes=dict(session.execute(select(Site.id, Site.code)).all()))
-    heads = _trusted_heads(findings, key, ([] if key is None else stored_heads(session)) + list(anchor or []))
+    findings = _Findings(codes=dict(session.execute(select(col(Site.id), col(Site.code))).all()))
+    heads = {} if key is None else _trusted_heads(findings, key, stored_heads(session) + list(anchor or []))
     checked_heads = sum(len(h) for h in heads.values())
-    rows = session.scalars(select(AuditRecord).order_by(AuditRecord.site_id, AuditRecord.chain_seq)
+    rows = session.scalars(select(AuditRecord).order_by(col(AuditRecord.site_id), col(AuditRecord.chain_seq))
                            .execution_options(yield_per=batch))
     checked, chains = 0, 0
     for site_id, chain in groupby(rows, key=lambda r: r.site_id):
@@ -86,7 +88,7 @@ def verify(session: Session, *, key: AuditKey | None = None, anchor: list[Signed
                         signed_heads_checked=checked_heads, signed=key is not None)
 
 
-def _trusted_heads(findings: _Findings, key: AuditKey | None, signed: list[SignedHead]) -> dict:
+def _trusted_heads(findings: _Findings, key: AuditKey, signed: list[SignedHead]) -> dict:
     """{site_id: {chain_seq: [hash, …]}} of the heads whose signature verifies; the others are breaks."""
     heads: dict = {}
     for head in signed:
