@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from kernel.audit.canonical import canonical, sha256
@@ -30,7 +30,7 @@ from models import (
     Trigger,
     WorkOrder,
 )
-from models.types import utcnow
+from models.types import UtcDateTime, utcnow
 
 GENESIS = "0" * 64
 CHECKPOINTING = "kernel.audit.checkpointing"  # session.info key of the Checkpointing a service installed
@@ -88,31 +88,82 @@ def chain_hash(prev_hash: str, row: AuditRecord) -> str:
 def record(
     session: Session, *, actor: str, action: str, entity_type: str, entity_id: object,
     before: dict | None = None, after: dict | None = None, reason: str | None = None,
-    device_id: str | None = None, device_time: datetime | None = None,
+    device_id: str | None = None, device_time: datetime | None = None, chain_locked: bool = False,
 ) -> AuditRecord:
-    """Append one audit row to the chain of what it is about: the chain lock, the head, one INSERT."""
+    """Append one audit row to the chain of what it is about: the chain lock, then the row.
+
+    `chain_locked`: the caller already took this chain's lock in an earlier statement of the transaction
+    (booking rides it on its last write; see `chain_lock_cte`). On PostgreSQL the head is read and the row
+    inserted and hashed by one statement (`_APPEND`); elsewhere the head is read, then the row inserted.
+    """
     migrating = session.info.get(MIGRATION_APPENDER)
     if migrating is not None:
         return migrating(session, actor=actor, action=action, entity_type=entity_type, entity_id=entity_id,
                          before=before, after=after, reason=reason, device_id=device_id, device_time=device_time)
     site_id = chain_of(session, entity_type, entity_id)
-    lock_chain(session, site_id)
-    head = chain_head(session, site_id)
+    if not chain_locked:
+        lock_chain(session, site_id)
     current_request = request_id.get()
     row = AuditRecord(
-        site_id=site_id, chain_seq=head.chain_seq + 1, at=utcnow(), actor=actor, device_id=device_id,
+        site_id=site_id, chain_seq=0, at=utcnow(), actor=actor, device_id=device_id,
         device_time=device_time, action=action, entity_type=entity_type, entity_id=str(entity_id),
         before=_jsonable(before), after=_jsonable(after), reason=reason,
         request_id=current_request[:_REQUEST_ID_LENGTH] if current_request else None,
-        prev_hash=head.hash, hash="",
+        prev_hash=GENESIS, hash="",
     )
-    row.hash = chain_hash(row.prev_hash, row)
-    session.add(row)
-    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        _append_in_one_statement(session, row)
+    else:
+        head = chain_head(session, site_id)
+        row.chain_seq, row.prev_hash = head.chain_seq + 1, head.hash
+        row.hash = chain_hash(row.prev_hash, row)
+        session.add(row)
+        session.flush()
     checkpointing = session.info.get(CHECKPOINTING)
     if checkpointing is not None:
         checkpointing.after_append(session, row)
     return row
+
+
+_SEQ_SENTINEL = -727_001_727  # stands for the chain_seq PostgreSQL assigns, inside the canonical text hashed
+
+# The chain's last row (or the genesis), the new row numbered after it and hashed over the same canonical text
+# `chain_hash` builds — the seq spliced in by PostgreSQL. It must run in a statement after the one that took
+# the chain's lock: a statement reads with the snapshot it started with, and the lock's previous holder
+# committed its row while this transaction waited.
+_APPEND = (
+    "INSERT INTO auditrecord (site_id, chain_seq, at, actor, device_id, device_time, action, entity_type, entity_id, "
+    "before, after, reason, request_id, prev_hash, hash) "
+    "SELECT CAST(:site_id AS integer), last.chain_seq + 1, :at, CAST(:actor AS varchar), CAST(:device_id AS varchar), "
+    ":device_time, CAST(:action AS varchar), CAST(:entity_type AS varchar), CAST(:entity_id AS varchar), "
+    "CAST(:before AS json), CAST(:after AS json), CAST(:reason AS varchar), CAST(:request_id AS varchar), last.hash, "
+    "encode(sha256(convert_to(last.hash || CAST(:prefix AS text) || (last.chain_seq + 1)::text "
+    "|| CAST(:suffix AS text), 'UTF8')), 'hex') "
+    "FROM (SELECT chain_seq, hash FROM auditrecord WHERE {chain} "
+    "UNION ALL SELECT 0, CAST(:genesis AS varchar) ORDER BY chain_seq DESC LIMIT 1) AS last "
+    "RETURNING seq, chain_seq, prev_hash, hash")
+_APPEND_TO = {sited: text(_APPEND.format(chain="site_id = CAST(:site_id AS integer)" if sited else "site_id IS NULL"))
+              .bindparams(bindparam("at", type_=UtcDateTime()), bindparam("device_time", type_=UtcDateTime()))
+              for sited in (True, False)}  # two texts: `IS NOT DISTINCT FROM` would reach no index
+
+
+def _append_in_one_statement(session: Session, row: AuditRecord) -> None:
+    """Insert `row` at the head of its chain (PostgreSQL); its seq, chain_seq, prev_hash and hash come back."""
+    row.chain_seq = _SEQ_SENTINEL
+    prefix, sentinel, suffix = canonical(row_content(row)).partition(f'"seq":{_SEQ_SENTINEL}')
+    if not sentinel or str(_SEQ_SENTINEL) in suffix:
+        raise RuntimeError("the audit content's canonical text must hold the seq exactly once")
+    appended = session.execute(_APPEND_TO[row.site_id is not None], {
+        "site_id": row.site_id, "at": row.at, "actor": row.actor, "device_id": row.device_id,
+        "device_time": row.device_time, "action": row.action, "entity_type": row.entity_type,
+        "entity_id": row.entity_id, "before": _json_text(row.before), "after": _json_text(row.after),
+        "reason": row.reason, "request_id": row.request_id, "prefix": prefix + '"seq":', "suffix": suffix,
+        "genesis": GENESIS}).one()
+    row.seq, row.chain_seq, row.prev_hash, row.hash = appended.seq, appended.chain_seq, appended.prev_hash, appended.hash
+
+
+def _json_text(value: dict | None) -> str | None:
+    return None if value is None else canonical(value)
 
 
 def _jsonable(value: dict | None) -> dict | None:
@@ -125,6 +176,15 @@ def lock_chain(session: Session, site_id: int | None) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:chain_class, :chain)"),
                         {"chain_class": _LOCK_CLASS, "chain": site_id or 0})
+
+
+def chain_lock_cte(parameter: str) -> str:
+    """`lock_chain` as a CTE named audit_chain, for a statement that runs before `record(chain_locked=True)`;
+    `parameter` (":name") binds the chain: the site id, 0 for the global chain.
+
+    PostgreSQL evaluates a plain CTE only where it is read: the statement must select from audit_chain.
+    """
+    return f"audit_chain AS (SELECT pg_advisory_xact_lock({_LOCK_CLASS}, CAST({parameter} AS integer)))"
 
 
 def chain_head(session: Session, site_id: int | None) -> Head:
