@@ -7,7 +7,7 @@ one of the staged bindings, one multi-row INSERT of genealogy edges.
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.engine.interfaces import ExecuteStyle
 
 from backflush.services.ledger import check_consistency
@@ -98,3 +98,18 @@ def test_the_bound_bom_is_read_once_per_process_and_database(plant, engine):
         drawn = s.scalars(select(LedgerEntry.quantity).where(LedgerEntry.work_order_id == newer.id,
                                                              LedgerEntry.kind == "BACKFLUSH_ISSUE")).all()
     assert drawn == [Decimal("1.000")]  # 2 × 0.5 from version 2, not 2 × 0.25 from version 1
+
+
+def test_the_set_based_writes_store_what_the_orm_stored(plant, engine):
+    """JSON columns written as None hold JSON's null, not SQL's (as the ORM wrote them; the bench's floor
+    compares the rows), and the posted trigger's rows link up."""
+    _statements_of_second_trigger(plant, engine, 3)
+    with plant.sessions() as s:
+        attempts = s.execute(text("SELECT block_reasons IS NULL FROM triggerattempt")).scalars().all()
+        assert attempts and not any(attempts)
+        edges = s.execute(text("SELECT count(*) FROM genealogyedge JOIN ledgerentry ON ledgerentry.id = "
+                               "genealogyedge.ledger_entry_id AND ledgerentry.lot_id = genealogyedge.from_lot_id "
+                               "AND ledgerentry.quantity = genealogyedge.quantity")).scalar_one()
+        assert edges == 6  # 3 lines × 2 triggers
+        assert s.execute(text("SELECT count(*) FROM ruledecision")).scalar_one() >= 2
+        assert audit.verify(s).ok

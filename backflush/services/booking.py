@@ -9,13 +9,14 @@ from decimal import Decimal
 
 from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from auth.principal import Principal
 from backflush.core.allocation import Draw
 from backflush.core.vocabulary import TriggerOutcome
 from backflush.policies.policy import DecisionRecord, FlushPolicy
 from backflush.services.deviations import open_or_attach
-from backflush.services.ledger import Movement, apply_movement, lock_balances, write_quantities
+from backflush.services.ledger import Movement, apply_movement, lock_balances, table_of, write_quantities
 from backflush.services.released_facts import ItemFacts
 from backflush.services.trigger_eval import Evaluation
 from kernel import audit
@@ -170,14 +171,14 @@ _BOOK = text(
     "FROM json_to_recordset(CAST(:decisions AS json)) AS d(n integer, rule_set_id integer, version integer, "
     "engine varchar, fired json, input_hash varchar, facts json) ORDER BY d.n), "
     "attempt AS (INSERT INTO triggerattempt (trigger_id, number, outcome, block_reasons, evaluated_at, actor) "
-    "VALUES (CAST(:trigger_id AS integer), CAST(:attempt AS integer), CAST(:outcome AS varchar), NULL, :at, "
+    "VALUES (CAST(:trigger_id AS integer), CAST(:attempt AS integer), CAST(:outcome AS varchar), CAST('null' AS json), :at, "
     "CAST(:actor AS varchar))) "
     "SELECT id FROM entry ORDER BY id"
 ).bindparams(bindparam("at", type_=UtcDateTime()))
 
 
-_LEDGER, _EDGES = LedgerEntry.__table__, GenealogyEdge.__table__
-_DECISIONS, _ATTEMPTS = RuleDecision.__table__, TriggerAttempt.__table__
+_LEDGER, _EDGES = table_of(LedgerEntry), table_of(GenealogyEdge)
+_DECISIONS, _ATTEMPTS = table_of(RuleDecision), table_of(TriggerAttempt)
 
 
 def insert_booked_rows(session: Session, rows: BookedRows) -> list[int]:
@@ -237,8 +238,8 @@ def _consume_serials(session: Session, trigger: Trigger, draw: Draw, entry_id: i
     scanned = {serial for line_no, serial in trigger.serials or () if line_no == draw.line_no}
     if not scanned:
         return
-    for serial in session.scalars(select(Serial).where(Serial.lot_id == draw.lot_id, Serial.serial.in_(scanned),
-                                                       Serial.consumed_by_entry_id.is_(None))):
+    for serial in session.scalars(select(Serial).where(col(Serial.lot_id) == draw.lot_id, col(Serial.serial).in_(scanned),
+                                                       col(Serial.consumed_by_entry_id).is_(None))):
         serial.consumed_by_entry_id = entry_id
 
 
@@ -273,7 +274,7 @@ def store_block(session: Session, principal: Principal, *, work_order: WorkOrder
     trigger.first_blocked_at = trigger.first_blocked_at or utcnow()
     _record_attempt(session, principal, trigger, number=number, at=utcnow())
     codes = sorted({r["code"] for r in reasons})
-    blocked_flush = {"work_order_number": work_order.number, "item_code": session.get(Item, work_order.item_id).code,
+    blocked_flush = {"work_order_number": work_order.number, "item_code": _present(session.get(Item, work_order.item_id)).code,
                      "trigger_kind": trigger.kind, "operation_seq": trigger.operation_seq, "reason_codes": codes,
                      "reason_count": len(reasons), "device_id": trigger.device_id}
     for request in policy.deviations_for_block(blocked_flush, verdict=evaluation.verdict):
@@ -290,12 +291,13 @@ def _attempt_number(session: Session, trigger: Trigger, before_outcome: str) -> 
     """A new trigger's evaluation is its first (no query on the hot path); a retry counts the earlier ones."""
     if before_outcome == "PENDING":
         return 1
-    return 1 + session.scalar(select(func.count()).select_from(TriggerAttempt)
-                              .where(TriggerAttempt.trigger_id == trigger.id))
+    earlier = session.scalar(select(func.count()).select_from(TriggerAttempt)
+                             .where(col(TriggerAttempt.trigger_id) == trigger.id))
+    return 1 + (earlier or 0)
 
 
 def _record_attempt(session: Session, principal: Principal, trigger: Trigger, *, number: int, at) -> None:
-    session.add(TriggerAttempt(trigger_id=trigger.id, number=number, outcome=trigger.outcome,
+    session.add(TriggerAttempt(trigger_id=_stored_id(trigger.id), number=number, outcome=trigger.outcome,
                                block_reasons=trigger.block_reasons, evaluated_at=at, actor=principal.subject))
 
 

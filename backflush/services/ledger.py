@@ -9,12 +9,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Table, bindparam, case, select, text, tuple_, update
+from sqlalchemy import Table, bindparam, case, inspect, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import get_history, set_committed_value
+from sqlmodel import SQLModel, col
 
 from kernel.audit.chain import chain_lock_cte
 from kernel.errors import DomainError
@@ -52,8 +54,8 @@ def lock_balances(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[i
 
 
 def _select_locked(session: Session, keys: list[tuple[int, int]]) -> dict[tuple[int, int], Balance]:
-    query = (select(Balance).where(tuple_(Balance.lot_id, Balance.location_id).in_(keys))
-             .order_by(Balance.lot_id, Balance.location_id).with_for_update())
+    query = (select(Balance).where(tuple_(col(Balance.lot_id), col(Balance.location_id)).in_(keys))
+             .order_by(col(Balance.lot_id), col(Balance.location_id)).with_for_update())
     return {(b.lot_id, b.location_id): b for b in session.scalars(query)}
 
 
@@ -65,7 +67,7 @@ def _ensure_balance_row(session: Session, lot_id: int, location_id: int) -> None
 
 
 def move(session: Session, movement: Movement, *, actor: str, balances: dict[tuple[int, int], Balance] | None = None,
-         flush: bool = True, **entry_fields: object) -> LedgerEntry:
+         flush: bool = True, **entry_fields: Any) -> LedgerEntry:
     """Book one movement: decrement the source, increment the destination, append the ledger row.
 
     `balances` are rows the caller already locked (with `lock_balances`, in key order) for several
@@ -132,8 +134,8 @@ def write_quantities(session: Session, *, balances: Iterable[Balance], bindings:
                 "binding_values": [row.remaining_quantity for row in changed_bindings],
                 "audit_chain": chain_site_id or 0})
         else:
-            _write_by_case(session, Balance.__table__, "quantity", changed_balances)
-            _write_by_case(session, StagedLot.__table__, "remaining_quantity", changed_bindings)
+            _write_by_case(session, table_of(Balance), "quantity", changed_balances)
+            _write_by_case(session, table_of(StagedLot), "remaining_quantity", changed_bindings)
     for balance in changed_balances:
         set_committed_value(balance, "quantity", balance.quantity)
     for binding in changed_bindings:
@@ -147,6 +149,14 @@ def _write_by_case(session: Session, table: Table, attribute: str, rows: Sequenc
     value = case({row_id: bindparam(None, getattr(row, attribute), type_=Quantity())
                   for row_id, row in zip(ids, rows, strict=True)}, value=table.c.id)
     session.execute(update(table).where(table.c.id.in_(ids)).values({attribute: value}))
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The table a model maps, for Core statements."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} maps no table")
+    return table
 
 
 def _stored_id(value: int | None) -> int:
@@ -169,8 +179,8 @@ def check_consistency(session: Session) -> list[Inconsistency]:
     Summed in Python: SQLite holds quantities as text, and SUM over text would be a float.
     """
     derived: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-    rows = session.execute(select(LedgerEntry.lot_id, LedgerEntry.from_location_id,
-                                  LedgerEntry.to_location_id, LedgerEntry.quantity))
+    rows = session.execute(select(col(LedgerEntry.lot_id), col(LedgerEntry.from_location_id),
+                                  col(LedgerEntry.to_location_id), col(LedgerEntry.quantity)))
     for lot_id, source, target, quantity in rows:
         if source:
             derived[(lot_id, source)] -= quantity

@@ -95,7 +95,8 @@ def _bindings(session: Session, work_order_id: int, items: dict[int, ItemFacts],
     lot_ids = {_stored(lot.id) for _, lot in rows}
     missing = {lot.item_id for _, lot in rows} - set(items)
     if missing:
-        items.update({_stored(i.id): item_facts(i) for i in session.scalars(select(Item).where(col(Item.id).in_(missing)))})
+        items.update({facts.id: facts for facts in map(item_facts, session.scalars(
+            select(Item).where(col(Item.id).in_(missing))))})
     held = tuple(row for _, lot, place in loaded for row in (lot, place))
     return rows, lot_ids, {_stored(b.id): b for b, _ in rows}, held
 
@@ -105,10 +106,16 @@ def _planner_bindings(session: Session, rows: list[tuple[StagedLot, Lot]], items
     serials = _open_serials(session, [lot for _, lot in rows if items[lot.item_id].serialized])
     return tuple(Binding(
         binding_id=b.id, lot_id=lot.id, lot_number=lot.lot_number, item_code=items[lot.item_id].code,
-        status=lot.status, expires_on=lot.expires_on, received_at=lot.received_at, location_id=b.location_id,
+        status=lot.status, expires_on=lot.expires_on, received_at=_received(lot), location_id=b.location_id,
         remaining=b.remaining_quantity, lot_factors=factors.get(_stored(lot.id), ()),
         serials=serials.get(_stored(lot.id), frozenset()))
         for b, lot in rows if b.remaining_quantity > 0)
+
+
+def _received(lot: Lot) -> datetime:
+    if lot.received_at is None:  # receiving and releasing an order both set it
+        raise ValueError(f"lot {lot.lot_number} has no receipt time")
+    return lot.received_at
 
 
 def _stored(value: int | None) -> int:
@@ -164,15 +171,15 @@ def _posted_totals_statement(exact_sums: bool) -> CompoundSelect:
                            else (col(Trigger.good_quantity), col(Trigger.scrap_quantity))))
                   .where(col(Trigger.work_order_id) == work_order_id, col(Trigger.outcome) == TriggerOutcome.POSTED,
                          col(Trigger.reversed).is_(False)))
-    keys = (col(LedgerEntry.bom_line_no), _component.code, _primary.code, by_lot_factor)
+    keys = (col(LedgerEntry.bom_line_no), col(_component.code), col(_primary.code), by_lot_factor)
     lines = (select(literal(_LINE), *keys,
                     *((func.sum(col(LedgerEntry.quantity)), func.sum(col(LedgerEntry.line_quantity))) if exact_sums
                       else (col(LedgerEntry.quantity), col(LedgerEntry.line_quantity))))
-             .join(_component, _component.id == col(LedgerEntry.item_id))
-             .outerjoin(_primary, _primary.id == col(LedgerEntry.substitutes_for_item_id))
-             .outerjoin(_reversal, _reversal.reverses_entry_id == col(LedgerEntry.id))
+             .join(_component, col(_component.id) == col(LedgerEntry.item_id))
+             .outerjoin(_primary, col(_primary.id) == col(LedgerEntry.substitutes_for_item_id))
+             .outerjoin(_reversal, col(_reversal.reverses_entry_id) == col(LedgerEntry.id))
              .where(col(LedgerEntry.work_order_id) == work_order_id, col(LedgerEntry.kind).in_(ISSUE_KINDS),
-                    _reversal.id.is_(None)))
+                    col(_reversal.id).is_(None)))
     if exact_sums:
         operations, lines = operations.group_by(col(Trigger.operation_seq)), lines.group_by(*keys)
     return union_all(operations, lines)
@@ -182,13 +189,15 @@ def _posted_totals(session: Session, work_order_id: int
                    ) -> tuple[dict[int, OperationTotals], tuple[usage.PriorPosting, ...]]:
     statement = _posted_totals_statement(session.get_bind().dialect.name == "postgresql")
     by_operation: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
-    by_line: dict[tuple[int | None, str, str | None, bool], list[Decimal]] = {}
+    by_line: dict[tuple[int, str, str | None, bool], list[Decimal]] = {}
     for source, number, code, sub, lot_factor, first, second in session.execute(statement,
                                                                                {"work_order_id": work_order_id}):
         if source == _OPERATION:
             by_operation[number][0] += Decimal(first)
             by_operation[number][1] += Decimal(second)
         else:
+            if number is None:  # matches no BOM line: the planner would never read it
+                continue
             total = by_line.setdefault((number, code, sub, bool(lot_factor)), [Decimal(0), Decimal(0)])
             total[0] += Decimal(first)
             total[1] += Decimal(second or 0)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
+from sqlmodel import SQLModel, col
 
 from kernel.audit.canonical import canonical, sha256
 from kernel.request_context import request_id
@@ -40,7 +41,8 @@ _REQUEST_ID_LENGTH = 200
 
 # What a record is about decides its chain: these entity types carry the site whose chain they join.
 # Any other entity type (user, item, bom, uom_conversion, oauth_client, signing_key …) is global.
-_SITED = {"lot": Lot, "work_order": WorkOrder, "trigger": Trigger, "reversal": Reversal, "deviation": Deviation,
+_SITED_MODELS = (Lot, WorkOrder, Trigger, Reversal, Deviation, Location, LedgerEntry, RuleSet, LabelVersion, Ncmr)
+_SITED: dict[str, type[SQLModel]] = {"lot": Lot, "work_order": WorkOrder, "trigger": Trigger, "reversal": Reversal, "deviation": Deviation,
           "location": Location, "ledger_entry": LedgerEntry, "rule_set": RuleSet, "label_version": LabelVersion,
           "ncmr": Ncmr}
 
@@ -57,13 +59,20 @@ def chain_of(session: Session, entity_type: str, entity_id: object) -> int | Non
     The entity was loaded or created by the command writing the record, so this is an identity-map hit.
     """
     if entity_type == "site":
-        return int(entity_id)
+        return _id(entity_id)
     if entity_type == "staged_lot":
-        binding = session.get(StagedLot, int(entity_id))
+        binding = session.get(StagedLot, _id(entity_id))
         return None if binding is None else chain_of(session, "work_order", binding.work_order_id)
     model = _SITED.get(entity_type)
-    row = None if model is None else session.get(model, int(entity_id))
-    return None if row is None else row.site_id
+    row = None if model is None else session.get(model, _id(entity_id))
+    return row.site_id if isinstance(row, _SITED_MODELS) else None
+
+
+def _id(entity_id: object) -> int:
+    """An entity's id as recorded: an int, or its text."""
+    if isinstance(entity_id, int | str):
+        return int(entity_id)
+    raise TypeError(f"an entity id is an int or its text, not {type(entity_id).__name__}")
 
 
 def row_content(row: AuditRecord) -> dict:
@@ -162,8 +171,9 @@ def _append_in_one_statement(session: Session, row: AuditRecord) -> None:
     row.seq, row.chain_seq, row.prev_hash, row.hash = appended.seq, appended.chain_seq, appended.prev_hash, appended.hash
 
 
-def _json_text(value: dict | None) -> str | None:
-    return None if value is None else canonical(value)
+def _json_text(value: dict | None) -> str:
+    """As the ORM writes a JSON column: None is JSON's null, not SQL's."""
+    return "null" if value is None else canonical(value)
 
 
 def _jsonable(value: dict | None) -> dict | None:
@@ -189,10 +199,10 @@ def chain_lock_cte(parameter: str) -> str:
 
 def chain_head(session: Session, site_id: int | None) -> Head:
     """The last committed row of a chain (under its lock: the true head), or the genesis."""
-    last = session.execute(select(AuditRecord.chain_seq, AuditRecord.hash).where(in_chain(site_id))
-                           .order_by(AuditRecord.chain_seq.desc()).limit(1)).first()
+    last = session.execute(select(col(AuditRecord.chain_seq), col(AuditRecord.hash)).where(in_chain(site_id))
+                           .order_by(col(AuditRecord.chain_seq).desc()).limit(1)).first()
     return Head(last.chain_seq, last.hash) if last else Head(0, GENESIS)
 
 
 def in_chain(site_id: int | None):
-    return AuditRecord.site_id.is_(None) if site_id is None else AuditRecord.site_id == site_id
+    return col(AuditRecord.site_id).is_(None) if site_id is None else col(AuditRecord.site_id) == site_id
