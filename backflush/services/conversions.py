@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Set as AbstractSet
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -68,18 +68,27 @@ def _content(conversion: UomConversion, item_ref) -> dict:
 def conversions_in_force(session: Session, *, item_ids: set[int], lot_ids: AbstractSet[int] = frozenset(),
                          at: datetime | None = None) -> list[UomConversion]:
     """Global, item and lot conversions usable now: lot ones are measured facts, the rest governed."""
-    at = at or utcnow()
-    governed = select(UomConversion).where(
+    rows = list(session.scalars(governed_in_force(item_ids=item_ids, at=at or utcnow())))
+    lot_rows = (list(session.scalars(select(UomConversion).where(col(UomConversion.lot_id).in_(lot_ids))))
+                if lot_ids else [])
+    return newest_in_force(rows) + lot_rows
+
+
+def governed_in_force(*, item_ids: AbstractSet[int], at: datetime) -> Select[UomConversion]:
+    """The governed (not lot) conversions in force at `at` for these items and globally, oldest first."""
+    return select(UomConversion).where(
         col(UomConversion.lot_id).is_(None), col(UomConversion.status).in_(("ACTIVE", "APPROVED", "SUPERSEDED")),
         col(UomConversion.effective_from) <= at,
         or_(col(UomConversion.item_id).is_(None), col(UomConversion.item_id).in_(item_ids or {-1})),
     ).order_by(col(UomConversion.effective_from), col(UomConversion.version))
-    rows = list(session.scalars(governed))
+
+
+def newest_in_force(rows: list[UomConversion]) -> list[UomConversion]:
+    """Of governed rows ordered oldest first, the newest in force for each (item, from, to)."""
     newest: dict[tuple, UomConversion] = {}
-    for row in rows:  # ordered oldest first, so the newest in force wins each (item, from, to)
+    for row in rows:
         newest[(row.item_id, row.from_uom, row.to_uom)] = row
-    lot_rows = list(session.scalars(select(UomConversion).where(col(UomConversion.lot_id).in_(lot_ids)))) if lot_ids else []
-    return list(newest.values()) + lot_rows
+    return list(newest.values())
 
 
 def planner_conversions(rows: list[UomConversion], item_codes: dict[int, str]) -> tuple[usage.Conversion, ...]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import col
 
 from auth.principal import Principal
 from backflush.core.plan import TriggerRequest
@@ -54,7 +55,10 @@ def submit_trigger(sessions: sessionmaker[Session], principal: Principal, reques
                               and "trigger.client_id" not in str(conflict.orig)):
             raise
     with command(sessions, principal) as session:
-        result = _replay(_existing(session, principal, parsed.key), parsed)
+        winner = _existing(session, principal, parsed.key)
+        if winner is None:  # the conflict was this key's: its row committed first
+            raise LookupError("the trigger that won the idempotency key is not visible")
+        result = _replay(winner, parsed)
         session.commit()  # writes nothing; ending the transaction this way keeps the winner's row loaded
         return result
 
@@ -74,7 +78,7 @@ def post_trigger(session: Session, principal: Principal, work_order: WorkOrder, 
     posts = not evaluation.plan.blocked
     trigger = Trigger(
         client_id=principal.subject, idempotency_key=parsed.key, payload_hash=payload_hash(parsed),
-        site_id=work_order.site_id, work_order_id=work_order.id, operation_seq=evaluation.plan.operation_seq,
+        site_id=work_order.site_id, work_order_id=_stored_id(work_order.id), operation_seq=evaluation.plan.operation_seq,
         kind=parsed.kind, good_quantity=parsed.good, scrap_quantity=parsed.scrap, device_id=parsed.device_id,
         device_timestamp=parsed.device_timestamp, clock_skew_seconds=evaluation.skew,
         handling_unit=parsed.handling_unit, serials=[[s.line_no, s.serial] for s in parsed.serials] or None,
@@ -101,6 +105,12 @@ def _product(session: Session, work_order: WorkOrder):
     return bound_bom(session, work_order.bom_id)[1].get(work_order.item_id) or session.get(Item, work_order.item_id)
 
 
+def _stored_id(value: int | None) -> int:
+    if value is None:
+        raise ValueError("the row has no id: it was never flushed")
+    return value
+
+
 def _kind(principal: Principal) -> str:
     return "USER" if principal.is_user else "CLIENT"
 
@@ -116,7 +126,8 @@ def default_policy() -> FlushPolicy:
 
 
 def _existing(session: Session, principal: Principal, key: str) -> Trigger | None:
-    return session.scalar(select(Trigger).where(Trigger.client_id == principal.subject, Trigger.idempotency_key == key))
+    return session.scalar(select(Trigger).where(col(Trigger.client_id) == principal.subject,
+                                                col(Trigger.idempotency_key) == key))
 
 
 def _replay(existing: Trigger, parsed: TriggerRequest) -> TriggerResult:
@@ -162,7 +173,7 @@ def discard_trigger(session: Session, principal: Principal, *, trigger_id: int |
     reason_code = text_arg(reason_code, "reasonCode", max_length=40)
     if signature is None:
         raise DomainError("SIGNATURE_REQUIRED", "discarding a blocked trigger needs an e-signature", ["input", "signature"])
-    sign(session, principal=principal, request=signature, record_type="trigger", record_id=trigger.id,
+    sign(session, principal=principal, request=signature, record_type="trigger", record_id=_stored_id(trigger.id),
          content={"trigger_id": trigger.id, "idempotency_key": trigger.idempotency_key, "action": "discard",
                   "reason_code": reason_code, "block_reasons": trigger.block_reasons})
     trigger.outcome, trigger.discarded_at, trigger.discard_reason_code = TriggerOutcome.DISCARDED, utcnow(), reason_code
@@ -175,7 +186,10 @@ def preview_trigger(session: Session, principal: Principal, request: TriggerInpu
                     policy: FlushPolicy | None = None):
     """Exactly what post_trigger would do now — the draws or every block reason — writing nothing."""
     work_order = work_order_in_sites(session, principal, request.work_order_id)
-    parsed = parse_trigger(request, session.get(Item, work_order.item_id))
+    product = session.get(Item, work_order.item_id)
+    if product is None:  # a foreign key guarantees it
+        raise NotFound("item", ["input", "workOrderId"])
+    parsed = parse_trigger(request, product)
     require_open(work_order)
     evaluation = evaluate(session, work_order=work_order, trigger=parsed, policy=policy or default_policy(),
                           at=utcnow(), lock=False, principal_kind=_kind(principal))

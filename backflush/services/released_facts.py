@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from backflush.core import usage
 from models import Bom, BomAlternate, BomLine, Item, WorkOrderOperation
@@ -39,6 +40,8 @@ class ItemFacts:
 
 
 def item_facts(item: Item) -> ItemFacts:
+    if item.id is None:
+        raise ValueError(f"item {item.code} was never stored")
     return ItemFacts(id=item.id, code=item.code, base_uom=item.base_uom, precision=item.precision,
                      rounding=item.rounding, phantom=item.phantom, serialized=item.serialized,
                      standard_cost=item.standard_cost)
@@ -74,6 +77,8 @@ def bound_bom(session: Session, bom_id: int) -> tuple[usage.Bom, dict[int, ItemF
     if found is not None:
         return found
     row = session.get(Bom, bom_id)
+    if row is None:  # a work order's foreign key guarantees it
+        raise LookupError(f"BOM {bom_id} is missing")
     items: dict[int, ItemFacts] = {}
     explosion = bom_facts(session, row, items)
     if row.status != "DRAFT":
@@ -86,8 +91,8 @@ def operations(session: Session, work_order_id: int) -> tuple[OperationFacts, ..
     found = _cached(session, ("operations", work_order_id))
     if found is None:
         found = tuple(OperationFacts(op.seq, op.work_center, op.input_location_id) for op in session.scalars(
-            select(WorkOrderOperation).where(WorkOrderOperation.work_order_id == work_order_id)
-            .order_by(WorkOrderOperation.seq)))
+            select(WorkOrderOperation).where(col(WorkOrderOperation.work_order_id) == work_order_id)
+            .order_by(col(WorkOrderOperation.seq))))
         if found:
             _keep(session, ("operations", work_order_id), found)
     return found
@@ -100,15 +105,17 @@ def clear() -> None:
 
 def bom_facts(session: Session, bom: Bom, items: dict[int, ItemFacts]) -> usage.Bom:
     """One BOM level: its lines, their alternates and the items they name (added to `items`)."""
-    lines = list(session.scalars(select(BomLine).where(BomLine.bom_id == bom.id).order_by(BomLine.line_no)))
-    alternates = defaultdict(list)
-    for alt in session.scalars(select(BomAlternate).where(BomAlternate.bom_line_id.in_([l.id for l in lines]))
-                               .order_by(BomAlternate.priority, BomAlternate.id)):
+    lines = list(session.scalars(select(BomLine).where(col(BomLine.bom_id) == bom.id)
+                                 .order_by(col(BomLine.line_no))))
+    alternates: defaultdict[int | None, list[BomAlternate]] = defaultdict(list)
+    for alt in session.scalars(select(BomAlternate).where(col(BomAlternate.bom_line_id).in_([l.id for l in lines]))
+                               .order_by(col(BomAlternate.priority), col(BomAlternate.id))):
         alternates[alt.bom_line_id].append(alt)
     wanted = {l.component_id for l in lines} | {a.component_id for alts in alternates.values() for a in alts} | {bom.item_id}
     missing = wanted - set(items)
     if missing:
-        items.update({i.id: item_facts(i) for i in session.scalars(select(Item).where(Item.id.in_(missing)))})
+        items.update({facts.id: facts for facts in map(item_facts, session.scalars(
+            select(Item).where(col(Item.id).in_(missing))))})
     return usage.Bom(item_code=items[bom.item_id].code, base_quantity=bom.base_quantity, lines=tuple(
         usage.BomLine(
             line_no=l.line_no, component=_component(items[l.component_id]), quantity=l.quantity, uom=l.uom,
