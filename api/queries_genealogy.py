@@ -1,11 +1,14 @@
 """The genealogy query: what is in a lot, or where it went (SPEC §5)."""
 from __future__ import annotations
 
+from functools import cache
+
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import Integer, any_, bindparam, select
+from sqlalchemy import FromClause, Integer, Select, any_, bindparam, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.types import ARRAY
+from sqlmodel import SQLModel
 
 import models
 from api import ids
@@ -21,9 +24,12 @@ from backflush.reads import records as reads
 WALKS = {GenealogyDirection.BACKWARD: genealogy.backward_tree, GenealogyDirection.FORWARD: genealogy.forward_tree}
 DESCRIPTION = (f"BACKWARD: what is in the lot; FORWARD: where it went (recall). maxDepth defaults to "
                f"{genealogy.DEFAULT_DEPTH} and is held within 1..{genealogy.MAX_DEPTH}; truncated says edges were cut")
-CHUNK = 5000  # ids per IN list: well within PostgreSQL's and SQLite's limits on bound parameters
-LOT_COLUMNS = tuple(getattr(models.Lot, name) for name in (
-    "id", "item_id", "site_id", "lot_number", "status", "expires_on", "received_at", "supplier", "potency"))
+CHUNK = 5000  # ids per IN list: well within SQLite's limit on bound parameters
+# What Lot.from_row and WorkOrder.from_row read, as Core columns: plain rows, no ORM instances.
+READS: dict[type[SQLModel], tuple[str, ...]] = {models.Lot: ("id", "item_id", "site_id", "lot_number", "status", "expires_on", "received_at", "supplier",
+                      "potency"),
+         models.WorkOrder: ("id", "number", "item_id", "site_id", "bom_id", "output_lot_id", "quantity",
+                            "overproduction_tolerance_percent", "status", "is_rework")}
 
 
 @strawberry.type
@@ -58,20 +64,30 @@ def shaped_tree(session: Session, principal: Principal, **walk) -> GenealogyTree
 def shape(session: Session, tree: genealogy.Tree) -> GenealogyTree:
     """The wire tree of `tree`, every lot and work order it names read at once."""
     lot_ids = {tree.root_lot_id, *tree.lot_ids, *(e.from_lot_id for e in tree.edges), *(e.to_lot_id for e in tree.edges)}
-    lots = {row.id: Lot.from_row(row) for row in _rows_in(session, select(*LOT_COLUMNS), models.Lot.id, lot_ids)}
-    orders = {row.id: WorkOrder.from_row(row) for row in _rows_in(
-        session, select(models.WorkOrder), models.WorkOrder.id, {e.work_order_id for e in tree.edges}, scalars=True)}
+    lots = {row.id: Lot.from_row(row) for row in _rows_in(session, models.Lot, lot_ids)}
+    orders = {row.id: WorkOrder.from_row(row) for row in _rows_in(session, models.WorkOrder,
+                                                                   {e.work_order_id for e in tree.edges})}
     return GenealogyTree.from_tree(tree, lots, orders)
 
 
-def _rows_in(session: Session, statement, column, keys: set[int], *, scalars: bool = False) -> list:
+def _rows_in(session: Session, model: type[SQLModel], keys: set[int]) -> list:
     ordered = sorted(keys)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = _by_ids(model, postgres)
+    if postgres:
+        return list(session.execute(statement, {"keys": ordered}).all())
     rows: list[object] = []
-    if session.get_bind().dialect.name == "postgresql":  # one array parameter, not a thousand to bind and parse
-        statement = statement.where(column == any_(bindparam("keys", type_=ARRAY(Integer))))
-        result = session.execute(statement, {"keys": ordered})
-        return list(result.scalars() if scalars else result)
     for start in range(0, len(ordered), CHUNK):
-        chunk = statement.where(column.in_(ordered[start:start + CHUNK]))
-        rows.extend(session.scalars(chunk) if scalars else session.execute(chunk))
+        rows.extend(session.execute(statement, {"keys": ordered[start:start + CHUNK]}).all())
     return rows
+
+
+@cache
+def _by_ids(model: type[SQLModel], postgres: bool) -> Select:
+    """The rows of `model` whose id is in `:keys`, built once: on PostgreSQL one array parameter, not a
+    thousand to bind and parse; elsewhere an IN list expanded per call."""
+    table: FromClause = inspect(model).local_table
+    statement = select(*(table.c[name] for name in READS[model]))
+    if postgres:
+        return statement.where(table.c.id == any_(bindparam("keys", type_=ARRAY(Integer))))
+    return statement.where(table.c.id.in_(bindparam("keys", expanding=True)))

@@ -87,7 +87,7 @@ def bounded_depth(max_depth: int | None) -> int:
 
 
 def _tree(session: Session, direction: str, root_lot_id: int, depth: int, include_reversed: bool) -> Tree:
-    rows = session.execute(_tree_statement(direction, include_reversed), {"root_lot_id": root_lot_id, "depth": depth})
+    rows = session.execute(_tree_statement(direction, include_reversed), {"root_lot_id": root_lot_id, "depth": depth}).all()
     return shape_tree(direction, root_lot_id, _first_meetings(rows), depth)
 
 
