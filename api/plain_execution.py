@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     GRAPHQL_MAX_INT,
@@ -33,7 +33,7 @@ from graphql import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
-from api.walls import Walls
+from api.walls import Walls, visible
 
 BACKREF = "strawberry-definition"  # where strawberry keeps a GraphQL field's StrawberryField
 LEAF, OBJECT, LIST, TYPENAME, TEXT, INT = range(6)
@@ -41,6 +41,16 @@ LEAF, OBJECT, LIST, TYPENAME, TEXT, INT = range(6)
 # serialize_id, serialize_int within 32 bits): such a value is taken as it is; any other goes through coercion.
 PASSING = {GraphQLString.name: TEXT, GraphQLID.name: TEXT, GraphQLInt.name: INT}
 LEAVES = frozenset({LEAF, TEXT, INT})
+SITED = 6  # (SITED, False, (SiteFilter, shape)): the walls' site filter before the value's own shape
+PASS = object()  # the walls hand a field's value through unchanged
+
+
+class SiteFilter(NamedTuple):
+    """The walls' site check of a field (api/walls.py `_keep_visible`): objects of other sites leave a list,
+    and read as null where the field may be null; under a non-null field graphql-core and the walls report
+    NOT_FOUND."""
+    site_ids: frozenset[int]
+    nullable: bool
 
 
 class _NotPlain(Exception):
@@ -86,30 +96,39 @@ class PlainSubtreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 steps.append((response_key, None, (TYPENAME, True, return_type.name)))
                 continue
             field_def = return_type.fields.get(name)
-            if not self._walls_pass_through(return_type.name, name):
+            wall = self._wall(return_type.name, name)
+            if wall is None:
                 return None
             getter = _getter(field_def) if field_def is not None and not field_def.args else None
             shape = self._shape(field_def.type, details) if getter is not None else None
             if shape is None:
                 return None
+            if wall is not PASS:  # the walls' site filter, then the value's own shape
+                shape = (SITED, False, (wall, shape))
             steps.append((response_key, getter, shape))
         return return_type, tuple(steps)
 
-    def _walls_pass_through(self, type_name: str, field_name: str) -> bool:
-        """True where the walls would hand the value through unchanged: no rule for the field, or its scope
-        held and no site filter to apply (the caller sees every site). Else graphql-core and the walls decide."""
+    def _wall(self, type_name: str, field_name: str) -> SiteFilter | object | None:
+        """What the walls would do to the field's value: PASS where they hand it through unchanged (no rule, or
+        its scope held and the caller sees every site); a SiteFilter where they keep only the objects of the
+        caller's sites and those ids are already known (api/walls.py applies the same filter); None where
+        graphql-core and the walls must decide (a scope not held, site ids not read yet)."""
         principal = getattr(self.context_value, "principal", None)
+        wall: SiteFilter | object = PASS
         for walls in self._walls:
             rule = walls.rules.get((type_name, field_name))
             if rule is None:
                 continue
             if principal is None:
-                return False
+                return None
             if rule.grant and not any(principal.has_scope(scope) for scope in rule.grant):
-                return False
+                return None
             if rule.sited and "*" not in principal.sites:
-                return False
-        return True
+                site_ids = getattr(self.context_value, "site_ids", None)
+                if site_ids is None or wall is not PASS:
+                    return None
+                wall = SiteFilter(site_ids, rule.nullable)
+        return wall
 
     def _shape(self, graphql_type, details, non_null: bool = False) -> tuple | None:
         if isinstance(graphql_type, GraphQLNonNull):
@@ -206,6 +225,16 @@ def _fits(return_type: GraphQLObjectType, source: Any, info, done: Completed) ->
     return True
 
 
+def _keep_visible(value: Any, site_ids: frozenset[int], nullable: bool) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [item for item in value if item is None or visible(item, site_ids)]
+    if visible(value, site_ids):
+        return value
+    if nullable:
+        return None
+    raise _NotPlain  # graphql-core and the walls raise NOT_FOUND at the field's path
+
+
 def _value(shape: tuple, value: Any, info, done: Completed) -> Any:
     kind, non_null, inner = shape
     if value is None:
@@ -214,6 +243,8 @@ def _value(shape: tuple, value: Any, info, done: Completed) -> Any:
         return None
     if isinstance(value, Exception):
         raise _NotPlain
+    if kind == SITED:
+        return _value(inner[1], _keep_visible(value, *inner[0]), info, done)
     if kind in LEAVES:
         try:
             coerced = inner(value)

@@ -37,28 +37,33 @@ class GenealogyQueries:
     @strawberry.field(**guarded("genealogy:read"), description=DESCRIPTION)
     async def genealogy(self, info: strawberry.Info, lot_id: strawberry.ID, direction: GenealogyDirection,
                         max_depth: int | None = None, include_reversed: bool = True) -> GenealogyTree:
-        shaped = await info.context.read(lambda s: shaped_tree(
-            s, info.context.principal, lot_pk=ids.pk_of(lot_id, "Lot"), direction=direction,
+        context = info.context
+        site_ids, shaped = await context.read(lambda s: shaped_tree(
+            s, context.principal, lot_pk=ids.pk_of(lot_id, "Lot"), direction=direction,
             max_depth=max_depth, include_reversed=include_reversed))
+        if site_ids is not None and context.site_ids is None:
+            context.site_ids = frozenset(site_ids)  # the walls need not read them again (api/walls.py)
         if shaped is None:
             raise GraphQLError("lot not found", extensions={"code": "NOT_FOUND"})
         return shaped
 
 
-def visible_tree(session: Session, principal: Principal, *, lot_pk: int | None, direction: GenealogyDirection,
-                 max_depth: int | None, include_reversed: bool) -> genealogy.Tree | None:
-    """The tree, or None when the root lot is unknown or lies outside the principal's sites."""
+def visible_tree(session: Session, principal: Principal, *, site_ids: list[int] | None, lot_pk: int | None,
+                 direction: GenealogyDirection, max_depth: int | None, include_reversed: bool) -> genealogy.Tree | None:
+    """The tree within `site_ids` (the principal's: None for every site), or None when the root lot is unknown
+    or lies outside them."""
     if lot_pk is None or reads.record_in_sites(session, principal, models.Lot, lot_pk) is None:
         return None
     tree = WALKS[direction](session, root_lot_id=lot_pk, max_depth=max_depth, include_reversed=include_reversed)
-    site_ids = reads.visible_site_ids(session, principal)
     return tree if site_ids is None else genealogy.within_sites(session, tree, site_ids)
 
 
-def shaped_tree(session: Session, principal: Principal, **walk) -> GenealogyTree | None:
-    """The tree with every lot and work order it names, read in the same session: set-based, not per edge."""
-    tree = visible_tree(session, principal, **walk)
-    return None if tree is None else shape(session, tree)
+def shaped_tree(session: Session, principal: Principal, **walk) -> tuple[list[int] | None, GenealogyTree | None]:
+    """The ids of the principal's sites (None: every site), and the tree with every lot and work order it
+    names, read in the same session: set-based, not per edge."""
+    site_ids = reads.visible_site_ids(session, principal)
+    tree = visible_tree(session, principal, site_ids=site_ids, **walk)
+    return site_ids, None if tree is None else shape(session, tree)
 
 
 def shape(session: Session, tree: genealogy.Tree) -> GenealogyTree:
