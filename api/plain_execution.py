@@ -195,6 +195,8 @@ def _complete(plan: tuple, source: Any, info, done: Completed) -> dict[str, Any]
         if (value_type is str and kind == TEXT) or (
                 value_type is int and kind == INT and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT):
             completed[response_key] = value  # what coercion would give back
+        elif kind == OBJECT and value is not None and not isinstance(value, Exception):  # inline, as in _value
+            completed[response_key] = _complete(inner, value, info, done)
         elif kind in LEAVES and value is not None and not isinstance(value, Exception):  # any other leaf, inline
             try:
                 coerced = inner(value)

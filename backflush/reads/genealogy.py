@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
+from operator import attrgetter
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, FromClause, Integer, Select, bindparam, inspect, literal_column, select
@@ -25,6 +26,7 @@ FLUSHED_METHODS = ("BACKFLUSH", "SCAN_ISSUE")
 ISSUE_KINDS = ("BACKFLUSH_ISSUE", "SCAN_ISSUE")
 HUNDRED = Decimal(100)
 PERCENT_PLACES = Decimal("0.01")
+BY_LEVEL = attrgetter("level", "edge_id")  # the order links and lots are listed in
 
 # (near, far): the walk arrives at a lot on an edge's near side and continues from its far side.
 SIDES = {BACKWARD: ("to_lot_id", "from_lot_id"), FORWARD: ("from_lot_id", "to_lot_id")}
@@ -151,7 +153,7 @@ def link_lots(edges: Iterable[TreeEdge]) -> tuple[LotLink, ...]:
     """Merge the postings' edges into one link per (component lot, output lot, work order, uom), in the
     order their first edge came."""
     groups: dict[tuple, list[TreeEdge]] = {}
-    for edge in sorted(edges, key=_by_level):
+    for edge in sorted(edges, key=BY_LEVEL):
         key = (edge.from_lot_id, edge.to_lot_id, edge.work_order_id, edge.uom)
         group = groups.get(key)
         if group is None:
@@ -159,10 +161,6 @@ def link_lots(edges: Iterable[TreeEdge]) -> tuple[LotLink, ...]:
         else:
             group.append(edge)
     return tuple(_single(group[0]) if len(group) == 1 else _link(group) for group in groups.values())
-
-
-def _by_level(edge: TreeEdge) -> tuple[int, int]:
-    return edge.level, edge.edge_id
 
 
 def _single(edge: TreeEdge) -> LotLink:
