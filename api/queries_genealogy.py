@@ -26,10 +26,12 @@ DESCRIPTION = (f"BACKWARD: what is in the lot; FORWARD: where it went (recall). 
                f"{genealogy.DEFAULT_DEPTH} and is held within 1..{genealogy.MAX_DEPTH}; truncated says edges were cut")
 CHUNK = 5000  # ids per IN list: well within SQLite's limit on bound parameters
 # What Lot.from_row and WorkOrder.from_row read, as Core columns: plain rows, no ORM instances.
-READS: dict[type[SQLModel], tuple[str, ...]] = {models.Lot: ("id", "item_id", "site_id", "lot_number", "status", "expires_on", "received_at", "supplier",
-                      "potency"),
-         models.WorkOrder: ("id", "number", "item_id", "site_id", "bom_id", "output_lot_id", "quantity",
-                            "overproduction_tolerance_percent", "status", "is_rework")}
+READS: dict[type[SQLModel], tuple[str, ...]] = {
+    models.Lot: ("id", "item_id", "site_id", "lot_number", "status", "expires_on", "received_at", "supplier",
+                 "potency"),
+    models.WorkOrder: ("id", "number", "item_id", "site_id", "bom_id", "output_lot_id", "quantity",
+                       "overproduction_tolerance_percent", "status", "is_rework"),
+}
 
 
 @strawberry.type
