@@ -74,7 +74,7 @@ def cmd_serve(args) -> int:
         cmd_seed_demo(args)
     _settle_issuer(args.host, args.port)
     with _metrics_directory(args.workers):
-        uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+        uvicorn.run("api.app:create_served_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                     log_config=logging_config(format=settings.log_format, level=settings.log_level),
                     access_log=False, proxy_headers=True)
     return 0

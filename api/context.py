@@ -1,8 +1,9 @@
 """The per-request context: sessions, the principal, loaders. Resolvers never share a session."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
@@ -25,7 +26,10 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: dict | None = None  # websocket connection_init payload
-    extras: dict = field(default_factory=dict)  # per-request memo: the walls keep the caller's site ids here
+    # The ids of the caller's sites, once read for this request (api/walls.py; never for a caller of every
+    # site), and the read in flight that the first object of a sited type started.
+    site_ids: frozenset[int] | None = None
+    site_ids_read: asyncio.Future[frozenset[int]] | None = None
     deadline: Any = None  # the query's asyncio.Timeout (api/query_limits.py); a mutation lifts it
 
     def flush_policy(self):

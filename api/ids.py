@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import lru_cache
 from typing import overload
 
 MAX_PK = 2 ** 31 - 1  # primary keys are 32-bit INTEGER columns on PostgreSQL
 
 
+@lru_cache(maxsize=65536)  # a genealogy tree names each lot several times; ids never change
 def encode(type_name: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 

@@ -16,15 +16,41 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
-from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, Undefined, is_leaf_type
+from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLString,
+    Undefined,
+    is_leaf_type,
+)
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
-from api.walls import Walls
+from api.walls import Walls, visible
 
 BACKREF = "strawberry-definition"  # where strawberry keeps a GraphQL field's StrawberryField
-LEAF, OBJECT, LIST, TYPENAME = range(4)
+LEAF, OBJECT, LIST, TYPENAME, TEXT, INT = range(6)
+# Leaves whose coercion hands a value of one exact Python type back unchanged (graphql-core's serialize_string,
+# serialize_id, serialize_int within 32 bits): such a value is taken as it is; any other goes through coercion.
+PASSING = {GraphQLString.name: TEXT, GraphQLID.name: TEXT, GraphQLInt.name: INT}
+LEAVES = frozenset({LEAF, TEXT, INT})
+SITED = 6  # (SITED, False, (SiteFilter, shape)): the walls' site filter before the value's own shape
+PASS = object()  # the walls hand a field's value through unchanged
+
+
+class SiteFilter(NamedTuple):
+    """The walls' site check of a field (api/walls.py `_keep_visible`): objects of other sites leave a list,
+    and read as null where the field may be null; under a non-null field graphql-core and the walls report
+    NOT_FOUND."""
+    site_ids: frozenset[int]
+    nullable: bool
 
 
 class _NotPlain(Exception):
@@ -36,6 +62,7 @@ class PlainSubtreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         self._plans: dict[tuple, tuple] = {}
         self._walls: tuple[Walls, ...] = ()
+        self._done = Completed()
 
     def complete_object_value(self, return_type, field_details_list, info, path, result, position_context):
         middlewares = self.middleware_manager.middlewares if self.middleware_manager is not None else ()
@@ -46,7 +73,7 @@ class PlainSubtreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
             plan = self._plan(return_type, field_details_list)
             if plan is not None:
                 try:
-                    return _complete(plan, result, info)
+                    return _complete(plan, result, info, self._done)
                 except _NotPlain:
                     pass
         return super().complete_object_value(return_type, field_details_list, info, path, result, position_context)
@@ -69,30 +96,39 @@ class PlainSubtreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 steps.append((response_key, None, (TYPENAME, True, return_type.name)))
                 continue
             field_def = return_type.fields.get(name)
-            if not self._walls_pass_through(return_type.name, name):
+            wall = self._wall(return_type.name, name)
+            if wall is None:
                 return None
             getter = _getter(field_def) if field_def is not None and not field_def.args else None
             shape = self._shape(field_def.type, details) if getter is not None else None
             if shape is None:
                 return None
+            if wall is not PASS:  # the walls' site filter, then the value's own shape
+                shape = (SITED, False, (wall, shape))
             steps.append((response_key, getter, shape))
         return return_type, tuple(steps)
 
-    def _walls_pass_through(self, type_name: str, field_name: str) -> bool:
-        """True where the walls would hand the value through unchanged: no rule for the field, or its scope
-        held and no site filter to apply (the caller sees every site). Else graphql-core and the walls decide."""
+    def _wall(self, type_name: str, field_name: str) -> SiteFilter | object | None:
+        """What the walls would do to the field's value: PASS where they hand it through unchanged (no rule, or
+        its scope held and the caller sees every site); a SiteFilter where they keep only the objects of the
+        caller's sites and those ids are already known (api/walls.py applies the same filter); None where
+        graphql-core and the walls must decide (a scope not held, site ids not read yet)."""
         principal = getattr(self.context_value, "principal", None)
+        wall: SiteFilter | object = PASS
         for walls in self._walls:
             rule = walls.rules.get((type_name, field_name))
             if rule is None:
                 continue
             if principal is None:
-                return False
+                return None
             if rule.grant and not any(principal.has_scope(scope) for scope in rule.grant):
-                return False
+                return None
             if rule.sited and "*" not in principal.sites:
-                return False
-        return True
+                site_ids = getattr(self.context_value, "site_ids", None)
+                if site_ids is None or wall is not PASS:
+                    return None
+                wall = SiteFilter(site_ids, rule.nullable)
+        return wall
 
     def _shape(self, graphql_type, details, non_null: bool = False) -> tuple | None:
         if isinstance(graphql_type, GraphQLNonNull):
@@ -101,11 +137,15 @@ class PlainSubtreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
             item = self._shape(graphql_type.of_type, details)
             return None if item is None else (LIST, non_null, item)
         if is_leaf_type(graphql_type):
-            return LEAF, non_null, graphql_type.coerce_output_value
+            kind = PASSING.get(graphql_type.name, LEAF) if graphql_type in _BUILT_IN else LEAF
+            return kind, non_null, graphql_type.coerce_output_value
         if isinstance(graphql_type, GraphQLObjectType):
             plan = self._plan(graphql_type, details)
             return None if plan is None else (OBJECT, non_null, plan)
         return None  # interfaces and unions: graphql-core resolves the runtime type
+
+
+_BUILT_IN = (GraphQLString, GraphQLID, GraphQLInt)
 
 
 def _getter(field_def) -> Callable[[Any], Any] | None:
@@ -123,9 +163,23 @@ def _getter(field_def) -> Callable[[Any], Any] | None:
     return function
 
 
-def _complete(plan: tuple, source: Any, info) -> dict[str, Any]:
+class Completed:
+    """What one execution has already completed: an object met again under the same selection (a lot in
+    many edges) reuses its completed value, and an object's Python type, once found to fit a GraphQL type,
+    is not asked again. Both hold only for this request; the sources are kept, so their ids stay theirs."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[int, int], tuple[Any, dict[str, Any]]] = {}
+        self.fitting: set[tuple[int, type]] = set()
+
+
+def _complete(plan: tuple, source: Any, info, done: Completed) -> dict[str, Any]:
+    key = (id(plan), id(source))
+    known = done.values.get(key)
+    if known is not None and known[0] is source:
+        return known[1]
     return_type, steps = plan
-    if return_type.is_type_of is not None and return_type.is_type_of(source, info) is not True:
+    if not _fits(return_type, source, info, done):
         raise _NotPlain
     completed = {}
     for response_key, getter, shape in steps:
@@ -136,11 +190,54 @@ def _complete(plan: tuple, source: Any, info) -> dict[str, Any]:
             value = getter(source)
         except Exception:  # noqa: BLE001 — graphql-core turns it into the field's error
             raise _NotPlain from None
-        completed[response_key] = _value(shape, value, info)
+        kind, non_null, inner = shape
+        value_type = type(value)
+        if (value_type is str and kind == TEXT) or (
+                value_type is int and kind == INT and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT):
+            completed[response_key] = value  # what coercion would give back
+        elif kind == OBJECT and value is not None and not isinstance(value, Exception):  # inline, as in _value
+            completed[response_key] = _complete(inner, value, info, done)
+        elif kind in LEAVES and value is not None and not isinstance(value, Exception):  # any other leaf, inline
+            try:
+                coerced = inner(value)
+            except Exception:  # noqa: BLE001 — graphql-core reports it at the leaf's own path
+                raise _NotPlain from None
+            if coerced is None or coerced is Undefined:
+                raise _NotPlain
+            completed[response_key] = coerced
+        else:
+            completed[response_key] = _value(shape, value, info, done)
+    done.values[key] = (source, completed)
     return completed
 
 
-def _value(shape: tuple, value: Any, info) -> Any:
+def _fits(return_type: GraphQLObjectType, source: Any, info, done: Completed) -> bool:
+    """graphql-core's is_type_of check; its answer depends only on the Python type unless the object was cast."""
+    is_type_of = return_type.is_type_of
+    if is_type_of is None:
+        return True
+    if getattr(source, TYPE_CAST_ATTRIBUTE, None) is not None:
+        return is_type_of(source, info) is True
+    key = (id(return_type), type(source))
+    if key in done.fitting:
+        return True
+    if is_type_of(source, info) is not True:
+        return False
+    done.fitting.add(key)
+    return True
+
+
+def _keep_visible(value: Any, site_ids: frozenset[int], nullable: bool) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [item for item in value if item is None or visible(item, site_ids)]
+    if visible(value, site_ids):
+        return value
+    if nullable:
+        return None
+    raise _NotPlain  # graphql-core and the walls raise NOT_FOUND at the field's path
+
+
+def _value(shape: tuple, value: Any, info, done: Completed) -> Any:
     kind, non_null, inner = shape
     if value is None:
         if non_null:
@@ -148,7 +245,9 @@ def _value(shape: tuple, value: Any, info) -> Any:
         return None
     if isinstance(value, Exception):
         raise _NotPlain
-    if kind == LEAF:
+    if kind == SITED:
+        return _value(inner[1], _keep_visible(value, *inner[0]), info, done)
+    if kind in LEAVES:
         try:
             coerced = inner(value)
         except Exception:  # noqa: BLE001 — graphql-core reports it at the leaf's own path
@@ -157,7 +256,7 @@ def _value(shape: tuple, value: Any, info) -> Any:
             raise _NotPlain
         return coerced
     if kind == OBJECT:
-        return _complete(inner, value, info)
+        return _complete(inner, value, info, done)
     if not isinstance(value, (list, tuple)):
         raise _NotPlain
-    return [_value(inner, item, info) for item in value]
+    return [_value(inner, item, info, done) for item in value]

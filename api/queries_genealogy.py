@@ -1,11 +1,14 @@
 """The genealogy query: what is in a lot, or where it went (SPEC §5)."""
 from __future__ import annotations
 
+from functools import cache
+
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import Integer, any_, bindparam, select
+from sqlalchemy import FromClause, Integer, Select, any_, bindparam, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.types import ARRAY
+from sqlmodel import SQLModel
 
 import models
 from api import ids
@@ -21,9 +24,14 @@ from backflush.reads import records as reads
 WALKS = {GenealogyDirection.BACKWARD: genealogy.backward_tree, GenealogyDirection.FORWARD: genealogy.forward_tree}
 DESCRIPTION = (f"BACKWARD: what is in the lot; FORWARD: where it went (recall). maxDepth defaults to "
                f"{genealogy.DEFAULT_DEPTH} and is held within 1..{genealogy.MAX_DEPTH}; truncated says edges were cut")
-CHUNK = 5000  # ids per IN list: well within PostgreSQL's and SQLite's limits on bound parameters
-LOT_COLUMNS = tuple(getattr(models.Lot, name) for name in (
-    "id", "item_id", "site_id", "lot_number", "status", "expires_on", "received_at", "supplier", "potency"))
+CHUNK = 5000  # ids per IN list: well within SQLite's limit on bound parameters
+# What Lot.from_row and WorkOrder.from_row read, as Core columns: plain rows, no ORM instances.
+READS: dict[type[SQLModel], tuple[str, ...]] = {
+    models.Lot: ("id", "item_id", "site_id", "lot_number", "status", "expires_on", "received_at", "supplier",
+                 "potency"),
+    models.WorkOrder: ("id", "number", "item_id", "site_id", "bom_id", "output_lot_id", "quantity",
+                       "overproduction_tolerance_percent", "status", "is_rework"),
+}
 
 
 @strawberry.type
@@ -31,47 +39,62 @@ class GenealogyQueries:
     @strawberry.field(**guarded("genealogy:read"), description=DESCRIPTION)
     async def genealogy(self, info: strawberry.Info, lot_id: strawberry.ID, direction: GenealogyDirection,
                         max_depth: int | None = None, include_reversed: bool = True) -> GenealogyTree:
-        shaped = await info.context.read(lambda s: shaped_tree(
-            s, info.context.principal, lot_pk=ids.pk_of(lot_id, "Lot"), direction=direction,
+        context = info.context
+        site_ids, shaped = await context.read(lambda s: shaped_tree(
+            s, context.principal, lot_pk=ids.pk_of(lot_id, "Lot"), direction=direction,
             max_depth=max_depth, include_reversed=include_reversed))
+        if site_ids is not None and context.site_ids is None:
+            context.site_ids = frozenset(site_ids)  # the walls need not read them again (api/walls.py)
         if shaped is None:
             raise GraphQLError("lot not found", extensions={"code": "NOT_FOUND"})
         return shaped
 
 
-def visible_tree(session: Session, principal: Principal, *, lot_pk: int | None, direction: GenealogyDirection,
-                 max_depth: int | None, include_reversed: bool) -> genealogy.Tree | None:
-    """The tree, or None when the root lot is unknown or lies outside the principal's sites."""
+def visible_tree(session: Session, principal: Principal, *, site_ids: list[int] | None, lot_pk: int | None,
+                 direction: GenealogyDirection, max_depth: int | None, include_reversed: bool) -> genealogy.Tree | None:
+    """The tree within `site_ids` (the principal's: None for every site), or None when the root lot is unknown
+    or lies outside them."""
     if lot_pk is None or reads.record_in_sites(session, principal, models.Lot, lot_pk) is None:
         return None
     tree = WALKS[direction](session, root_lot_id=lot_pk, max_depth=max_depth, include_reversed=include_reversed)
-    site_ids = reads.visible_site_ids(session, principal)
     return tree if site_ids is None else genealogy.within_sites(session, tree, site_ids)
 
 
-def shaped_tree(session: Session, principal: Principal, **walk) -> GenealogyTree | None:
-    """The tree with every lot and work order it names, read in the same session: set-based, not per edge."""
-    tree = visible_tree(session, principal, **walk)
-    return None if tree is None else shape(session, tree)
+def shaped_tree(session: Session, principal: Principal, **walk) -> tuple[list[int] | None, GenealogyTree | None]:
+    """The ids of the principal's sites (None: every site), and the tree with every lot and work order it
+    names, read in the same session: set-based, not per edge."""
+    site_ids = reads.visible_site_ids(session, principal)
+    tree = visible_tree(session, principal, site_ids=site_ids, **walk)
+    return site_ids, None if tree is None else shape(session, tree)
 
 
 def shape(session: Session, tree: genealogy.Tree) -> GenealogyTree:
     """The wire tree of `tree`, every lot and work order it names read at once."""
     lot_ids = {tree.root_lot_id, *tree.lot_ids, *(e.from_lot_id for e in tree.edges), *(e.to_lot_id for e in tree.edges)}
-    lots = {row.id: Lot.from_row(row) for row in _rows_in(session, select(*LOT_COLUMNS), models.Lot.id, lot_ids)}
-    orders = {row.id: WorkOrder.from_row(row) for row in _rows_in(
-        session, select(models.WorkOrder), models.WorkOrder.id, {e.work_order_id for e in tree.edges}, scalars=True)}
+    lots = {row.id: Lot.from_row(row) for row in _rows_in(session, models.Lot, lot_ids)}
+    orders = {row.id: WorkOrder.from_row(row) for row in _rows_in(session, models.WorkOrder,
+                                                                   {e.work_order_id for e in tree.edges})}
     return GenealogyTree.from_tree(tree, lots, orders)
 
 
-def _rows_in(session: Session, statement, column, keys: set[int], *, scalars: bool = False) -> list:
+def _rows_in(session: Session, model: type[SQLModel], keys: set[int]) -> list:
     ordered = sorted(keys)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = _by_ids(model, postgres)
+    if postgres:
+        return list(session.execute(statement, {"keys": ordered}).all())
     rows: list[object] = []
-    if session.get_bind().dialect.name == "postgresql":  # one array parameter, not a thousand to bind and parse
-        statement = statement.where(column == any_(bindparam("keys", type_=ARRAY(Integer))))
-        result = session.execute(statement, {"keys": ordered})
-        return list(result.scalars() if scalars else result)
     for start in range(0, len(ordered), CHUNK):
-        chunk = statement.where(column.in_(ordered[start:start + CHUNK]))
-        rows.extend(session.scalars(chunk) if scalars else session.execute(chunk))
+        rows.extend(session.execute(statement, {"keys": ordered[start:start + CHUNK]}).all())
     return rows
+
+
+@cache
+def _by_ids(model: type[SQLModel], postgres: bool) -> Select:
+    """The rows of `model` whose id is in `:keys`, built once: on PostgreSQL one array parameter, not a
+    thousand to bind and parse; elsewhere an IN list expanded per call."""
+    table: FromClause = inspect(model).local_table
+    statement = select(*(table.c[name] for name in READS[model]))
+    if postgres:
+        return statement.where(table.c.id == any_(bindparam("keys", type_=ARRAY(Integer))))
+    return statement.where(table.c.id.in_(bindparam("keys", expanding=True)))

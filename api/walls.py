@@ -25,6 +25,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from api.access import SITE_OF, field_grants
+from api.context import Context
 
 FORBIDDEN, NOT_FOUND = {"code": "FORBIDDEN"}, {"code": "NOT_FOUND"}
 ROOTS = ("Query", "Mutation", "Subscription")
@@ -102,7 +103,7 @@ class Walls(SchemaExtension):
 
 
 def _within_sites(result, info, nullable: bool):
-    known = info.context.extras.get("visible_site_ids")
+    known = info.context.site_ids
     if known is not None and not isawaitable(result):
         return _keep_visible(result, known, nullable)
 
@@ -112,17 +113,16 @@ def _within_sites(result, info, nullable: bool):
     return checked()
 
 
-async def _visible_site_ids(context) -> frozenset[int]:
+async def _visible_site_ids(context: Context) -> frozenset[int]:
     """The ids of the caller's sites, read once per request."""
-    extras = context.extras
-    if "visible_site_ids" in extras:
-        return extras["visible_site_ids"]
-    if "visible_site_ids_read" not in extras:
+    if context.site_ids is not None:
+        return context.site_ids
+    if context.site_ids_read is None:
         from backflush.reads.records import visible_site_ids
-        extras["visible_site_ids_read"] = asyncio.ensure_future(
+        context.site_ids_read = asyncio.ensure_future(
             context.read(lambda s: frozenset(visible_site_ids(s, context.principal) or ())))  # None (every site) never gets here
-    extras["visible_site_ids"] = await extras["visible_site_ids_read"]
-    return extras["visible_site_ids"]
+    context.site_ids = await context.site_ids_read
+    return context.site_ids
 
 
 def _site_of(value) -> tuple[bool, int | None]:
@@ -131,7 +131,8 @@ def _site_of(value) -> tuple[bool, int | None]:
     return (False, None) if attribute is None else (True, getattr(value, attribute))
 
 
-def _visible(value, site_ids: frozenset[int]) -> bool:
+def visible(value, site_ids: frozenset[int]) -> bool:
+    """Whether `value` may be shown to a caller of `site_ids`: it has no site, or one of them."""
     sited, site = _site_of(value)
     return not sited or site is None or site in site_ids
 
@@ -140,8 +141,8 @@ def _keep_visible(value, site_ids: frozenset[int], nullable: bool):
     if value is None:
         return None
     if isinstance(value, (list, tuple)):
-        return [item for item in value if item is None or _visible(item, site_ids)]
-    if _visible(value, site_ids):
+        return [item for item in value if item is None or visible(item, site_ids)]
+    if visible(value, site_ids):
         return value
     if nullable:
         return None

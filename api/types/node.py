@@ -19,7 +19,13 @@ class Node:
 
     @classmethod
     def graphql_name(cls) -> str:
-        return get_object_definition(cls, strict=True).name
+        name = _NAMES.get(cls)
+        if name is None:
+            name = _NAMES[cls] = get_object_definition(cls, strict=True).name
+        return name
+
+
+_NAMES: dict[type, str] = {}  # a node class's GraphQL name, looked up once (a big tree asks thousands of times)
 
 
 @strawberry.type

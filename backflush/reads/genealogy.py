@@ -6,12 +6,16 @@ lot walks towards their `to` side (where it went: the recall query). Each tree i
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from operator import attrgetter
+from typing import NamedTuple
 
-from sqlalchemy import Integer, func, literal_column, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, FromClause, Integer, Select, bindparam, inspect, literal_column, select
+from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from models import BomLine, GenealogyEdge, LedgerEntry, Lot, Trigger, WorkOrder
 
@@ -22,14 +26,14 @@ FLUSHED_METHODS = ("BACKFLUSH", "SCAN_ISSUE")
 ISSUE_KINDS = ("BACKFLUSH_ISSUE", "SCAN_ISSUE")
 HUNDRED = Decimal(100)
 PERCENT_PLACES = Decimal("0.01")
+BY_LEVEL = attrgetter("level", "edge_id")  # the order links and lots are listed in
 
 # (near, far): the walk arrives at a lot on an edge's near side and continues from its far side.
 SIDES = {BACKWARD: ("to_lot_id", "from_lot_id"), FORWARD: ("from_lot_id", "to_lot_id")}
 
 
-@dataclass(frozen=True)
-class TreeEdge:
-    """One posting's link, as the walk finds it."""
+class TreeEdge(NamedTuple):
+    """One posting's link, as the walk finds it (a row of the walk, in its column order)."""
     edge_id: int
     from_lot_id: int
     to_lot_id: int
@@ -42,8 +46,7 @@ class TreeEdge:
     ledger_entry_id: int
 
 
-@dataclass(frozen=True)
-class LotLink:
+class LotLink(NamedTuple):
     """What a tree shows: one link per component lot, output lot and work order, however many postings made it.
 
     `quantity` sums the unreversed postings; once every posting is reversed, `reversed` is true and
@@ -86,43 +89,54 @@ def bounded_depth(max_depth: int | None) -> int:
 
 
 def _tree(session: Session, direction: str, root_lot_id: int, depth: int, include_reversed: bool) -> Tree:
-    rows = session.execute(_tree_statement(direction, root_lot_id, depth, include_reversed)).all()
-    edges = [TreeEdge(*row) for row in rows]
-    return shape_tree(direction, root_lot_id, edges, depth)
+    rows = session.execute(_tree_statement(direction, include_reversed), {"root_lot_id": root_lot_id, "depth": depth}).all()
+    return shape_tree(direction, root_lot_id, _first_meetings(rows), depth)
 
 
-def _walk(direction: str, root_lot_id: int, depth: int, include_reversed: bool):
-    """The recursive CTE of (edge_id, lot_id reached, level), walked one level past `depth`.
+def _first_meetings(rows: Iterable[Sequence]) -> list[TreeEdge]:
+    """One TreeEdge per edge, at the shallowest level the walk met it (rows come by level, then id)."""
+    seen: set[int] = set()
+    edges = []
+    for row in rows:
+        if row[0] not in seen:
+            seen.add(row[0])
+            edges.append(TreeEdge._make(row))
+    return edges
+
+
+@cache
+def _tree_statement(direction: str, include_reversed: bool) -> Select:
+    """The recursive walk from the lot `:root_lot_id`, carrying every column an edge shows, walked one level
+    past `:depth`. Built once per direction (and reversal choice): building and keying a recursive
+    statement costs more than running it.
 
     UNION (not UNION ALL) drops a row already produced, so paths that meet again (diamonds) merge
     instead of multiplying, and the work is bounded by edges × levels; a cycle simply recurs at
-    ever higher levels until the depth bound stops it.
+    ever higher levels until the depth bound stops it. An edge met at several levels (a cycle, or
+    paths of unequal length) belongs at its shallowest: the rows come ordered by level, and
+    `_first_meetings` keeps each edge's first. Carrying the columns in the walk spares a join back to
+    the edges and a GROUP BY over the walk.
     """
     near, far = SIDES[direction]
-    first, later = aliased(GenealogyEdge), aliased(GenealogyEdge)
-    anchor = select(first.id.label("edge_id"), getattr(first, far).label("lot_id"),
-                    literal_column("1", Integer).label("level")).where(getattr(first, near) == root_lot_id)
+    edges = inspect(GenealogyEdge).local_table  # Core, not the ORM entity: plain rows, no ORM result
+    first, later = edges.alias("first_edge"), edges.alias("later_edge")
+
+    def columns(edge: FromClause, level: ColumnElement[int]) -> tuple[ColumnElement, ...]:
+        return (edge.c.id.label("edge_id"), edge.c.from_lot_id, edge.c.to_lot_id, edge.c.quantity, edge.c.uom,
+                edge.c.work_order_id, edge.c.trigger_id, level.label("level"), edge.c.reversed, edge.c.ledger_entry_id)
+
+    anchor = select(*columns(first, literal_column("1", Integer))).where(
+        first.c[near] == bindparam("root_lot_id", type_=Integer))
     if not include_reversed:
-        anchor = anchor.where(first.reversed.is_(False))
+        anchor = anchor.where(first.c.reversed.is_(False))
     walk = anchor.cte("genealogy_walk", recursive=True)
-    step = (select(later.id, getattr(later, far), walk.c.level + 1)
-            .join(walk, getattr(later, near) == walk.c.lot_id)
-            .where(walk.c.level <= depth))
+    step = (select(*columns(later, walk.c.level + 1))
+            .join(walk, later.c[near] == walk.c[far])
+            .where(walk.c.level <= bindparam("depth", type_=Integer)))
     if not include_reversed:
-        step = step.where(later.reversed.is_(False))
-    return walk.union(step)
-
-
-def _tree_statement(direction: str, root_lot_id: int, depth: int, include_reversed: bool):
-    walk = _walk(direction, root_lot_id, depth, include_reversed)
-    # An edge met at several levels (a cycle, or paths of unequal length) belongs at its shallowest.
-    levels = (select(walk.c.edge_id, func.min(walk.c.level).label("level"))
-              .group_by(walk.c.edge_id).subquery("genealogy_levels"))
-    e = GenealogyEdge
-    return (select(e.id, e.from_lot_id, e.to_lot_id, e.quantity, e.uom, e.work_order_id, e.trigger_id,
-                   levels.c.level, e.reversed, e.ledger_entry_id)
-            .join(levels, levels.c.edge_id == e.id)
-            .order_by(levels.c.level, e.id))
+        step = step.where(later.c.reversed.is_(False))
+    walk = walk.union(step)
+    return select(walk).order_by(walk.c.level, walk.c.edge_id)
 
 
 def shape_tree(direction: str, root_lot_id: int, edges: Iterable[TreeEdge], depth: int) -> Tree:
@@ -139,9 +153,20 @@ def link_lots(edges: Iterable[TreeEdge]) -> tuple[LotLink, ...]:
     """Merge the postings' edges into one link per (component lot, output lot, work order, uom), in the
     order their first edge came."""
     groups: dict[tuple, list[TreeEdge]] = {}
-    for edge in sorted(edges, key=lambda e: (e.level, e.edge_id)):
-        groups.setdefault((edge.from_lot_id, edge.to_lot_id, edge.work_order_id, edge.uom), []).append(edge)
-    return tuple(_link(group) for group in groups.values())
+    for edge in sorted(edges, key=BY_LEVEL):
+        key = (edge.from_lot_id, edge.to_lot_id, edge.work_order_id, edge.uom)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [edge]
+        else:
+            group.append(edge)
+    return tuple(_single(group[0]) if len(group) == 1 else _link(group) for group in groups.values())
+
+
+def _single(edge: TreeEdge) -> LotLink:
+    """The link of one posting (most links): what `_link` makes of a group of one, without the folding."""
+    return LotLink(edge.from_lot_id, edge.to_lot_id, edge.work_order_id, edge.quantity, edge.uom, edge.level,
+                   edge.reversed, (edge.ledger_entry_id,))
 
 
 def _link(group: list[TreeEdge]) -> LotLink:
@@ -163,30 +188,31 @@ def genealogy_completeness(session: Session, *, site_ids: Iterable[int] | None =
     orders = session.execute(select(produced.c.id, produced.c.output_lot_id, produced.c.bom_id)).all()
     required: dict[int, set[int]] = {}
     for bom_id, line_no in session.execute(
-            select(BomLine.bom_id, BomLine.line_no).where(
-                BomLine.posting_method.in_(FLUSHED_METHODS), BomLine.bom_id.in_(select(produced.c.bom_id)))):
+            select(col(BomLine.bom_id), col(BomLine.line_no)).where(
+                col(BomLine.posting_method).in_(FLUSHED_METHODS), col(BomLine.bom_id).in_(select(produced.c.bom_id)))):
         required.setdefault(bom_id, set()).add(line_no)
-    linked = {tuple(row) for row in session.execute(
-        select(LedgerEntry.work_order_id, LedgerEntry.bom_line_no).distinct()
-        .join(GenealogyEdge, GenealogyEdge.ledger_entry_id == LedgerEntry.id)
-        .where(LedgerEntry.kind.in_(ISSUE_KINDS), GenealogyEdge.reversed.is_(False),
-               LedgerEntry.work_order_id.in_(select(produced.c.id))))}
+    linked = {(work_order_id, line_no) for work_order_id, line_no in session.execute(
+        select(col(LedgerEntry.work_order_id), col(LedgerEntry.bom_line_no)).distinct()
+        .join(GenealogyEdge, col(GenealogyEdge.ledger_entry_id) == col(LedgerEntry.id))
+        .where(col(LedgerEntry.kind).in_(ISSUE_KINDS), col(GenealogyEdge.reversed).is_(False),
+               col(LedgerEntry.work_order_id).in_(select(produced.c.id))))}
     return completeness_percent(orders, required, linked)
 
 
 def _produced_orders(site_ids: Iterable[int] | None):
-    posted = select(Trigger.id).where(Trigger.work_order_id == WorkOrder.id, Trigger.outcome == "POSTED",
-                                      Trigger.reversed.is_(False))
-    statement = (select(WorkOrder.id, WorkOrder.output_lot_id, WorkOrder.bom_id)
-                 .where(WorkOrder.output_lot_id.is_not(None), posted.exists()))
+    posted = select(col(Trigger.id)).where(col(Trigger.work_order_id) == col(WorkOrder.id),
+                                           col(Trigger.outcome) == "POSTED", col(Trigger.reversed).is_(False))
+    statement = (select(col(WorkOrder.id), col(WorkOrder.output_lot_id), col(WorkOrder.bom_id))
+                 .where(col(WorkOrder.output_lot_id).is_not(None), posted.exists()))
     if site_ids is not None:
-        statement = statement.where(WorkOrder.site_id.in_(list(site_ids)))
+        statement = statement.where(col(WorkOrder.site_id).in_(list(site_ids)))
     return statement.subquery("produced_orders")
 
 
 def completeness_percent(orders: Iterable[tuple[int, int, int]], required: Mapping[int, set[int]],
-                         linked: set[tuple[int, int]]) -> Decimal:
+                         linked: set[tuple[int | None, int | None]]) -> Decimal:
     """`orders` are (work_order_id, output_lot_id, bom_id); a lot made by several orders needs all complete.
+    `linked` holds the (work_order_id, bom_line_no) of issues with a live edge (nullable ledger columns).
 
     With no output lots there is nothing incomplete: 100.
     """
@@ -203,7 +229,7 @@ def completeness_percent(orders: Iterable[tuple[int, int, int]], required: Mappi
 def within_sites(session: Session, tree: Tree, site_ids: Iterable[int]) -> Tree:
     """The tree without the lots of other sites and the edges touching them: a wall is not crossed by walking."""
     sites = set(site_ids)
-    kept = {lot_id for lot_id, site_id in session.execute(select(Lot.id, Lot.site_id).where(Lot.id.in_(tree.lot_ids)))
-            if site_id in sites}
+    kept = {lot_id for lot_id, site_id in session.execute(
+        select(col(Lot.id), col(Lot.site_id)).where(col(Lot.id).in_(tree.lot_ids))) if site_id in sites}
     return replace(tree, lot_ids=tuple(i for i in tree.lot_ids if i in kept),
                    edges=tuple(e for e in tree.edges if e.from_lot_id in kept and e.to_lot_id in kept))

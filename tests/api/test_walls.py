@@ -193,6 +193,43 @@ def test_a_genealogy_walk_stops_at_the_wall_of_the_callers_sites(api, walled, se
     assert {"from": {"lotNumber": "C-1"}} in everyone["edges"]
 
 
+GENEALOGY_WITH_ORDERS = """query ($lot: ID!) { genealogy(lotId: $lot, direction: BACKWARD) {
+    lots { id lotNumber } edges { level quantity from { lotNumber } to { lotNumber } workOrder { number } } } }"""
+
+
+def test_a_site_bound_caller_reads_a_tree_of_its_own_site_whole(api, walled, sessions):
+    """Every lot and order at the caller's site: the walls let all of it through (read in one pass)."""
+    with sessions() as s:
+        for lot in ("OUT", "C-1"):
+            s.get(Lot, walled.lot_pks[lot]).site_id = walled.p2.site_id
+        s.get(WorkOrder, _order_of(s, walled.lot_pks["OUT"])).site_id = walled.p2.site_id
+        s.commit()
+
+    tree = api.as_("p2.qa")(GENEALOGY_WITH_ORDERS, lot=ids.encode("Lot", walled.lot_pks["OUT"]))["genealogy"]
+
+    assert tree == api(GENEALOGY_WITH_ORDERS, lot=ids.encode("Lot", walled.lot_pks["OUT"]))["genealogy"]
+    assert {"from": "C-1", "to": "WO-1-OUT", "workOrder": "WO-1"} in [
+        {"from": e["from"]["lotNumber"], "to": e["to"]["lotNumber"], "workOrder": e["workOrder"]["number"]}
+        for e in tree["edges"]]
+
+
+def test_an_edge_made_by_another_sites_order_is_not_found_and_the_order_never_named(api, walled, sessions):
+    """Both lots at the caller's site, the order that linked them at another (as the old main allowed)."""
+    with sessions() as s:
+        for lot in ("OUT", "C-1"):
+            s.get(Lot, walled.lot_pks[lot]).site_id = walled.p2.site_id
+        s.commit()
+
+    response = api.as_("p2.qa").raw(GENEALOGY_WITH_ORDERS, {"lot": ids.encode("Lot", walled.lot_pks["OUT"])})
+
+    assert ("genealogy.edges.0.workOrder", "NOT_FOUND") in errors_of(response)
+    assert "WO-1" not in response.text.replace("WO-1-OUT", "")
+
+
+def _order_of(session, output_lot_pk: int) -> int:
+    return session.query(WorkOrder).filter_by(output_lot_id=output_lot_pk).one().id
+
+
 def test_a_site_bound_subscriber_gets_its_sites_outcomes_through_the_walls(walled, sessions):
     import asyncio
 
