@@ -129,9 +129,9 @@ def test_durable_reads_each_fact_as_the_json_encoder_would_write_it_with_numbers
     import json
     fact = {"a": Decimal("1E-7"), "b": True, "c": "x\"é\n\u2028", "d": ["p", "q"], "e": 7, "f": Decimal("12.50"),
             "g": Decimal("1E+20"), "h": "1e-5", "i": False, "j": Decimal("-0.000123"), "k": 10**20, "l": []}
-    text = engine._fact_json(fact, "candidate_lot", "candidate_lot[0]", "9")
+    text = engine._fact_json(fact, "candidate_lot", 0, "9")
     assert text == ('{"a":0.0000001,"b":true,"c":"x\\"é\\n\u2028","d":["p","q"],"e":7,"f":12.5,'
                     '"g":100000000000000000000,"h":"1e-5","i":false,"j":-0.000123,'
-                    + '"k":100000000000000000000,"l":[],"fact":"candidate_lot","_ref":"candidate_lot[0]","sid":"9"}')
+                    + '"k":100000000000000000000,"l":[],"fact":"candidate_lot","id":"0","sid":"9"}')
     assert json.loads(text)["c"] == fact["c"]
-    assert engine._fact_json({}, "trigger", "trigger[0]", "1") == '{"fact":"trigger","_ref":"trigger[0]","sid":"1"}'
+    assert engine._fact_json({}, "trigger", 3, "1") == '{"fact":"trigger","id":"3","sid":"1"}'
