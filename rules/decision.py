@@ -94,7 +94,13 @@ def ordered(firings: Iterable[Firing]) -> tuple[Firing, ...]:
 def decide(*, ruleset_id: str, version: int, engine: str, input_hash: str,
            firings: Iterable[Firing], facts: Mapping[str, Sequence[Mapping[str, object]]]) -> Decision:
     fired = ordered(firings)
-    by_action = {action: [f for f in fired if f.action == action] for action in _COMBINE}
+    if not fired:  # most decisions: nothing to combine
+        return Decision(ruleset_id=ruleset_id, version=version, engine=engine, input_hash=input_hash,
+                        fired=fired, facts=facts)
+    by_action: dict[str, list[Firing]] = {action: [] for action in _COMBINE}
+    for firing in fired:
+        if (group := by_action.get(firing.action)) is not None:
+            group.append(firing)
     return Decision(
         ruleset_id=ruleset_id, version=version, engine=engine, input_hash=input_hash, fired=fired,
         block_reasons=tuple(BlockReason(code=f.params["code"], message=f.params["message"], rule_id=f.rule_id,
