@@ -122,13 +122,14 @@ class CompiledRuleSet:
 
     def fire(self, facts: Mapping[str, Sequence[Mapping[str, object]]]) -> list[Firing]:
         sid = self._sid or self._open_session()
-        texts, refs = [], []
+        texts: list[str] = []
+        firsts: list[tuple[int, str]] = []  # the number of each fact type's first fact
         for fact_type, items in facts.items():
             keys = self._keys.get(fact_type)
-            if keys is not None:
-                for index, fact in enumerate(items):
-                    texts.append(_body_json(fact, keys) + _tail(fact_type, len(refs), sid))
-                    refs.append(fact_ref(fact_type, index))
+            if keys is not None and items:
+                firsts.append((len(texts), fact_type))
+                for fact in items:
+                    texts.append(_body_json(fact, keys) + _tail(fact_type, len(texts), sid))
         if not texts:
             return []
         # We drive durable's C API ourselves rather than Host.assert_facts: durable re-serializes
@@ -139,7 +140,7 @@ class CompiledRuleSet:
             code, state = durable_rules_engine.assert_facts(self._handle, "[" + ",".join(texts) + "]")
             if code == _OBSERVED:
                 raise RuntimeError(f"durable-rules saw one of these facts before: {texts}")
-            fired = self._run_actions(state, refs)
+            fired = self._run_actions(state, firsts)
             durable_rules_engine.retract_facts(self._handle, _retraction(len(texts), sid))
         except BaseException:
             self._close_session()
@@ -150,7 +151,7 @@ class CompiledRuleSet:
         """A session in which an action has run (the sentinel's), so that deleting it is safe."""
         sid = self._sid = str(next(_session_ids))
         code, state = durable_rules_engine.assert_fact(self._handle, f'{{"fact":"{_SENTINEL}","sid":"{sid}"}}')
-        fired = self._run_actions(state, [])
+        fired = self._run_actions(state, ())
         if code == _OBSERVED or fired:
             raise AssertionError(f"a new durable session {sid} was not empty")
         return sid
@@ -160,8 +161,9 @@ class CompiledRuleSet:
         if sid is not None:
             self._ruleset.delete_state(sid)
 
-    def _run_actions(self, state: int, refs: Sequence[str]) -> dict[tuple[str, tuple[str, ...]], Firing]:
-        """Every action the last assertion queued, as firings; ``refs`` names the fact of each id."""
+    def _run_actions(self, state: int, firsts: Sequence[tuple[int, str]]
+                     ) -> dict[tuple[str, tuple[str, ...]], Firing]:
+        """Every action the last assertion queued, as firings (``firsts``: see _ref)."""
         fired: dict[tuple[str, tuple[str, ...]], Firing] = {}
         started = durable_rules_engine.start_action_for_state(self._handle, state)
         message = started[1] if started else None
@@ -170,16 +172,24 @@ class CompiledRuleSet:
             if rule_id != _SENTINEL:
                 rule = self._rules[rule_id]
                 if len(rule.patterns) == 1:  # a fact's id is the only "id" key in the text
-                    matched = (refs[int(_ID.search(message)[1])],)  # type: ignore[index]
+                    matched = (_ref(firsts, _ID.search(message)[1]),)  # type: ignore[index]
                 else:
                     facts = json.loads(message)[rule_id]
-                    matched = tuple(refs[int(facts[f"f{i}"]["id"])] for i in range(len(rule.patterns)))
+                    matched = tuple(_ref(firsts, facts[f"f{i}"]["id"]) for i in range(len(rule.patterns)))
                 # durable splits an $or into one variant per branch, so a fact meeting two
                 # branches fires the rule twice; a rule fires once per combination of facts
                 if (rule_id, matched) not in fired:
                     fired[rule_id, matched] = Firing(rule.id, rule.action, dict(rule.params), matched)
             message = durable_rules_engine.complete_and_start_action(self._handle, state)
         return fired
+
+
+def _ref(firsts: Sequence[tuple[int, str]], number: str) -> str:
+    """The reference ("requirement[2]") of the fact a decision numbered ``number``, given the number
+    of each fact type's first fact, in order."""
+    at = int(number)
+    first, fact_type = next(pair for pair in reversed(firsts) if pair[0] <= at)
+    return fact_ref(fact_type, at - first)
 
 
 def referenced_fields(document: RuleSetDocument) -> dict[str, set[str]]:
