@@ -171,6 +171,7 @@ class CompiledRuleSet:
             rule_id = message[2:message.index('"', 2)]  # rule ids are plain identifiers
             if rule_id != _SENTINEL:
                 rule = self._rules[rule_id]
+                matched: tuple[str, ...]
                 if len(rule.patterns) == 1:  # a fact's id is the only "id" key in the text
                     matched = (_ref(firsts, _ID.search(message)[1]),)  # type: ignore[index]
                 else:

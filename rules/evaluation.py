@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,8 @@ from rules.vocabulary import KINDS
 log = logging.getLogger(__name__)
 ENGINES = ("auto", "durable", "python-ref")
 _durable_missing: str | None = None  # why durable could not be imported, once we know
-_durable_engine: Any = None  # rules.engine once imported (not at import time: durable is optional)
+# rules.engine.fire once imported (not at import time: durable is optional)
+_durable_fire: Callable[[str, int, RuleSetDocument, Mapping[str, Sequence[Mapping[str, object]]]], list[Firing]] | None = None
 _FACT_TYPES_OF = {name: frozenset(kind.facts) for name, kind in KINDS.items()}
 
 
@@ -72,8 +73,8 @@ def durable_unavailable() -> str | None:
 def _fire(engine: str, ruleset: RuleSet, facts: dict[str, list[dict[str, object]]]) -> list[Firing]:
     if engine == reference.ENGINE_NAME:
         return reference.fire(ruleset.document, facts)
-    global _durable_engine
-    if _durable_engine is None:
+    global _durable_fire
+    if _durable_fire is None:
         from rules import engine as durable_engine  # only here: importing durable is optional
-        _durable_engine = durable_engine
-    return _durable_engine.fire(ruleset.id, ruleset.version, ruleset.document, facts)
+        _durable_fire = durable_engine.fire
+    return _durable_fire(ruleset.id, ruleset.version, ruleset.document, facts)

@@ -53,13 +53,11 @@ def build_fact(fact_type: str, values: Mapping[str, object] | None = None, /, **
         # is, after the one test its type needs (types are exact: a bool is no integer here)
         field, passes = shape
         test = passes.get(type(value))
-        if test is _AS_IS:
-            fact[name] = value
-        elif test is _FINITE and value.is_finite():  # type: ignore[attr-defined]  # a Decimal
+        if test is _AS_IS or test is _FINITE and value.is_finite():  # type: ignore[attr-defined]  # a Decimal
             fact[name] = value
         elif test is _TO_DECIMAL:
             fact[name] = Decimal(value)  # type: ignore[arg-type]  # an int
-        elif test is not None and test is not _FINITE and value in test:  # one of the field's choices
+        elif isinstance(test, frozenset) and value in test:  # one of the field's choices
             fact[name] = value
         elif (value := _plain(value)) is not None:
             fact[name] = _checked(fact_type, field, value)
@@ -69,14 +67,16 @@ def build_fact(fact_type: str, values: Mapping[str, object] | None = None, /, **
 _AS_IS, _FINITE, _TO_DECIMAL = "as is", "if finite", "to Decimal"
 
 
-def _passes(field: Field) -> dict[type, object]:
+def _passes(field: Field) -> dict[type, str | frozenset[str]]:
     """The types of value that pass for ``field`` without conversion, each with its test."""
     if field.type == STRING:
         return {str: frozenset(c.value if isinstance(c, enum.Enum) else c for c in field.choices)
                 if field.choices else _AS_IS}
     if field.type == NUMBER:
         return {Decimal: _FINITE, int: _TO_DECIMAL}
-    return {INTEGER: {int: _AS_IS}, BOOLEAN: {bool: _AS_IS}}.get(field.type, {})
+    if field.type == INTEGER:
+        return {int: _AS_IS}
+    return {bool: _AS_IS} if field.type == BOOLEAN else {}
 
 
 # Per fact type and field: (field, its passing types) — looked up once per value.
