@@ -88,7 +88,11 @@ class Decision:
 
 
 def ordered(firings: Iterable[Firing]) -> tuple[Firing, ...]:
-    return tuple(sorted(firings, key=lambda f: (f.rule_id, f.facts)))
+    return tuple(sorted(firings, key=_order))
+
+
+def _order(firing: Firing) -> tuple[str, tuple[str, ...]]:
+    return firing.rule_id, firing.facts
 
 
 def decide(*, ruleset_id: str, version: int, engine: str, input_hash: str,
@@ -101,15 +105,15 @@ def decide(*, ruleset_id: str, version: int, engine: str, input_hash: str,
     for firing in fired:
         if (group := by_action.get(firing.action)) is not None:
             group.append(firing)
+    blocks, excludes, deviations, signatures = by_action.values()
     return Decision(
         ruleset_id=ruleset_id, version=version, engine=engine, input_hash=input_hash, fired=fired,
-        block_reasons=tuple(BlockReason(code=f.params["code"], message=f.params["message"], rule_id=f.rule_id,
-                                        facts=f.facts)
-                            for f in by_action["block"]),
-        excluded=_exclusions(by_action["exclude"], facts),
-        deviations=tuple(DeviationRequest(f.params["category"], f.params["severity"], f.rule_id, f.facts)
-                         for f in by_action["open_deviation"]),
-        signatures=_signature_policy(by_action["require_signatures"]),
+        block_reasons=tuple([BlockReason(code=f.params["code"], message=f.params["message"], rule_id=f.rule_id,
+                                         facts=f.facts) for f in blocks]),
+        excluded=_exclusions(excludes, facts) if excludes else {},
+        deviations=tuple([DeviationRequest(f.params["category"], f.params["severity"], f.rule_id, f.facts)
+                          for f in deviations]),
+        signatures=_signature_policy(signatures) if signatures else None,
         facts=facts,
     )
 
