@@ -93,22 +93,32 @@ class Decision:
 
 
 def ordered(firings: Iterable[Firing]) -> tuple[Firing, ...]:
-    return tuple(sorted(firings, key=lambda f: (f.rule_id, f.facts)))
+    return tuple(sorted(firings, key=_order))
+
+
+def _order(firing: Firing) -> tuple[str, tuple[str, ...]]:
+    return firing.rule_id, firing.facts
 
 
 def decide(*, ruleset_id: str, version: int, engine: str, input_hash: str,
            firings: Iterable[Firing], facts: Mapping[str, Sequence[Mapping[str, object]]]) -> Decision:
     fired = ordered(firings)
-    by_action = {action: [f for f in fired if f.action == action] for action in _COMBINE}
+    if not fired:  # most decisions: nothing to combine
+        return Decision(ruleset_id=ruleset_id, version=version, engine=engine, input_hash=input_hash,
+                        fired=fired, facts=facts)
+    by_action: dict[str, list[Firing]] = {action: [] for action in _COMBINE}
+    for firing in fired:
+        if (group := by_action.get(firing.action)) is not None:
+            group.append(firing)
+    blocks, excludes, deviations, signatures = by_action.values()
     return Decision(
         ruleset_id=ruleset_id, version=version, engine=engine, input_hash=input_hash, fired=fired,
-        block_reasons=tuple(BlockReason(code=f.params["code"], message=f.params["message"], rule_id=f.rule_id,
-                                        facts=f.facts)
-                            for f in by_action["block"]),
-        excluded=_exclusions(by_action["exclude"], facts),
-        deviations=tuple(DeviationRequest(f.params["category"], f.params["severity"], f.rule_id, f.facts)
-                         for f in by_action["open_deviation"]),
-        signatures=_signature_policy(by_action["require_signatures"]),
+        block_reasons=tuple([BlockReason(code=f.params["code"], message=f.params["message"], rule_id=f.rule_id,
+                                         facts=f.facts) for f in blocks]),
+        excluded=_exclusions(excludes, facts) if excludes else {},
+        deviations=tuple([DeviationRequest(f.params["category"], f.params["severity"], f.rule_id, f.facts)
+                          for f in deviations]),
+        signatures=_signature_policy(signatures) if signatures else None,
         facts=facts,
     )
 

@@ -3,12 +3,17 @@
 durable-rules 2.0.28 is used strictly as a matcher, with each of its traps handled here:
 
 * our Host subclass never starts durable's two background timer threads (``_run`` does nothing);
-* facts are asserted one at a time (never events, never batches), each with a unique ``_ref`` so
-  identical facts are not deduplicated, and every pattern names its ``fact`` type so that a rule of
-  only ``$ex``/``$nex`` cannot match durable's own state fact;
-* one decision = one fresh session id, deleted afterwards (at most 1024 may live); a sentinel fact,
-  matched by the lowest-priority rule, guarantees an action ran first — deleting a session in which
-  nothing ran can segfault;
+* a decision's facts are asserted as one batch (``assert_facts``; never events), each with a unique
+  ``_ref`` so identical facts are not deduplicated, and every pattern names its ``fact`` type so that
+  a rule of only ``$ex``/``$nex`` cannot match durable's own state fact. durable's Python layer would
+  leave a batch's actions to its timer thread when one fact of it matched nothing; we drive the C API
+  and collect every queued action ourselves, whatever the batch's result code says;
+* each compiled rule set decides in one session that lives as long as it does (at most 1024 may live):
+  a decision retracts the batch it asserted, leaving the session as it found it. The session is
+  opened with a sentinel fact, matched by its own rule, so that an action has run in it — deleting a
+  session in which nothing ran can segfault — and it is deleted only when a decision fails part-way;
+* only the fields some condition names are sent (the rest cannot change a match), and only facts of
+  a type some pattern names;
 * every (rule set id, version) compiles once per process: compiling leaks memory (``$mt`` above all);
 * one module-level lock serializes evaluations: the C engine holds the GIL per call, but an
   evaluation is many calls on shared state.
@@ -21,14 +26,14 @@ import itertools
 import json
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import durable_rules_engine
 from durable import engine as durable
 
-from rules.conditions import normalize
+from rules.conditions import FIELD_OPERATORS, LOGICAL, normalize
 from rules.decision import Firing
 from rules.document import RuleSetDocument
 from rules.errors import DocumentError, RuleSetCompileError, RuleSetConflict
@@ -51,6 +56,7 @@ _lock = threading.Lock()
 _host: _Host | None = None
 _compiled: dict[tuple[str, int], CompiledRuleSet] = {}
 _session_ids = itertools.count(1)
+_ID = re.compile(r'"id":"(\d+)"')  # no key of a fact is "id"; in a text value a quote is escaped
 
 
 class _Host(durable.Host):  # type: ignore[misc]  # durable ships no types: its Host is Any
@@ -91,7 +97,13 @@ def _compiled_ruleset(ruleset_id: str, version: int, document: RuleSetDocument) 
 
 
 class CompiledRuleSet:
-    """One registered durable ruleset; callers hold the module lock around ``fire``."""
+    """One registered durable ruleset and the one session it decides in; callers hold the module lock.
+
+    A decision asserts its facts in one batch, collects every action the batch queued, and retracts
+    the same batch: the session is empty again (but for durable's state fact and our sentinel) and
+    serves the next decision. Creating and deleting a session per decision cost a third of the
+    engine's time. A decision that fails part-way leaves its session behind for a fresh one.
+    """
 
     def __init__(self, name: str, document: RuleSetDocument):
         self.name, self.document = name, document
@@ -101,47 +113,104 @@ class CompiledRuleSet:
         except durable_rules_engine.error as error:
             raise RuleSetCompileError(f"durable-rules refused rule set {name}: {explain(error)}") from None
         self._ruleset = _the_host().get_ruleset(name)
-        self._handle = self._ruleset._handle  # see _assert
+        self._handle = self._ruleset._handle  # see fire
+        # Only the fields some pattern names reach durable (a condition reads nothing else), and only
+        # facts of the types some pattern names: a fact no pattern names can match nothing.
+        self._keys = {fact_type: {name: _key_json(name) for name in sorted(fields)}
+                      for fact_type, fields in referenced_fields(document).items()}
+        self._sid: str | None = None
 
     def fire(self, facts: Mapping[str, Sequence[Mapping[str, object]]]) -> list[Firing]:
-        fired: dict[tuple[str, tuple[str, ...]], Firing] = {}
-        sid = str(next(_session_ids))
+        sid = self._sid or self._open_session()
+        texts: list[str] = []
+        firsts: list[tuple[int, str]] = []  # the number of each fact type's first fact
+        for fact_type, items in facts.items():
+            keys = self._keys.get(fact_type)
+            if keys is not None and items:
+                firsts.append((len(texts), fact_type))
+                for fact in items:
+                    texts.append(_body_json(fact, keys) + _tail(fact_type, len(texts), sid))
+        if not texts:
+            return []
+        # We drive durable's C API ourselves rather than Host.assert_facts: durable re-serializes
+        # facts with json.dumps, which writes 1e-07 — a number its parser rejects — its Python layer
+        # runs no action of a batch in which one fact matched nothing (they would wait for its timer
+        # thread, which _Host never starts), and its action dispatch triples the cost of a decision.
         try:
-            for fact_type, items in facts.items():
-                for index, fact in enumerate(items):
-                    self._assert(_fact_json(fact, fact_type, fact_ref(fact_type, index), sid), fired)
-        finally:
-            self._assert(f'{{"fact":"{_SENTINEL}","sid":"{sid}"}}', fired)
-            self._ruleset.delete_state(sid)
+            code, state = durable_rules_engine.assert_facts(self._handle, "[" + ",".join(texts) + "]")
+            if code == _OBSERVED:
+                raise RuntimeError(f"durable-rules saw one of these facts before: {texts}")
+            fired = self._run_actions(state, firsts)
+            durable_rules_engine.retract_facts(self._handle, _retraction(len(texts), sid))
+        except BaseException:
+            self._close_session()
+            raise
         return list(fired.values())
 
-    def _assert(self, text: str, fired: dict[tuple[str, tuple[str, ...]], Firing]) -> None:
-        # We drive durable's C API ourselves rather than Host.assert_fact: durable re-serializes
-        # facts with json.dumps, which writes 1e-07 — a number its parser rejects — and its Python
-        # action dispatch (closures, state round-trips through JSON) triples the cost of a decision.
-        code, state = durable_rules_engine.assert_fact(self._handle, text)
-        if code == _OBSERVED:
-            raise RuntimeError(f"durable-rules saw this fact twice: {text}")
-        if code != _NOT_HANDLED:
-            self._run_actions(0 if code == _DEFERRED else state, fired)
+    def _open_session(self) -> str:
+        """A session in which an action has run (the sentinel's), so that deleting it is safe."""
+        sid = self._sid = str(next(_session_ids))
+        code, state = durable_rules_engine.assert_fact(self._handle, f'{{"fact":"{_SENTINEL}","sid":"{sid}"}}')
+        fired = self._run_actions(state, ())
+        if code == _OBSERVED or fired:
+            raise AssertionError(f"a new durable session {sid} was not empty")
+        return sid
 
-    def _run_actions(self, state: int, fired: dict[tuple[str, tuple[str, ...]], Firing]) -> None:
+    def _close_session(self) -> None:
+        sid, self._sid = self._sid, None
+        if sid is not None:
+            self._ruleset.delete_state(sid)
+
+    def _run_actions(self, state: int, firsts: Sequence[tuple[int, str]]
+                     ) -> dict[tuple[str, tuple[str, ...]], Firing]:
+        """Every action the last assertion queued, as firings (``firsts``: see _ref)."""
+        fired: dict[tuple[str, tuple[str, ...]], Firing] = {}
         started = durable_rules_engine.start_action_for_state(self._handle, state)
-        message = json.loads(started[1]) if started else None
-        while message:
-            (rule_id, matched), = message.items()  # durable hands out one action at a time
+        message = started[1] if started else None
+        while message:  # durable hands out one action at a time: {"<rule id>": {"f0": fact, ...}}
+            rule_id = message[2:message.index('"', 2)]  # rule ids are plain identifiers
             if rule_id != _SENTINEL:
-                firing = self._firing(rule_id, matched)
+                rule = self._rules[rule_id]
+                matched: tuple[str, ...]
+                if len(rule.patterns) == 1:  # a fact's id is the only "id" key in the text
+                    matched = (_ref(firsts, _ID.search(message)[1]),)  # type: ignore[index]
+                else:
+                    facts = json.loads(message)[rule_id]
+                    matched = tuple(_ref(firsts, facts[f"f{i}"]["id"]) for i in range(len(rule.patterns)))
                 # durable splits an $or into one variant per branch, so a fact meeting two
                 # branches fires the rule twice; a rule fires once per combination of facts
-                fired.setdefault((rule_id, firing.facts), firing)
-            following = durable_rules_engine.complete_and_start_action(self._handle, state)
-            message = json.loads(following) if following else None
+                if (rule_id, matched) not in fired:
+                    fired[rule_id, matched] = Firing(rule.id, rule.action, dict(rule.params), matched)
+            message = durable_rules_engine.complete_and_start_action(self._handle, state)
+        return fired
 
-    def _firing(self, rule_id: str, matched: Mapping[str, Mapping[str, str]]) -> Firing:
-        rule = self._rules[rule_id]
-        refs = tuple(matched[f"f{i}"]["_ref"] for i in range(len(rule.patterns)))
-        return Firing(rule.id, rule.action, dict(rule.params), refs)
+
+def _ref(firsts: Sequence[tuple[int, str]], number: str) -> str:
+    """The reference ("requirement[2]") of the fact a decision numbered ``number``, given the number
+    of each fact type's first fact, in order."""
+    at = int(number)
+    first, fact_type = next(pair for pair in reversed(firsts) if pair[0] <= at)
+    return fact_ref(fact_type, at - first)
+
+
+def referenced_fields(document: RuleSetDocument) -> dict[str, set[str]]:
+    """Per fact type some pattern names, the fields its patterns' conditions name."""
+    fields: dict[str, set[str]] = {}
+    for rule in document.rules:
+        for pattern in rule.patterns:
+            fields.setdefault(pattern.fact, set()).update(_condition_fields(pattern.when))
+    return fields
+
+
+def _condition_fields(condition: Mapping[str, Any]) -> Iterator[str]:
+    for key, value in condition.items():  # a checked document's: operands are literals
+        if key in LOGICAL:
+            for item in value:
+                yield from _condition_fields(item)
+        elif key in FIELD_OPERATORS:
+            yield from value  # the field names it maps to operands ($iany/$iall: to item conditions)
+        else:
+            yield key  # plain equality
 
 
 def definition(document: RuleSetDocument) -> dict[str, Any]:
@@ -187,17 +256,37 @@ def _unused(_closure: object) -> None:
     raise AssertionError("durable dispatched an action itself")
 
 
-def _fact_json(fact: Mapping[str, object], fact_type: str, ref: str, sid: str) -> str:
-    # Written field by field, each value by a C-level writer for its type, rather than by json's
-    # encoder with default=float and a search for exponents afterwards: a third of a decision's
-    # time went there. The text is the same (test_engine).
+def _fact_json(fact: Mapping[str, object], fact_type: str, number: int, sid: str) -> str:
+    """The text durable reads for a fact: all its fields, then its type, id and session."""
+    return _body_json(fact, {name: _key_json(name) for name in fact}) + _tail(fact_type, number, sid)
+
+
+def _body_json(fact: Mapping[str, object], keys: Mapping[str, str]) -> str:
+    """``{`` and the fact's fields among ``keys`` (field → its JSON key and colon), each with a comma.
+
+    Written field by field, each value by a C-level writer for its type, rather than by json's
+    encoder with default=float and a search for exponents afterwards: a third of a decision's
+    time went there. The text is the same (test_engine)."""
     try:
-        body = ",".join([_key_json(k) + _WRITERS[type(v)](v) for k, v in fact.items()])
+        return "{" + "".join([key + _WRITERS[type(value)](value) + ","
+                              for name, value in fact.items() if (key := keys.get(name))])
     except KeyError:  # a type without a writer of its own
-        body = ",".join([_key_json(k) + _json_value(v) for k, v in fact.items()])
-    # fact type, reference and session id are plain identifiers: no escaping needed
-    tail = f'"fact":"{fact_type}","_ref":"{ref}","sid":"{sid}"}}'
-    return "{" + body + ("," if body else "") + tail
+        return "{" + "".join([key + _json_value(value) + ","
+                              for name, value in fact.items() if (key := keys.get(name))])
+
+
+@functools.lru_cache(maxsize=4096)
+def _tail(fact_type: str, number: int, sid: str) -> str:
+    """The end of the ``number``-th fact of a decision: its type, id and session.
+
+    An id of our own spares durable hashing the fact's text for one (and makes identical facts
+    distinct), and lets a decision retract its facts by id alone."""
+    return f'"fact":"{fact_type}","id":"{number}","sid":"{sid}"}}'  # plain identifiers: no escaping
+
+
+@functools.lru_cache(maxsize=1024)
+def _retraction(count: int, sid: str) -> str:
+    return "[" + ",".join(f'{{"id":"{number}","sid":"{sid}"}}' for number in range(count)) + "]"
 
 
 @functools.lru_cache(maxsize=1024)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,9 @@ from rules.vocabulary import KINDS
 log = logging.getLogger(__name__)
 ENGINES = ("auto", "durable", "python-ref")
 _durable_missing: str | None = None  # why durable could not be imported, once we know
+# rules.engine.fire once imported (not at import time: durable is optional)
+_durable_fire: Callable[[str, int, RuleSetDocument, Mapping[str, Sequence[Mapping[str, object]]]], list[Firing]] | None = None
+_FACT_TYPES_OF = {name: frozenset(kind.facts) for name, kind in KINDS.items()}
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ def evaluate(ruleset: RuleSet, facts: Mapping[str, Sequence[Mapping[str, object]
     which one decided, when durable cannot be imported. Raises FactError for facts outside the
     vocabulary of the rule set's kind.
     """
-    built = normalize_facts(facts, KINDS[ruleset.kind].facts)
+    built = normalize_facts(facts, _FACT_TYPES_OF[ruleset.kind])
     name = resolve_engine(engine)
     firings = _fire(name, ruleset, built)
     return decide(ruleset_id=ruleset.id, version=ruleset.version, engine=name,
@@ -70,5 +73,8 @@ def durable_unavailable() -> str | None:
 def _fire(engine: str, ruleset: RuleSet, facts: dict[str, list[dict[str, object]]]) -> list[Firing]:
     if engine == reference.ENGINE_NAME:
         return reference.fire(ruleset.document, facts)
-    from rules import engine as durable_engine  # only here: importing durable is optional
-    return durable_engine.fire(ruleset.id, ruleset.version, ruleset.document, facts)
+    global _durable_fire
+    if _durable_fire is None:
+        from rules import engine as durable_engine  # only here: importing durable is optional
+        _durable_fire = durable_engine.fire
+    return _durable_fire(ruleset.id, ruleset.version, ruleset.document, facts)

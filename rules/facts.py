@@ -49,33 +49,54 @@ def build_fact(fact_type: str, values: Mapping[str, object] | None = None, /, **
         shape = shapes.get(name)
         if shape is None:
             raise FactError(f"{fact_type} has no field '{name}'")
-        # facts are built for every trigger: values already of their field's plain type pass as is
-        field, plain_types, choices, is_number = shape
-        kind = type(value)
-        # plain_types holds exact types: once `kind` is among them, isinstance says what `kind is` would
-        if kind in plain_types and (not choices or value in choices) and (
-                not isinstance(value, Decimal) or value.is_finite()):
-            fact[name] = Decimal(value) if is_number and isinstance(value, int) else value
+        # facts are built for every trigger: a value already of its field's plain type passes as
+        # is, after the one test its type needs (types are exact: a bool is no integer here)
+        field, passes = shape
+        test = passes.get(type(value))
+        if test is _AS_IS or test is _FINITE and value.is_finite():  # type: ignore[attr-defined]  # a Decimal
+            fact[name] = value
+        elif test is _TO_DECIMAL:
+            fact[name] = Decimal(value)  # type: ignore[arg-type]  # an int
+        elif isinstance(test, frozenset) and value in test:  # one of the field's choices
+            fact[name] = value
         elif (value := _plain(value)) is not None:
             fact[name] = _checked(fact_type, field, value)
     return fact
 
 
-_PLAIN_TYPES = {STRING: (str,), NUMBER: (int, Decimal), INTEGER: (int,), BOOLEAN: (bool,)}
-# Per fact type and field: (field, plain types, choices, is a number) — looked up once per value.
-_SHAPES = {name: {f.name: (f, _PLAIN_TYPES.get(f.type, ()), f.choices, f.type == NUMBER) for f in t.fields.values()}
-           for name, t in FACT_TYPES.items()}
+_AS_IS, _FINITE, _TO_DECIMAL = "as is", "if finite", "to Decimal"
+
+
+def _passes(field: Field) -> dict[type, str | frozenset[str]]:
+    """The types of value that pass for ``field`` without conversion, each with its test."""
+    if field.type == STRING:
+        return {str: frozenset(c.value if isinstance(c, enum.Enum) else c for c in field.choices)
+                if field.choices else _AS_IS}
+    if field.type == NUMBER:
+        return {Decimal: _FINITE, int: _TO_DECIMAL}
+    if field.type == INTEGER:
+        return {int: _AS_IS}
+    return {bool: _AS_IS} if field.type == BOOLEAN else {}
+
+
+# Per fact type and field: (field, its passing types) — looked up once per value.
+_SHAPES = {name: {f.name: (f, _passes(f)) for f in t.fields.values()} for name, t in FACT_TYPES.items()}
+_ALL_FACT_TYPES = frozenset(FACT_TYPES)
 
 
 def normalize_facts(facts: Facts, allowed: Iterable[str] | None = None) -> dict[str, list[dict[str, object]]]:
     """Build every fact of a decision input; fact types outside ``allowed`` are refused."""
-    allowed = set(FACT_TYPES if allowed is None else allowed)
-    unknown = sorted(set(facts) - allowed)
-    if unknown:
+    allowed = _ALL_FACT_TYPES if allowed is None else allowed if isinstance(allowed, frozenset) else set(allowed)
+    if not facts.keys() <= allowed:
+        unknown = sorted(set(facts) - allowed)
         raise FactError(f"fact types {unknown} are not among {sorted(allowed)}")
-    if not all(isinstance(v, (list, tuple)) for v in facts.values()):
-        raise FactError("facts must map each fact type to a list of facts")
-    return {t: [build_fact(t, f) for f in facts[t]] for t in sorted(facts)}
+    built = {}
+    for fact_type in sorted(facts):
+        items = facts[fact_type]
+        if not isinstance(items, (list, tuple)):
+            raise FactError("facts must map each fact type to a list of facts")
+        built[fact_type] = [build_fact(fact_type, fact) for fact in items]
+    return built
 
 
 def canonical_json(facts: Mapping[str, Sequence[Mapping[str, object]]]) -> str:
@@ -190,6 +211,7 @@ def decimal_text(value: int | Decimal) -> str:
 # Equal numbers have one text (that is the point of it), so the text can be cached by value: every
 # decision hashes its input, and the same quantities recur (issue 12).
 _cached_decimal_text = functools.lru_cache(maxsize=4096)(decimal_text)
+
 
 
 def _wire(value: Decimal) -> int | float:

@@ -129,9 +129,68 @@ def test_durable_reads_each_fact_as_the_json_encoder_would_write_it_with_numbers
     import json
     fact = {"a": Decimal("1E-7"), "b": True, "c": "x\"é\n\u2028", "d": ["p", "q"], "e": 7, "f": Decimal("12.50"),
             "g": Decimal("1E+20"), "h": "1e-5", "i": False, "j": Decimal("-0.000123"), "k": 10**20, "l": []}
-    text = engine._fact_json(fact, "candidate_lot", "candidate_lot[0]", "9")
+    text = engine._fact_json(fact, "candidate_lot", 0, "9")
     assert text == ('{"a":0.0000001,"b":true,"c":"x\\"é\\n\u2028","d":["p","q"],"e":7,"f":12.5,'
                     '"g":100000000000000000000,"h":"1e-5","i":false,"j":-0.000123,'
-                    + '"k":100000000000000000000,"l":[],"fact":"candidate_lot","_ref":"candidate_lot[0]","sid":"9"}')
+                    + '"k":100000000000000000000,"l":[],"fact":"candidate_lot","id":"0","sid":"9"}')
     assert json.loads(text)["c"] == fact["c"]
-    assert engine._fact_json({}, "trigger", "trigger[0]", "1") == '{"fact":"trigger","_ref":"trigger[0]","sid":"1"}'
+    assert engine._fact_json({}, "trigger", 3, "1") == '{"fact":"trigger","id":"3","sid":"1"}'
+
+
+def _session_of(ruleset) -> tuple[engine.CompiledRuleSet, str | None]:
+    compiled = engine._compiled[(ruleset.id, ruleset.version)]
+    return compiled, compiled._sid
+
+
+def test_a_decision_retracts_what_it_asserted_and_the_next_one_reuses_the_session():
+    import json
+
+    import durable_rules_engine
+    ruleset = a_ruleset("one-session", None, kind="BLOCKING", when_all=[
+        {"fact": "trigger", "when": {}}, {"fact": "requirement", "when": {"$gt": {"shortfall": 0}}}],
+        then={"action": "block", "code": "SHORT", "message": "m"})
+    facts = {"trigger": [{}], "requirement": [{"shortfall": 1}, {"shortfall": 0}, {"shortfall": 2}]}
+    first = evaluate(ruleset, facts, engine="durable")
+    compiled, sid = _session_of(ruleset)
+    for _ in range(50):
+        assert evaluate(ruleset, facts, engine="durable") == first
+        assert evaluate(ruleset, {"trigger": [{}], "requirement": [{"shortfall": 0}]}, engine="durable").fired == ()
+    assert _session_of(ruleset)[1] == sid
+    left = json.loads(durable_rules_engine.get_facts(compiled._handle, sid))
+    assert left == [{"fact": engine._SENTINEL, "sid": sid}]
+
+
+def test_a_decision_that_fails_part_way_leaves_nothing_for_the_next(monkeypatch):
+    import durable_rules_engine
+    ruleset = a_ruleset("fails-once", {"$lt": {"days_to_expiry": 0}})
+    expired = {"candidate_lot": [{"days_to_expiry": -1}, {"days_to_expiry": 1}]}
+    assert refs(evaluate(ruleset, expired, engine="durable")) == [("candidate_lot[0]",)]
+    sid = _session_of(ruleset)[1]
+
+    def broken(*_args):
+        raise RuntimeError("interrupted")
+    monkeypatch.setattr(durable_rules_engine, "complete_and_start_action", broken)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        evaluate(ruleset, expired, engine="durable")
+    monkeypatch.undo()
+    assert _session_of(ruleset)[1] is None  # the half-used session is gone
+    assert refs(evaluate(ruleset, {"candidate_lot": [{"days_to_expiry": 5}]}, engine="durable")) == []
+    assert refs(evaluate(ruleset, expired, engine="durable")) == [("candidate_lot[0]",)]
+    assert _session_of(ruleset)[1] not in (None, sid)
+
+
+def test_only_the_fields_and_fact_types_the_patterns_name_reach_durable():
+    ruleset = a_ruleset("named-fields", None, kind="BLOCKING", when_all=[
+        {"fact": "trigger", "when": {"$or": [{"kind": "PACK_CONFIRMED"}, {"$nex": {"handling_unit": 1}}]}},
+        {"fact": "requirement", "when": {"$gt": {"shortfall": 0}, "$mt": {"component_code": "PKG-%d+"}}}],
+        then={"action": "block", "code": "X", "message": "m"})
+    assert engine.referenced_fields(ruleset.document) == {
+        "trigger": {"kind", "handling_unit"}, "requirement": {"shortfall", "component_code"}}
+    reversal = load_ruleset(default_source("REVERSAL_SIGNATURE"), ruleset_id="named-items", version=1,
+                            kind="REVERSAL_SIGNATURE")
+    assert all(fields for fields in engine.referenced_fields(reversal.document).values())
+
+
+def test_no_fact_field_is_named_like_the_keys_durable_reads_itself():
+    from rules.vocabulary import FACT_TYPES
+    assert not {f for t in FACT_TYPES.values() for f in t.fields} & {"id", "sid", "fact", "$s"}
