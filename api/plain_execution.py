@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from graphql import (
     GRAPHQL_MAX_INT,
     GRAPHQL_MIN_INT,
+    GraphQLError,
     GraphQLID,
     GraphQLInt,
     GraphQLList,
@@ -33,7 +34,7 @@ from graphql import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
-from api.walls import Walls, visible
+from api.walls import Walls, keep_visible
 
 BACKREF = "strawberry-definition"  # where strawberry keeps a GraphQL field's StrawberryField
 LEAF, OBJECT, LIST, TYPENAME, TEXT, INT = range(6)
@@ -46,7 +47,7 @@ PASS = object()  # the walls hand a field's value through unchanged
 
 
 class SiteFilter(NamedTuple):
-    """The walls' site check of a field (api/walls.py `_keep_visible`): objects of other sites leave a list,
+    """The walls' site check of a field (api/walls.py `keep_visible`): objects of other sites leave a list,
     and read as null where the field may be null; under a non-null field graphql-core and the walls report
     NOT_FOUND."""
     site_ids: frozenset[int]
@@ -197,14 +198,8 @@ def _complete(plan: tuple, source: Any, info, done: Completed) -> dict[str, Any]
             completed[response_key] = value  # what coercion would give back
         elif kind == OBJECT and value is not None and not isinstance(value, Exception):  # inline, as in _value
             completed[response_key] = _complete(inner, value, info, done)
-        elif kind in LEAVES and value is not None and not isinstance(value, Exception):  # any other leaf, inline
-            try:
-                coerced = inner(value)
-            except Exception:  # noqa: BLE001 — graphql-core reports it at the leaf's own path
-                raise _NotPlain from None
-            if coerced is None or coerced is Undefined:
-                raise _NotPlain
-            completed[response_key] = coerced
+        elif kind in LEAVES and value is not None and not isinstance(value, Exception):  # any other leaf
+            completed[response_key] = _leaf(inner, value)
         else:
             completed[response_key] = _value(shape, value, info, done)
     done.values[key] = (source, completed)
@@ -228,13 +223,21 @@ def _fits(return_type: GraphQLObjectType, source: Any, info, done: Completed) ->
 
 
 def _keep_visible(value: Any, site_ids: frozenset[int], nullable: bool) -> Any:
-    if isinstance(value, (list, tuple)):
-        return [item for item in value if item is None or visible(item, site_ids)]
-    if visible(value, site_ids):
-        return value
-    if nullable:
-        return None
-    raise _NotPlain  # graphql-core and the walls raise NOT_FOUND at the field's path
+    try:
+        return keep_visible(value, site_ids, nullable)
+    except GraphQLError:  # graphql-core and the walls raise NOT_FOUND at the field's path
+        raise _NotPlain from None
+
+
+def _leaf(serialize: Any, value: Any) -> Any:
+    """A leaf coerced as graphql-core would; what it would report as an error goes back to it."""
+    try:
+        coerced = serialize(value)
+    except Exception:  # noqa: BLE001 — graphql-core reports it at the leaf's own path
+        raise _NotPlain from None
+    if coerced is None or coerced is Undefined:
+        raise _NotPlain
+    return coerced
 
 
 def _value(shape: tuple, value: Any, info, done: Completed) -> Any:
@@ -248,13 +251,7 @@ def _value(shape: tuple, value: Any, info, done: Completed) -> Any:
     if kind == SITED:
         return _value(inner[1], _keep_visible(value, *inner[0]), info, done)
     if kind in LEAVES:
-        try:
-            coerced = inner(value)
-        except Exception:  # noqa: BLE001 — graphql-core reports it at the leaf's own path
-            raise _NotPlain from None
-        if coerced is None or coerced is Undefined:
-            raise _NotPlain
-        return coerced
+        return _leaf(inner, value)
     if kind == OBJECT:
         return _complete(inner, value, info, done)
     if not isinstance(value, (list, tuple)):

@@ -105,11 +105,11 @@ class Walls(SchemaExtension):
 def _within_sites(result, info, nullable: bool):
     known = info.context.site_ids
     if known is not None and not isawaitable(result):
-        return _keep_visible(result, known, nullable)
+        return keep_visible(result, known, nullable)
 
     async def checked():
         value = await result if isawaitable(result) else result
-        return _keep_visible(value, await _visible_site_ids(info.context), nullable)
+        return keep_visible(value, await _visible_site_ids(info.context), nullable)
     return checked()
 
 
@@ -137,7 +137,8 @@ def visible(value, site_ids: frozenset[int]) -> bool:
     return not sited or site is None or site in site_ids
 
 
-def _keep_visible(value, site_ids: frozenset[int], nullable: bool):
+def keep_visible(value, site_ids: frozenset[int], nullable: bool):
+    """`value` without what lies outside `site_ids`: filtered from a list, None when nullable, else NOT_FOUND."""
     if value is None:
         return None
     if isinstance(value, (list, tuple)):

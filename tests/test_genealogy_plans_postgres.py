@@ -5,8 +5,6 @@ parameters, and explained with sequential scans priced out, so a table still sca
 """
 from __future__ import annotations
 
-import json
-
 import pytest
 from sqlalchemy import event
 
@@ -15,7 +13,7 @@ from api.types.enums import GenealogyDirection
 from auth.principal import Principal
 from tests.conftest import on_postgres
 from tests.test_genealogy import chain, floor  # noqa: F401 — the fixtures
-from tests.test_posting_plans_postgres import HOT_TABLES, _scanned
+from tests.test_posting_plans_postgres import seq_scans
 
 pytestmark = [pytest.mark.postgres,
               pytest.mark.skipif(not on_postgres(), reason="EXPLAIN plans are PostgreSQL's: "
@@ -42,19 +40,4 @@ def test_every_read_of_a_genealogy_tree_uses_an_index(sessions, engine, chain, d
         event.remove(engine, "before_cursor_execute", executed)
     assert tree is not None and tree.edges
     assert any("RECURSIVE" in statement for statement, _ in captured)
-    scans = {}
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute("SET enable_seqscan = off")
-        for statement, parameters in captured:
-            cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
-            plan = cursor.fetchone()[0]
-            plan = json.loads(plan) if isinstance(plan, str) else plan
-            scanned = _scanned(plan[0]["Plan"]) & HOT_TABLES
-            if scanned:
-                scans[" ".join(statement.split())[:120]] = scanned
-        raw.rollback()
-    finally:
-        raw.close()
-    assert scans == {}
+    assert seq_scans(engine, captured) == {}
