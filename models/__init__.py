@@ -23,6 +23,7 @@ from models.production import (
     WorkOrder,
     WorkOrderOperation,
 )
+from models.posted_totals import PostedLineTotal, PostedOperationTotal
 from models.quality import LabelVersion, Ncmr
 
 metadata = SQLModel.metadata
@@ -31,7 +32,7 @@ __all__ = [
     "AccountLock", "AuditCheckpoint", "AuditRecord", "AuthorizationCode", "Balance", "Bom", "BomAlternate", "BomLine",
     "ComponentVariance",
     "Deviation", "ESignature", "GenealogyEdge", "Item", "LabelVersion", "LedgerEntry", "Location", "Lot", "Ncmr",
-    "OAuthClient",
+    "OAuthClient", "PostedLineTotal", "PostedOperationTotal",
     "RefreshToken", "Reversal", "RuleDecision", "RuleSet", "Serial", "SignatureFailure", "SignInFailure", "SigningKey",
     "Site", "StagedLot", "Trigger", "TriggerAttempt", "UomConversion", "User", "WorkOrder", "WorkOrderOperation", "metadata",
 ]
