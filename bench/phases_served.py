@@ -82,6 +82,18 @@ def serve(argv: list[str]) -> int:
                     current[name] += time.perf_counter() - started
         return call
 
+    if os.environ.get("BENCH_AUTO_EXPLAIN"):  # statements slower than this many ms go to PostgreSQL's log, explained
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
+        @event.listens_for(Engine, "connect")
+        def _explain(connection, _record):
+            with connection.cursor() as cursor:
+                for setting in ("LOAD 'auto_explain'", f"SET auto_explain.log_min_duration = {os.environ['BENCH_AUTO_EXPLAIN']}",
+                                "SET auto_explain.log_analyze = on", "SET auto_explain.log_nested_statements = on",
+                                "SET auto_explain.log_triggers = on"):
+                    cursor.execute(setting)
+            connection.commit()
     import api.mutations.triggers  # noqa: F401 — the resolver's module holds the entry point
     for module_path, attribute in PHASES:
         target = _target(module_path)

@@ -25,19 +25,24 @@ ISSUES = "('BACKFLUSH_ISSUE', 'SCAN_ISSUE', 'FORWARD_ISSUE')"  # backflush.servi
 LINE_KEY = "work_order_id, bom_line_no, item_id, substitutes_for_item_id, by_lot_factor"
 
 
-def _line_sums(source: str) -> str:
-    """Signed issue quantities of `source` rows (a ledger transition table, or the ledger itself): an issue
-    counts +1, the REVERSAL of an issue −1 (it copies the issue's keys, so it is matched by its link)."""
+def _issue_sums(source: str) -> str:
+    """The issues among `source` rows (a ledger transition table, or the ledger itself), summed per key."""
     return f"""
-SELECT e.work_order_id, e.bom_line_no, e.item_id, coalesce(e.substitutes_for_item_id, 0), e.line_quantity IS NOT NULL,
-       sum(e.sign * e.quantity), sum(e.sign * coalesce(e.line_quantity, 0))
-FROM (SELECT s.work_order_id, s.bom_line_no, s.item_id, s.substitutes_for_item_id, s.line_quantity, s.quantity, 1 AS sign
-      FROM {source} s
-      WHERE s.work_order_id IS NOT NULL AND s.bom_line_no IS NOT NULL AND s.kind IN {ISSUES}
-      UNION ALL
-      SELECT i.work_order_id, i.bom_line_no, i.item_id, i.substitutes_for_item_id, i.line_quantity, i.quantity, -1
-      FROM {source} s JOIN ledgerentry i ON i.id = s.reverses_entry_id
-      WHERE i.work_order_id IS NOT NULL AND i.bom_line_no IS NOT NULL AND i.kind IN {ISSUES}) e
+SELECT work_order_id, bom_line_no, item_id, coalesce(substitutes_for_item_id, 0), line_quantity IS NOT NULL,
+       sum(quantity), sum(coalesce(line_quantity, 0))
+FROM {source}
+WHERE work_order_id IS NOT NULL AND bom_line_no IS NOT NULL AND kind IN {ISSUES}
+GROUP BY 1, 2, 3, 4, 5"""
+
+
+def _reversed_sums(source: str) -> str:
+    """Minus the issues that REVERSAL rows among `source` take back (a reversal copies its issue's keys
+    and links to it)."""
+    return f"""
+SELECT i.work_order_id, i.bom_line_no, i.item_id, coalesce(i.substitutes_for_item_id, 0), i.line_quantity IS NOT NULL,
+       -sum(i.quantity), -sum(coalesce(i.line_quantity, 0))
+FROM {source} s JOIN ledgerentry i ON i.id = s.reverses_entry_id
+WHERE i.work_order_id IS NOT NULL AND i.bom_line_no IS NOT NULL AND i.kind IN {ISSUES}
 GROUP BY 1, 2, 3, 4, 5"""
 
 
@@ -50,17 +55,27 @@ def _operation_sums(*signed: tuple[str, int]) -> str:
     return f"SELECT work_order_id, operation_seq, sum(good), sum(scrap) FROM ({parts}) t GROUP BY 1, 2"
 
 
+def _quoted(statement: str) -> str:
+    return "'" + statement.replace("'", "''") + "'"
+
+
 ADD_LINES = f"""INSERT INTO postedlinetotal AS total ({LINE_KEY}, quantity, line_quantity) {{sums}}
 ON CONFLICT ({LINE_KEY}) DO UPDATE
 SET quantity = total.quantity + excluded.quantity, line_quantity = total.line_quantity + excluded.line_quantity"""
+
 ADD_OPERATIONS = """INSERT INTO postedoperationtotal AS total (work_order_id, operation_seq, good, scrap) {sums}
 ON CONFLICT (work_order_id, operation_seq) DO UPDATE
 SET good = total.good + excluded.good, scrap = total.scrap + excluded.scrap"""
 
 # (function, trigger, table, event, REFERENCING, body)
 TRIGGERS = (
+    # A plan cached by the session would keep the join of a reversal planned when the ledger was small (a
+    # sequential scan, the first time the session reverses): EXECUTE plans it afresh, and only when the
+    # statement wrote a reversal — the posting path never does.
     ("backflush_sum_ledger_issues", "ledgerentry_posted_totals", "ledgerentry", "INSERT", "NEW TABLE AS added",
-     ADD_LINES.format(sums=_line_sums("added"))),
+     ADD_LINES.format(sums=_issue_sums("added")) + ";\n"
+     "IF EXISTS (SELECT FROM added WHERE reverses_entry_id IS NOT NULL) THEN\n"
+     f"  EXECUTE {_quoted(ADD_LINES.format(sums=_reversed_sums('added')))};\nEND IF"),
     ("backflush_sum_inserted_triggers", "trigger_posted_totals_insert", "trigger", "INSERT", "NEW TABLE AS added",
      ADD_OPERATIONS.format(sums=_operation_sums(("added", 1)))),
     ("backflush_sum_updated_triggers", "trigger_posted_totals_update", "trigger", "UPDATE",
@@ -99,7 +114,8 @@ def upgrade() -> None:
         op.execute(f"CREATE TRIGGER {trigger} AFTER {event} ON {table} REFERENCING {referencing} "
                    f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()")
     # What was posted before this revision; a reversal row of the ledger itself cancels its issue.
-    op.execute(ADD_LINES.format(sums=_line_sums("ledgerentry")))
+    op.execute(ADD_LINES.format(sums=_issue_sums("ledgerentry")))
+    op.execute(ADD_LINES.format(sums=_reversed_sums("ledgerentry")))
     op.execute(ADD_OPERATIONS.format(sums=_operation_sums(("trigger", 1))))
 
 

@@ -230,10 +230,15 @@ def posted_totals_drift(session: Session) -> list[int]:
             != _comparable(posted_totals(session, work_order_id, from_ledger=True))]
 
 
+def _line_order(item: tuple[tuple[int, str, str | None, bool], list[Decimal]]) -> tuple[int, str, str, bool]:
+    line_no, code, sub, lot_factor = item[0]
+    return line_no, code, sub or "", lot_factor
+
+
 def _comparable(totals: tuple[dict[int, OperationTotals], tuple[usage.PriorPosting, ...]]) -> tuple:
     by_operation, prior = totals
     return (sorted((seq, t.good, t.scrap) for seq, t in by_operation.items() if t.good or t.scrap),
-            sorted((p.line_no, p.component_code, p.substitutes_for or "", p.quantity, p.line_quantity or 0) for p in prior))
+            prior)
 
 
 def posted_totals(session: Session, work_order_id: int, *, from_ledger: bool = False
@@ -259,4 +264,4 @@ def posted_totals(session: Session, work_order_id: int, *, from_ledger: bool = F
     return ({seq: OperationTotals(good=g, scrap=s) for seq, (g, s) in by_operation.items()},
             tuple(usage.PriorPosting(line_no=line_no, component_code=code, quantity=quantity, substitutes_for=sub,
                                      line_quantity=line_total if lot_factor else None)
-                  for (line_no, code, sub, lot_factor), (quantity, line_total) in by_line.items()))
+                  for (line_no, code, sub, lot_factor), (quantity, line_total) in sorted(by_line.items(), key=_line_order)))
