@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import os
 import signal
@@ -28,6 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # (module, attribute): each is replaced, where the posting path looks it up, by a timed wrapper.
 PHASES = (
+    ("api.app.Guard", "__call__"),
+    ("auth.authenticate.Authenticator", "authenticate"),
+    ("api.app.BackflushGraphQL", "execute_single"),
+    ("api.context.Context", "run"),
     ("api.mutations.triggers.posting", "submit_trigger"),
     ("backflush.services.posting", "work_order_in_sites"),
     ("backflush.services.posting", "_product"),
@@ -70,6 +75,15 @@ def serve(argv: list[str]) -> int:
     local = threading.local()
 
     def timed(name, func):
+        if inspect.iscoroutinefunction(func):
+            async def call_async(*args, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return await func(*args, **kwargs)
+                finally:
+                    current[name] += time.perf_counter() - started
+            return call_async
+
         def call(*args, **kwargs):
             depth = getattr(local, name, 0)
             setattr(local, name, depth + 1)
@@ -82,33 +96,22 @@ def serve(argv: list[str]) -> int:
                     current[name] += time.perf_counter() - started
         return call
 
-    if os.environ.get("BENCH_AUTO_EXPLAIN"):  # statements slower than this many ms go to PostgreSQL's log, explained
-        from sqlalchemy import event
-        from sqlalchemy.engine import Engine
-
-        @event.listens_for(Engine, "connect")
-        def _explain(connection, _record):
-            with connection.cursor() as cursor:
-                for setting in ("LOAD 'auto_explain'", f"SET auto_explain.log_min_duration = {os.environ['BENCH_AUTO_EXPLAIN']}",
-                                "SET auto_explain.log_analyze = on", "SET auto_explain.log_nested_statements = on",
-                                "SET auto_explain.log_triggers = on"):
-                    cursor.execute(setting)
-            connection.commit()
+    import api.app
     import api.mutations.triggers  # noqa: F401 — the resolver's module holds the entry point
     for module_path, attribute in PHASES:
         target = _target(module_path)
         setattr(target, attribute, timed(f"{module_path.rpartition('.')[2]}.{attribute}", getattr(target, attribute)))
-    entry = f"posting.{PHASES[0][1]}"
-    submit = api.mutations.triggers.posting.submit_trigger
+    guard = api.app.Guard.__call__
 
-    def per_request(*args, **kwargs):  # one request = one trigger: close its totals
+    async def per_request(self, scope, receive, send):  # one HTTP request: its phases' totals, if it posted
         current.clear()
         try:
-            return submit(*args, **kwargs)
+            return await guard(self, scope, receive, send)
         finally:
-            for name, seconds in current.items():
-                times[name].append(1000 * seconds)
-    api.mutations.triggers.posting.submit_trigger = per_request
+            if "posting.submit_trigger" in current:
+                for name, seconds in current.items():
+                    times[name].append(1000 * seconds)
+    api.app.Guard.__call__ = per_request
 
     def _stop(*_):
         raise SystemExit(0)
@@ -118,7 +121,7 @@ def serve(argv: list[str]) -> int:
         main(["serve", *argv])
     finally:
         with open(os.environ[RESULTS], "w") as out:
-            json.dump({"entry": entry, "times": times}, out)
+            json.dump({"times": times}, out)
     return 0
 
 

@@ -14,6 +14,7 @@ from models.identity import (
 )
 from models.inventory import Balance, LedgerEntry, Lot, Serial, StagedLot
 from models.masterdata import Bom, BomAlternate, BomLine, Item, Location, Site, UomConversion
+from models.posted_totals import PostedLineTotal, PostedOperationTotal
 from models.production import (
     ComponentVariance,
     GenealogyEdge,
@@ -23,7 +24,6 @@ from models.production import (
     WorkOrder,
     WorkOrderOperation,
 )
-from models.posted_totals import PostedLineTotal, PostedOperationTotal
 from models.quality import LabelVersion, Ncmr
 
 metadata = SQLModel.metadata

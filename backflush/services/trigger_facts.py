@@ -225,9 +225,9 @@ def posted_totals_drift(session: Session) -> list[int]:
     """Work orders whose kept sums differ from what their ledger and triggers add up to: none, ever."""
     if not keeps_posted_totals(session):
         return []
-    return [work_order_id for work_order_id in session.scalars(select(col(WorkOrder.id)).order_by(col(WorkOrder.id)))
-            if _comparable(posted_totals(session, work_order_id))
-            != _comparable(posted_totals(session, work_order_id, from_ledger=True))]
+    orders = [_stored(order_id) for order_id in session.scalars(select(col(WorkOrder.id)).order_by(col(WorkOrder.id)))]
+    return [order_id for order_id in orders if _comparable(posted_totals(session, order_id))
+            != _comparable(posted_totals(session, order_id, from_ledger=True))]
 
 
 def _line_order(item: tuple[tuple[int, str, str | None, bool], list[Decimal]]) -> tuple[int, str, str, bool]:
