@@ -45,7 +45,7 @@ PHASES = (
     ("backflush.services.trigger_facts", "_conversions"),
     ("backflush.services.trigger_facts", "_planner_bindings"),
     ("backflush.services.trigger_facts", "posted_totals"),
-    ("backflush.policies.rules_policy", "active_rule_sets"),
+    ("backflush.policies.rules_policy", "versions_in_force_by_kind"),
     ("backflush.policies.rules_policy", "decide"),
     ("backflush.services.trigger_eval", "plan_trigger"),
     ("backflush.services.posting", "book_plan"),
@@ -87,13 +87,14 @@ def serve(argv: list[str]) -> int:
         def call(*args, **kwargs):
             depth = getattr(local, name, 0)
             setattr(local, name, depth + 1)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             try:
                 return func(*args, **kwargs)
             finally:
                 setattr(local, name, depth)
                 if depth == 0:  # a phase that calls itself counts once
                     current[name] += time.perf_counter() - started
+                    current[f"{name} CPU"] += time.thread_time() - cpu
         return call
 
     import api.app
@@ -169,8 +170,11 @@ def run(args: argparse.Namespace) -> None:
     print(f"{args.lines} lines, {args.triggers} triggers after {args.warm_up} warm-up, one client; "
           "median ms per trigger (nested phases included in their parents)")
     print(f"{'client round trip':<44} {statistics.median(client_ms):8.2f}")
+    print(f"{'':<44} {'wall':>8} {'CPU':>8}   (CPU: this thread's, for phases run in one)")
     for name, values in times.items():
-        print(f"{name:<44} {statistics.median(values):8.2f}")
+        if not name.endswith(" CPU"):
+            cpu = times.get(f"{name} CPU")
+            print(f"{name:<44} {statistics.median(values):8.2f} {statistics.median(cpu) if cpu else float('nan'):8.2f}")
 
 
 def main() -> int:
