@@ -14,6 +14,7 @@ from models.identity import (
 )
 from models.inventory import Balance, LedgerEntry, Lot, Serial, StagedLot
 from models.masterdata import Bom, BomAlternate, BomLine, Item, Location, Site, UomConversion
+from models.posted_totals import PostedLineTotal, PostedOperationTotal
 from models.production import (
     ComponentVariance,
     GenealogyEdge,
@@ -31,7 +32,7 @@ __all__ = [
     "AccountLock", "AuditCheckpoint", "AuditRecord", "AuthorizationCode", "Balance", "Bom", "BomAlternate", "BomLine",
     "ComponentVariance",
     "Deviation", "ESignature", "GenealogyEdge", "Item", "LabelVersion", "LedgerEntry", "Location", "Lot", "Ncmr",
-    "OAuthClient",
+    "OAuthClient", "PostedLineTotal", "PostedOperationTotal",
     "RefreshToken", "Reversal", "RuleDecision", "RuleSet", "Serial", "SignatureFailure", "SignInFailure", "SigningKey",
     "Site", "StagedLot", "Trigger", "TriggerAttempt", "UomConversion", "User", "WorkOrder", "WorkOrderOperation", "metadata",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from datetime import datetime
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 import rules
 from backflush.core.plan import BlockReason
 from backflush.policies.policy import BuiltinPolicy, DecisionRecord, FlushVerdict
-from backflush.reads.rule_sets import active_rule_sets
+from backflush.reads.rule_sets import VersionInForce, versions_in_force_by_kind
 from kernel.audit import canonical, sha256
 from kernel.database import referenced_row
 from kernel.instruments import RULE_DECISION_SECONDS
@@ -26,6 +27,9 @@ from rules.facts import to_wire
 
 _loaded: dict[tuple, rules.RuleSet] = {}
 _loading = threading.Lock()
+# engine → {(id, version, kind): its loaded rule set}: what a trigger's versions in force find without
+# reading or hashing their documents. Per engine, as the documents' hashes are per database.
+_in_force: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def loaded(row: RuleSet) -> rules.RuleSet:
@@ -43,24 +47,41 @@ def loaded(row: RuleSet) -> rules.RuleSet:
         return _loaded[key]
 
 
-def decide(row: RuleSet, facts: dict, verdict: FlushVerdict | None) -> rules.Decision:
-    """Evaluate `facts` with an active rule set and remember the decision for the record."""
-    decision = evaluate_version(row, facts)
+def loaded_in_force(session: Session, version: VersionInForce) -> rules.RuleSet:
+    """The rule set of a version in force; its document is read the first time this process meets the
+    version in this database, never again (an approved version is never edited)."""
+    engine, key = session.get_bind(), (version.id, version.version, version.kind)
+    with _loading:
+        found = _in_force.get(engine, {}).get(key)
+    if found is None:
+        found = loaded(referenced_row(session, RuleSet, version.id))
+        with _loading:
+            _in_force.setdefault(engine, {})[key] = found
+    return found
+
+
+def decide(session: Session, version: VersionInForce, facts: dict, verdict: FlushVerdict | None) -> rules.Decision:
+    """Evaluate `facts` with a version in force and remember the decision for the record."""
+    decision = _timed(loaded_in_force(session, version), facts)
     if verdict is not None:
-        verdict.decisions.append(record_of(row, decision))
+        verdict.decisions.append(record_of(version, decision))
     return decision
 
 
 def evaluate_version(row: RuleSet, facts: dict) -> rules.Decision:
-    """One evaluation of an approved version, timed for backflush_rule_decision_duration_seconds."""
-    ruleset = loaded(row)
+    """One evaluation of an approved version."""
+    return _timed(loaded(row), facts)
+
+
+def _timed(ruleset: rules.RuleSet, facts: dict) -> rules.Decision:
+    """Timed for backflush_rule_decision_duration_seconds."""
     started = time.perf_counter()
     decision = rules.evaluate(ruleset, facts)
-    RULE_DECISION_SECONDS.labels(kind=row.kind, engine=decision.engine).observe(time.perf_counter() - started)
+    RULE_DECISION_SECONDS.labels(kind=ruleset.kind, engine=decision.engine).observe(time.perf_counter() - started)
     return decision
 
 
-def record_of(row: RuleSet, decision: rules.Decision) -> DecisionRecord:
+def record_of(row: RuleSet | VersionInForce, decision: rules.Decision) -> DecisionRecord:
     built = to_wire(decision.facts)
     return DecisionRecord(rule_set_id=row.id, version=row.version, engine=decision.engine,
                           fired=[{"rule_id": f.rule_id, "action": f.action, "params": f.params, "facts": list(f.facts)}
@@ -77,7 +98,7 @@ class RulesFlushPolicy:
 
     def __init__(self):
         self.session: Session | None = None
-        self.active: dict[str, RuleSet | None] = {}
+        self.active: dict[str, VersionInForce | None] = {}
         self.builtin = BuiltinPolicy()
 
     @property
@@ -87,21 +108,24 @@ class RulesFlushPolicy:
 
     def prepare(self, session: Session, *, work_order: WorkOrder, at: datetime) -> None:
         self.session, self.work_order, self.at = session, work_order, at
-        self.active = active_rule_sets(session, kinds=("ELIGIBILITY", "BLOCKING", "DEVIATION"),
-                                       site_id=work_order.site_id, at=at)
+        self.active = versions_in_force_by_kind(session, kinds=("ELIGIBILITY", "BLOCKING", "DEVIATION"),
+                                                site_id=work_order.site_id, at=at)
 
     def excluded_bindings(self, bindings, *, verdict: FlushVerdict) -> set:
         """Binding ids: each candidate_lot fact is one staged binding, keyed by `candidate_id`."""
         rule_set = self.active.get("ELIGIBILITY")
         if rule_set is None or not bindings:
             return set()
-        decision = decide(rule_set, {"candidate_lot": self._candidates(bindings)}, verdict)
+        decision = decide(self._session(), rule_set, {"candidate_lot": self._candidates(bindings)}, verdict)
         return {int(key) for key in decision.excluded}
 
-    def _candidates(self, bindings) -> list[dict]:
-        session = self.session
-        if session is None:
+    def _session(self) -> Session:
+        if self.session is None:
             raise RuntimeError("the policy was not prepared for this command")
+        return self.session
+
+    def _candidates(self, bindings) -> list[dict]:
+        session = self._session()
         # The order's facts loaded every binding's lot and location: identity-map hits, no query.
         lots = {i: referenced_row(session, Lot, i) for i in {b.lot_id for b in bindings}}
         places = {i: referenced_row(session, Location, i) for i in {b.location_id for b in bindings}}
@@ -121,14 +145,14 @@ class RulesFlushPolicy:
             return []
         facts = {"trigger": [trigger],
                  "requirement": [_requirement_fact(r) for r in requirements]}
-        decision = decide(rule_set, facts, verdict)
+        decision = decide(self._session(), rule_set, facts, verdict)
         return list(decision.block_reasons)
 
     def deviations_for_block(self, blocked_flush: dict, *, verdict: FlushVerdict) -> list[DeviationRequest]:
         rule_set = self.active.get("DEVIATION")
         if rule_set is None:
             return self.builtin.deviations_for_block(blocked_flush, verdict=verdict)
-        decision = decide(rule_set, {"blocked_flush": [blocked_flush]}, verdict)
+        decision = decide(self._session(), rule_set, {"blocked_flush": [blocked_flush]}, verdict)
         if not decision.deviations:
             return []
         first = decision.deviations[0]  # ordered by rule id: the same facts always open the same deviation

@@ -5,9 +5,10 @@ balances touched (by lot, location), so concurrent triggers on shared lots canno
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, String, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import col
@@ -126,8 +127,14 @@ def default_policy() -> FlushPolicy:
 
 
 def _existing(session: Session, principal: Principal, key: str) -> Trigger | None:
-    return session.scalar(select(Trigger).where(col(Trigger.client_id) == principal.subject,
-                                                col(Trigger.idempotency_key) == key))
+    return session.scalar(_by_key(), {"client": principal.subject, "key": key})
+
+
+@functools.cache
+def _by_key() -> Select[Trigger]:
+    """A client's trigger by its idempotency key; built once, every trigger asks."""
+    return select(Trigger).where(col(Trigger.client_id) == bindparam("client", type_=String()),
+                                 col(Trigger.idempotency_key) == bindparam("key", type_=String()))
 
 
 def _replay(existing: Trigger, parsed: TriggerRequest) -> TriggerResult:

@@ -19,7 +19,19 @@ from backflush.services.boms import live_bom
 from backflush.services.conversions import governed_in_force, newest_in_force, planner_conversions
 from backflush.services.released_facts import ItemFacts, OperationFacts, bom_facts, bound_bom, item_facts
 from backflush.services.released_facts import operations as order_operations
-from models import Item, LedgerEntry, Location, Lot, Serial, StagedLot, Trigger, UomConversion, WorkOrder
+from models import (
+    Item,
+    LedgerEntry,
+    Location,
+    Lot,
+    PostedLineTotal,
+    PostedOperationTotal,
+    Serial,
+    StagedLot,
+    Trigger,
+    UomConversion,
+    WorkOrder,
+)
 
 ISSUE_KINDS = ("BACKFLUSH_ISSUE", "SCAN_ISSUE", "FORWARD_ISSUE")
 
@@ -50,7 +62,7 @@ def load_order_facts(session: Session, work_order: WorkOrder, *, at: datetime, l
     rows, lot_ids, binding_rows, held = _bindings(session, work_order_id, items, lock=lock)
     governed, factors = _conversions(session, items, lot_ids, at)
     bindings = _planner_bindings(session, rows, items, factors)
-    posted_by_operation, prior_postings = _posted_totals(session, work_order_id)
+    posted_by_operation, prior_postings = posted_totals(session, work_order_id)
     facts = WorkOrderFacts(
         planned_quantity=work_order.quantity, operation_seqs=tuple(op.seq for op in operations),
         wip_location_id=work_order.wip_location_id, tolerance_percent=work_order.overproduction_tolerance_percent,
@@ -160,9 +172,9 @@ _reversal, _component, _primary = aliased(LedgerEntry), aliased(Item), aliased(I
 @functools.cache
 def _posted_totals_statement(exact_sums: bool) -> CompoundSelect:
     """Good and scrap posted per operation (non-reversed POSTED triggers), and non-reversed issues per line,
-    component and kind of posting, in one read of fixed text: planning stays linear in BOM lines however
-    many triggers the order has posted. PostgreSQL sums exactly (NUMERIC); SQLite would sum text as floats,
-    so there the rows come back one by one and Python sums them."""
+    component and kind of posting, added up from the rows themselves in one read of fixed text: what SQLite
+    plans with, and what the sums PostgreSQL keeps are checked against. PostgreSQL sums exactly (NUMERIC);
+    SQLite would sum text as floats, so there the rows come back one by one and Python sums them."""
     work_order_id = bindparam("work_order_id", type_=Integer())
     by_lot_factor = col(LedgerEntry.line_quantity).is_not(None)
     nothing = cast(null(), String())
@@ -185,9 +197,57 @@ def _posted_totals_statement(exact_sums: bool) -> CompoundSelect:
     return union_all(operations, lines)
 
 
-def _posted_totals(session: Session, work_order_id: int
-                   ) -> tuple[dict[int, OperationTotals], tuple[usage.PriorPosting, ...]]:
-    statement = _posted_totals_statement(session.get_bind().dialect.name == "postgresql")
+@functools.cache
+def _kept_totals_statement() -> CompoundSelect:
+    """The same rows as `_posted_totals_statement`, from the sums PostgreSQL keeps (models.posted_totals):
+    one row per operation and per line key, however many triggers the order has posted. A line key whose
+    issues were all reversed sums to zero (issues are positive) and is left out, as the ledger's read
+    would leave it out."""
+    work_order_id = bindparam("work_order_id", type_=Integer())
+    nothing = cast(null(), String())
+    operations = (select(literal(_OPERATION), col(PostedOperationTotal.operation_seq), nothing, nothing, literal(False),
+                         col(PostedOperationTotal.good), col(PostedOperationTotal.scrap))
+                  .where(col(PostedOperationTotal.work_order_id) == work_order_id))
+    lines = (select(literal(_LINE), col(PostedLineTotal.bom_line_no), col(_component.code), col(_primary.code),
+                    col(PostedLineTotal.by_lot_factor), col(PostedLineTotal.quantity), col(PostedLineTotal.line_quantity))
+             .join(_component, col(_component.id) == col(PostedLineTotal.item_id))
+             .outerjoin(_primary, col(_primary.id) == col(PostedLineTotal.substitutes_for_item_id))
+             .where(col(PostedLineTotal.work_order_id) == work_order_id, col(PostedLineTotal.quantity) != Decimal(0)))
+    return union_all(operations, lines)
+
+
+def keeps_posted_totals(session: Session) -> bool:
+    """Whether the database keeps the sums (PostgreSQL's triggers, migration 0013)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def posted_totals_drift(session: Session) -> list[int]:
+    """Work orders whose kept sums differ from what their ledger and triggers add up to: none, ever."""
+    if not keeps_posted_totals(session):
+        return []
+    orders = [_stored(order_id) for order_id in session.scalars(select(col(WorkOrder.id)).order_by(col(WorkOrder.id)))]
+    return [order_id for order_id in orders if _comparable(posted_totals(session, order_id))
+            != _comparable(posted_totals(session, order_id, from_ledger=True))]
+
+
+def _line_order(item: tuple[tuple[int, str, str | None, bool], list[Decimal]]) -> tuple[int, str, str, bool]:
+    line_no, code, sub, lot_factor = item[0]
+    return line_no, code, sub or "", lot_factor
+
+
+def _comparable(totals: tuple[dict[int, OperationTotals], tuple[usage.PriorPosting, ...]]) -> tuple:
+    by_operation, prior = totals
+    return (sorted((seq, t.good, t.scrap) for seq, t in by_operation.items() if t.good or t.scrap),
+            prior)
+
+
+def posted_totals(session: Session, work_order_id: int, *, from_ledger: bool = False
+                  ) -> tuple[dict[int, OperationTotals], tuple[usage.PriorPosting, ...]]:
+    """Per operation, good and scrap posted; per line key, the issues not reversed. From the kept sums
+    where the database keeps them, else (or `from_ledger`) added up from the ledger and the triggers."""
+    kept = keeps_posted_totals(session)
+    statement = (_kept_totals_statement() if kept and not from_ledger
+                 else _posted_totals_statement(kept))
     by_operation: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     by_line: dict[tuple[int, str, str | None, bool], list[Decimal]] = {}
     for source, number, code, sub, lot_factor, first, second in session.execute(statement,
@@ -204,4 +264,4 @@ def _posted_totals(session: Session, work_order_id: int
     return ({seq: OperationTotals(good=g, scrap=s) for seq, (g, s) in by_operation.items()},
             tuple(usage.PriorPosting(line_no=line_no, component_code=code, quantity=quantity, substitutes_for=sub,
                                      line_quantity=line_total if lot_factor else None)
-                  for (line_no, code, sub, lot_factor), (quantity, line_total) in by_line.items()))
+                  for (line_no, code, sub, lot_factor), (quantity, line_total) in sorted(by_line.items(), key=_line_order)))

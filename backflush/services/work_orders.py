@@ -1,10 +1,11 @@
 """Work orders: create, release (binds the BOM in force, creates the output lot), look-ups."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -130,13 +131,19 @@ def bom_in_force(session: Session, item_id: int, field_name: str = "itemCode", *
 
 def work_order_in_sites(session: Session, principal: Principal, work_order_id: int | None, *,
                         lock: bool = False, field_name: str = "workOrderId") -> WorkOrder:
-    # The site's code comes with the order (one statement); only the order's row is locked.
-    query = select(WorkOrder, col(Site.code)).join(Site, col(Site.id) == col(WorkOrder.site_id)).where(
-        col(WorkOrder.id) == work_order_id)
-    found = session.execute(query.with_for_update(of=WorkOrder) if lock else query).first() if work_order_id else None
+    found = session.execute(_order_with_site(lock), {"id": work_order_id}).first() if work_order_id else None
     if found is None or not principal.sees_site(found.code):
         raise NotFound("work order", ["input", field_name])
     return found[0]
+
+
+@functools.cache
+def _order_with_site(lock: bool) -> Select[WorkOrder, str]:
+    """The site's code comes with the order (one statement); only the order's row is locked. Built once:
+    every trigger starts here."""
+    query = select(WorkOrder, col(Site.code)).join(Site, col(Site.id) == col(WorkOrder.site_id)).where(
+        col(WorkOrder.id) == bindparam("id", type_=Integer()))
+    return query.with_for_update(of=WorkOrder) if lock else query
 
 
 def require_open(work_order: WorkOrder) -> None:
