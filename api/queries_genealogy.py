@@ -15,8 +15,8 @@ from api import ids
 from api.permissions import guarded
 from api.types.enums import GenealogyDirection
 from api.types.genealogy import GenealogyTree
-from api.types.inventory import Lot
-from api.types.production import WorkOrder
+from api.types.inventory import LOT_COLUMNS, Lot
+from api.types.production import WORK_ORDER_COLUMNS, WorkOrder
 from auth.principal import Principal
 from backflush.reads import genealogy
 from backflush.reads import records as reads
@@ -25,13 +25,8 @@ WALKS = {GenealogyDirection.BACKWARD: genealogy.backward_tree, GenealogyDirectio
 DESCRIPTION = (f"BACKWARD: what is in the lot; FORWARD: where it went (recall). maxDepth defaults to "
                f"{genealogy.DEFAULT_DEPTH} and is held within 1..{genealogy.MAX_DEPTH}; truncated says edges were cut")
 CHUNK = 5000  # ids per IN list: well within SQLite's limit on bound parameters
-# What Lot.from_row and WorkOrder.from_row read, as Core columns: plain rows, no ORM instances.
-READS: dict[type[SQLModel], tuple[str, ...]] = {
-    models.Lot: ("id", "item_id", "site_id", "lot_number", "status", "expires_on", "received_at", "supplier",
-                 "potency"),
-    models.WorkOrder: ("id", "number", "item_id", "site_id", "bom_id", "output_lot_id", "quantity",
-                       "overproduction_tolerance_percent", "status", "is_rework"),
-}
+# What Lot.from_columns and WorkOrder.from_columns read, as Core columns: plain rows, no ORM instances.
+READS: dict[type[SQLModel], tuple[str, ...]] = {models.Lot: LOT_COLUMNS, models.WorkOrder: WORK_ORDER_COLUMNS}
 
 
 @strawberry.type
@@ -71,9 +66,9 @@ def shaped_tree(session: Session, principal: Principal, **walk) -> tuple[list[in
 def shape(session: Session, tree: genealogy.Tree) -> GenealogyTree:
     """The wire tree of `tree`, every lot and work order it names read at once."""
     lot_ids = {tree.root_lot_id, *tree.lot_ids, *(e.from_lot_id for e in tree.edges), *(e.to_lot_id for e in tree.edges)}
-    lots = {row.id: Lot.from_row(row) for row in _rows_in(session, models.Lot, lot_ids)}
-    orders = {row.id: WorkOrder.from_row(row) for row in _rows_in(session, models.WorkOrder,
-                                                                   {e.work_order_id for e in tree.edges})}
+    lots = {row[0]: Lot.from_columns(row) for row in _rows_in(session, models.Lot, lot_ids)}
+    orders = {row[0]: WorkOrder.from_columns(row) for row in _rows_in(session, models.WorkOrder,
+                                                                      {e.work_order_id for e in tree.edges})}
     return GenealogyTree.from_tree(tree, lots, orders)
 
 
