@@ -178,7 +178,8 @@ class Plan:
 
 
 def _complete(plan: Plan, source: Any, info) -> dict[str, Any]:
-    known = plan.completed.get(id(source))
+    key = id(source)
+    known = plan.completed.get(key)
     if known is not None and known[0] is source:
         return known[1]
     if type(source) not in plan.fitting or getattr(source, TYPE_CAST_ATTRIBUTE, None) is not None:
@@ -204,7 +205,7 @@ def _complete(plan: Plan, source: Any, info) -> dict[str, Any]:
             completed[response_key] = _leaf(inner, value)
         else:
             completed[response_key] = _value(kind, non_null, inner, value, info)
-    plan.completed[id(source)] = (source, completed)
+    plan.completed[key] = (source, completed)
     return completed
 
 
