@@ -24,6 +24,7 @@ from api.cors import open_to_browser_apps
 from api.evidence_routes import evidence_routes
 from api.graphiql import graphiql_assets, graphiql_page
 from api.http_limits import BodySizeLimit, RateLimit
+from api.json_encoding import encode_json
 from api.loaders import Loaders
 from api.metrics_route import metrics_routes
 from api.query_limits import within_deadline
@@ -48,6 +49,9 @@ class BackflushGraphQL(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=False,
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), allowed_origins=settings.cors_origins)
         self.sessions, self.settings, self.authenticate = sessions, settings, authenticate
+
+    def encode_json(self, data: object) -> str:
+        return encode_json(data)
 
     @property
     def graphql_ide_html(self) -> str:

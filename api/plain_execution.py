@@ -63,7 +63,6 @@ class PlainSubtreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         self._plans: dict[tuple, tuple] = {}
         self._walls: tuple[Walls, ...] = ()
-        self._done = Completed()
 
     def complete_object_value(self, return_type, field_details_list, info, path, result, position_context):
         middlewares = self.middleware_manager.middlewares if self.middleware_manager is not None else ()
@@ -74,27 +73,27 @@ class PlainSubtreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
             plan = self._plan(return_type, field_details_list)
             if plan is not None:
                 try:
-                    return _complete(plan, result, info, self._done)
+                    return _complete(plan, result, info)
                 except _NotPlain:
                     pass
         return super().complete_object_value(return_type, field_details_list, info, path, result, position_context)
 
-    def _plan(self, return_type: GraphQLObjectType, field_details_list) -> tuple | None:
-        """(type, steps) for a selection of plain fields only, else None; memoized like collect_subfields."""
+    def _plan(self, return_type: GraphQLObjectType, field_details_list) -> Plan | None:
+        """The plan of a selection of plain fields only, else None; memoized like collect_subfields."""
         key = (return_type, id(field_details_list))
         if key not in self._plans:
             self._plans[key] = (field_details_list, self._make_plan(return_type, field_details_list))
         return self._plans[key][1]
 
-    def _make_plan(self, return_type: GraphQLObjectType, field_details_list) -> tuple | None:
+    def _make_plan(self, return_type: GraphQLObjectType, field_details_list) -> Plan | None:
         grouped, defer_usages, *_ = self.collect_subfields(return_type, field_details_list)
         if defer_usages:
             return None
-        steps: list[tuple[str, Any, tuple[Any, ...]]] = []
+        steps: list[tuple[str, Any, int, bool, Any]] = []
         for response_key, details in grouped.items():
             name = details[0].node.name.value
             if name == "__typename":
-                steps.append((response_key, None, (TYPENAME, True, return_type.name)))
+                steps.append((response_key, None, TYPENAME, True, return_type.name))
                 continue
             field_def = return_type.fields.get(name)
             wall = self._wall(return_type.name, name)
@@ -106,8 +105,8 @@ class PlainSubtreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return None
             if wall is not PASS:  # the walls' site filter, then the value's own shape
                 shape = (SITED, False, (wall, shape))
-            steps.append((response_key, getter, shape))
-        return return_type, tuple(steps)
+            steps.append((response_key, getter, *shape))
+        return Plan(return_type, tuple(steps))
 
     def _wall(self, type_name: str, field_name: str) -> SiteFilter | object | None:
         """What the walls would do to the field's value: PASS where they hand it through unchanged (no rule, or
@@ -164,62 +163,62 @@ def _getter(field_def) -> Callable[[Any], Any] | None:
     return function
 
 
-class Completed:
-    """What one execution has already completed: an object met again under the same selection (a lot in
-    many edges) reuses its completed value, and an object's Python type, once found to fit a GraphQL type,
-    is not asked again. Both hold only for this request; the sources are kept, so their ids stay theirs."""
+class Plan:
+    """How one selection on one object type is completed, and what this request has completed with it: an
+    object met again under the same selection (a lot in many edges) reuses its completed value, and an object's
+    Python type, once found to fit the GraphQL type, is not asked again. A plan lives as long as its execution
+    (one request); the sources are kept, so their ids stay theirs."""
 
-    def __init__(self) -> None:
-        self.values: dict[tuple[int, int], tuple[Any, dict[str, Any]]] = {}
-        self.fitting: set[tuple[int, type]] = set()
+    __slots__ = ("return_type", "steps", "completed", "fitting")
+
+    def __init__(self, return_type: GraphQLObjectType, steps: tuple[tuple[str, Any, int, bool, Any], ...]) -> None:
+        self.return_type, self.steps = return_type, steps  # steps: (response key, getter, *shape)
+        self.completed: dict[int, tuple[Any, dict[str, Any]]] = {}
+        self.fitting: set[type] = set()
 
 
-def _complete(plan: tuple, source: Any, info, done: Completed) -> dict[str, Any]:
-    key = (id(plan), id(source))
-    known = done.values.get(key)
+def _complete(plan: Plan, source: Any, info) -> dict[str, Any]:
+    key = id(source)
+    known = plan.completed.get(key)
     if known is not None and known[0] is source:
         return known[1]
-    return_type, steps = plan
-    if not _fits(return_type, source, info, done):
-        raise _NotPlain
+    if type(source) not in plan.fitting or getattr(source, TYPE_CAST_ATTRIBUTE, None) is not None:
+        _check_fits(plan, source, info)
     completed = {}
-    for response_key, getter, shape in steps:
+    for response_key, getter, kind, non_null, inner in plan.steps:
         if getter is None:  # __typename
-            completed[response_key] = shape[2]
+            completed[response_key] = inner
             continue
         try:
             value = getter(source)
         except Exception:  # noqa: BLE001 — graphql-core turns it into the field's error
             raise _NotPlain from None
-        kind, non_null, inner = shape
         value_type = type(value)
         if (value_type is str and kind == TEXT) or (
                 value_type is int and kind == INT and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT):
             completed[response_key] = value  # what coercion would give back
-        elif kind == OBJECT and value is not None and not isinstance(value, Exception):  # inline, as in _value
-            completed[response_key] = _complete(inner, value, info, done)
-        elif kind in LEAVES and value is not None and not isinstance(value, Exception):  # any other leaf
+        elif value is None or isinstance(value, Exception):
+            completed[response_key] = _value(kind, non_null, inner, value, info)
+        elif kind == OBJECT:  # inline, as in _value
+            completed[response_key] = _complete(inner, value, info)
+        elif kind in LEAVES:  # any other leaf
             completed[response_key] = _leaf(inner, value)
         else:
-            completed[response_key] = _value(shape, value, info, done)
-    done.values[key] = (source, completed)
+            completed[response_key] = _value(kind, non_null, inner, value, info)
+    plan.completed[key] = (source, completed)
     return completed
 
 
-def _fits(return_type: GraphQLObjectType, source: Any, info, done: Completed) -> bool:
+def _check_fits(plan: Plan, source: Any, info) -> None:
     """graphql-core's is_type_of check; its answer depends only on the Python type unless the object was cast."""
-    is_type_of = return_type.is_type_of
+    is_type_of = plan.return_type.is_type_of
     if is_type_of is None:
-        return True
-    if getattr(source, TYPE_CAST_ATTRIBUTE, None) is not None:
-        return is_type_of(source, info) is True
-    key = (id(return_type), type(source))
-    if key in done.fitting:
-        return True
+        plan.fitting.add(type(source))
+        return
     if is_type_of(source, info) is not True:
-        return False
-    done.fitting.add(key)
-    return True
+        raise _NotPlain
+    if getattr(source, TYPE_CAST_ATTRIBUTE, None) is None:
+        plan.fitting.add(type(source))
 
 
 def _keep_visible(value: Any, site_ids: frozenset[int], nullable: bool) -> Any:
@@ -240,8 +239,7 @@ def _leaf(serialize: Any, value: Any) -> Any:
     return coerced
 
 
-def _value(shape: tuple, value: Any, info, done: Completed) -> Any:
-    kind, non_null, inner = shape
+def _value(kind: int, non_null: bool, inner: Any, value: Any, info) -> Any:
     if value is None:
         if non_null:
             raise _NotPlain
@@ -249,11 +247,16 @@ def _value(shape: tuple, value: Any, info, done: Completed) -> Any:
     if isinstance(value, Exception):
         raise _NotPlain
     if kind == SITED:
-        return _value(inner[1], _keep_visible(value, *inner[0]), info, done)
+        site_filter, (own_kind, own_non_null, own_inner) = inner
+        return _value(own_kind, own_non_null, own_inner, _keep_visible(value, *site_filter), info)
     if kind in LEAVES:
         return _leaf(inner, value)
     if kind == OBJECT:
-        return _complete(inner, value, info, done)
+        return _complete(inner, value, info)
     if not isinstance(value, (list, tuple)):
         raise _NotPlain
-    return [_value(inner, item, info, done) for item in value]
+    item_kind, item_non_null, item_inner = inner
+    if item_kind == OBJECT:  # a list of objects (a tree's edges and lots): straight to each object
+        return [_complete(item_inner, item, info) if item is not None and not isinstance(item, Exception)
+                else _value(item_kind, item_non_null, item_inner, item, info) for item in value]
+    return [_value(item_kind, item_non_null, item_inner, item, info) for item in value]

@@ -15,8 +15,8 @@ from api import ids
 from api.permissions import guarded
 from api.types.enums import GenealogyDirection
 from api.types.genealogy import GenealogyTree
-from api.types.inventory import Lot
-from api.types.production import WorkOrder
+from api.types.inventory import LOT_COLUMNS, Lot
+from api.types.production import WORK_ORDER_COLUMNS, WorkOrder
 from auth.principal import Principal
 from backflush.reads import genealogy
 from backflush.reads import records as reads
@@ -25,13 +25,8 @@ WALKS = {GenealogyDirection.BACKWARD: genealogy.backward_tree, GenealogyDirectio
 DESCRIPTION = (f"BACKWARD: what is in the lot; FORWARD: where it went (recall). maxDepth defaults to "
                f"{genealogy.DEFAULT_DEPTH} and is held within 1..{genealogy.MAX_DEPTH}; truncated says edges were cut")
 CHUNK = 5000  # ids per IN list: well within SQLite's limit on bound parameters
-# What Lot.from_row and WorkOrder.from_row read, as Core columns: plain rows, no ORM instances.
-READS: dict[type[SQLModel], tuple[str, ...]] = {
-    models.Lot: ("id", "item_id", "site_id", "lot_number", "status", "expires_on", "received_at", "supplier",
-                 "potency"),
-    models.WorkOrder: ("id", "number", "item_id", "site_id", "bom_id", "output_lot_id", "quantity",
-                       "overproduction_tolerance_percent", "status", "is_rework"),
-}
+# What Lot.from_columns and WorkOrder.from_columns read, as Core columns: plain rows, no ORM instances.
+READS: dict[type[SQLModel], tuple[str, ...]] = {models.Lot: LOT_COLUMNS, models.WorkOrder: WORK_ORDER_COLUMNS}
 
 
 @strawberry.type
@@ -50,30 +45,32 @@ class GenealogyQueries:
         return shaped
 
 
-def visible_tree(session: Session, principal: Principal, *, site_ids: list[int] | None, lot_pk: int | None,
-                 direction: GenealogyDirection, max_depth: int | None, include_reversed: bool) -> genealogy.Tree | None:
-    """The tree within `site_ids` (the principal's: None for every site), or None when the root lot is unknown
-    or lies outside them."""
+def visible_tree(session: Session, principal: Principal, *, lot_pk: int | None, direction: GenealogyDirection,
+                 max_depth: int | None, include_reversed: bool) -> genealogy.Tree | None:
+    """The whole tree, or None when the root lot is unknown or lies outside the principal's sites (`shape`
+    then keeps what lies within them)."""
     if lot_pk is None or reads.record_in_sites(session, principal, models.Lot, lot_pk) is None:
         return None
-    tree = WALKS[direction](session, root_lot_id=lot_pk, max_depth=max_depth, include_reversed=include_reversed)
-    return tree if site_ids is None else genealogy.within_sites(session, tree, site_ids)
+    return WALKS[direction](session, root_lot_id=lot_pk, max_depth=max_depth, include_reversed=include_reversed)
 
 
 def shaped_tree(session: Session, principal: Principal, **walk) -> tuple[list[int] | None, GenealogyTree | None]:
-    """The ids of the principal's sites (None: every site), and the tree with every lot and work order it
-    names, read in the same session: set-based, not per edge."""
+    """The ids of the principal's sites (None: every site), and the tree within them with every lot and work
+    order it names, read in the same session: set-based, not per edge."""
     site_ids = reads.visible_site_ids(session, principal)
-    tree = visible_tree(session, principal, site_ids=site_ids, **walk)
-    return site_ids, None if tree is None else shape(session, tree)
+    tree = visible_tree(session, principal, **walk)
+    return site_ids, None if tree is None else shape(session, tree, site_ids=site_ids)
 
 
-def shape(session: Session, tree: genealogy.Tree) -> GenealogyTree:
-    """The wire tree of `tree`, every lot and work order it names read at once."""
+def shape(session: Session, tree: genealogy.Tree, *, site_ids: list[int] | None = None) -> GenealogyTree:
+    """The wire tree of `tree` within `site_ids` (None: every site), every lot and work order it names read at
+    once; the lots' own rows say which lie outside the sites, so the wall costs no statement of its own."""
     lot_ids = {tree.root_lot_id, *tree.lot_ids, *(e.from_lot_id for e in tree.edges), *(e.to_lot_id for e in tree.edges)}
-    lots = {row.id: Lot.from_row(row) for row in _rows_in(session, models.Lot, lot_ids)}
-    orders = {row.id: WorkOrder.from_row(row) for row in _rows_in(session, models.WorkOrder,
-                                                                   {e.work_order_id for e in tree.edges})}
+    lots = {row[0]: Lot.from_columns(row) for row in _rows_in(session, models.Lot, lot_ids)}
+    if site_ids is not None:
+        tree = genealogy.within_sites(tree, {pk: lot.site_pk for pk, lot in lots.items()}, site_ids)
+    orders = {row[0]: WorkOrder.from_columns(row) for row in _rows_in(session, models.WorkOrder,
+                                                                      {e.work_order_id for e in tree.edges})}
     return GenealogyTree.from_tree(tree, lots, orders)
 
 

@@ -78,7 +78,9 @@ class CachedValidation(SchemaExtension):
         yield
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(settings: Settings | None = None, *,
+                 execution_context_class: type = PlainSubtreeExecutionContext) -> strawberry.Schema:
+    """The served schema; tests pass graphql-core's own execution context to compare the plain path against it."""
     settings = settings or Settings()
     rules: dict[tuple[str, str], Rule] = {}  # filled from the built schema below; every request's Walls reads it
     # ValidationCache: a client sends the same few documents again and again (a line posts one mutation
@@ -90,7 +92,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions.append(DisableIntrospection)
     schema = BackflushSchema(query=Query, mutation=Mutation, subscription=Subscription, types=NODE_TYPES, extensions=extensions,
                                config=StrawberryConfig(scalar_map=SCALAR_MAP),
-                               execution_context_class=PlainSubtreeExecutionContext)
+                               execution_context_class=execution_context_class)
     assert_every_root_field_guarded(schema)
     rules.update(plan(schema._schema))
     return schema

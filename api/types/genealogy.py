@@ -48,8 +48,8 @@ class GenealogyTree:
     @classmethod
     def from_tree(cls, tree: Tree, lots: Mapping[int, Lot], work_orders: Mapping[int, WorkOrder]) -> "GenealogyTree":
         """`lots` and `work_orders` by id hold every lot and order the tree names (see shaped_tree)."""
-        edges = [GenealogyEdge(posting_pks=e.ledger_entry_ids, quantity=e.quantity, uom=e.uom, level=e.level,
-                               reversed=e.reversed, from_lot=lots[e.from_lot_id], to_lot=lots[e.to_lot_id],
-                               work_order=work_orders[e.work_order_id]) for e in tree.edges]
+        edges = [GenealogyEdge(posting_pks=postings, quantity=quantity, uom=uom, level=level, reversed=reversed_,
+                               from_lot=lots[from_pk], to_lot=lots[to_pk], work_order=work_orders[order_pk])
+                 for from_pk, to_pk, order_pk, quantity, uom, level, reversed_, postings in tree.edges]
         return cls(direction=GenealogyDirection(tree.direction), edges=edges, truncated=tree.truncated,
                    root=lots[tree.root_lot_id], lots=[lots[pk] for pk in tree.lot_ids])

@@ -5,8 +5,10 @@ its work order and deviation): split across files they imported each other in a 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 
@@ -144,6 +146,19 @@ class WorkOrder(Node):
                    output_lot_pk=row.output_lot_id, quantity=row.quantity,
                    overproduction_tolerance_percent=row.overproduction_tolerance_percent,
                    status=WorkOrderStatus(row.status), rework=row.is_rework)
+
+    @classmethod
+    def from_columns(cls, values: Sequence[Any]) -> "WorkOrder":
+        """from_row for a Core row of WORK_ORDER_COLUMNS, read by position (see Lot.from_columns)."""
+        pk, number, item_pk, site_pk, bom_pk, output_lot_pk, quantity, tolerance, status, rework = values
+        return cls(pk=pk, number=number, item_pk=item_pk, site_pk=site_pk, bom_pk=bom_pk, output_lot_pk=output_lot_pk,
+                   quantity=quantity, overproduction_tolerance_percent=tolerance, status=WORK_ORDER_STATUSES[status],
+                   rework=rework)
+
+
+WORK_ORDER_COLUMNS = ("id", "number", "item_id", "site_id", "bom_id", "output_lot_id", "quantity",
+                      "overproduction_tolerance_percent", "status", "is_rework")
+WORK_ORDER_STATUSES = {status.value: status for status in WorkOrderStatus}
 
 
 @strawberry.type

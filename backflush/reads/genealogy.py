@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, FromClause, Integer, Select, bindparam, in
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from models import BomLine, GenealogyEdge, LedgerEntry, Lot, Trigger, WorkOrder
+from models import BomLine, GenealogyEdge, LedgerEntry, Trigger, WorkOrder
 
 BACKWARD, FORWARD = "BACKWARD", "FORWARD"
 DEFAULT_DEPTH = 10
@@ -226,10 +226,10 @@ def completeness_percent(orders: Iterable[tuple[int, int, int]], required: Mappi
     return share.quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
 
 
-def within_sites(session: Session, tree: Tree, site_ids: Iterable[int]) -> Tree:
-    """The tree without the lots of other sites and the edges touching them: a wall is not crossed by walking."""
+def within_sites(tree: Tree, site_of_lot: Mapping[int, int], site_ids: Iterable[int]) -> Tree:
+    """The tree without the lots of other sites and the edges touching them: a wall is not crossed by walking.
+    `site_of_lot` holds the site of every lot of the tree (read with the lots themselves, not again)."""
     sites = set(site_ids)
-    kept = {lot_id for lot_id, site_id in session.execute(
-        select(col(Lot.id), col(Lot.site_id)).where(col(Lot.id).in_(tree.lot_ids))) if site_id in sites}
+    kept = {lot_id for lot_id in tree.lot_ids if site_of_lot.get(lot_id) in sites}
     return replace(tree, lot_ids=tuple(i for i in tree.lot_ids if i in kept),
                    edges=tuple(e for e in tree.edges if e.from_lot_id in kept and e.to_lot_id in kept))
