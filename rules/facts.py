@@ -49,6 +49,30 @@ def build_fact(fact_type: str, values: Mapping[str, object] | None = None, /, **
     return _build(fact_type, shapes, {**(values or {}), **fields} if fields else values or {})[0]
 
 
+def _build_written(fact_type: str, values: Mapping[str, object]) -> tuple[dict[str, object], list[str]]:
+    """What _build gives, by one lookup per value of a writer for its field and type.
+
+    For the values the services hand in (plain types, their enums, dates, None); any other value,
+    and any that a writer refuses (a word outside its field's choices, a NaN), sends the fact to
+    _build, whose checks name the fault. Both give the same (test_facts)."""
+    writers = _WRITERS_OF[fact_type]
+    fact: dict[str, object] = {}
+    texts: list[str] = []
+    append = texts.append
+    try:
+        for name, value in values.items():
+            key, write, convert = writers[name][type(value)]
+            if write is None:  # None: the field is absent
+                continue
+            if convert is not None:
+                value = convert(value)
+            append(key + write(value))
+            fact[name] = value
+    except (KeyError, TypeError, _NotFinite):  # TypeError: a signalling NaN cannot be hashed
+        return _build(fact_type, _SHAPES[fact_type], values)
+    return fact, texts
+
+
 def _build(fact_type: str, shapes: Mapping[str, _Shape], values: Mapping[str, object]
            ) -> tuple[dict[str, object], list[str]]:
     """The fact, and its fields' canonical JSON texts (``"name":value``, unsorted)."""
@@ -106,6 +130,32 @@ def _passes(field: Field) -> dict[type, _Test]:
     return {bool: {True: "true", False: "false"}.__getitem__} if field.type == BOOLEAN else {}
 
 
+_Writer = tuple[str, Callable[[Any], str] | None, Callable[[Any], object] | None]  # key, writer, converter
+
+
+def _writers(field: Field, key: str) -> dict[type, _Writer]:
+    """Per type of value, how a value of ``field`` is written, and converted first."""
+    writers: dict[type, _Writer] = {type(None): (key, None, None)}
+    passes = _passes(field)
+    if field.type == STRING and field.choices:
+        choices = passes[str]
+        assert isinstance(choices, dict)
+        writers[str] = (key, choices.__getitem__, None)
+        for kind in {type(c) for c in field.choices if isinstance(c, enum.Enum)}:
+            writers[kind] = (key, choices.__getitem__, _enum_value)
+    elif field.type == NUMBER:
+        writers |= {Decimal: (key, _decimal_json, None), int: (key, _decimal_json, Decimal)}
+    elif field.type == DATE:
+        writers[dt.date] = (key, _encode_string, dt.date.isoformat)
+    else:
+        writers |= {kind: (key, writer, None) for kind, writer in passes.items() if callable(writer)}
+    return writers
+
+
+def _enum_value(member: enum.Enum) -> object:
+    return member.value
+
+
 def _choice_text(choice: object) -> str:
     return str(choice.value if isinstance(choice, enum.Enum) else choice)
 
@@ -134,11 +184,11 @@ def normalize_and_hash(facts: Facts, allowed: Iterable[str] | None = None
     decision's time (issue 12)."""
     built: dict[str, list[dict[str, object]]] = {}
     texts: list[str] = []
-    for fact_type, shapes, items in _fact_lists(facts, allowed):
+    for fact_type, _shapes, items in _fact_lists(facts, allowed):
         built[fact_type] = facts_of_type = []
         fact_texts = []
         for values in items:
-            fact, field_texts = _build(fact_type, shapes, values)
+            fact, field_texts = _build_written(fact_type, values)
             field_texts.sort()
             facts_of_type.append(fact)
             fact_texts.append("{" + ",".join(field_texts) + "}")
@@ -281,9 +331,15 @@ def decimal_text(value: int | Decimal) -> str:
 _cached_decimal_text = functools.lru_cache(maxsize=4096)(decimal_text)
 
 
+class _NotFinite(ValueError):
+    pass
+
+
 @functools.lru_cache(maxsize=4096)
-def _decimal_json(value: Decimal) -> str:
+def _decimal_json(value: Decimal | int) -> str:
     """What canonical_json writes for a number field: its text, as a JSON string."""
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise _NotFinite(value)  # never cached
     return '"' + decimal_text(value) + '"'  # digits, a point, a minus: nothing to escape
 
 
@@ -292,3 +348,8 @@ def _wire(value: Decimal) -> int | float:
     if value == value.to_integral_value() and abs(value) < 2**53:
         return int(value)
     return float(value)
+
+
+# Per fact type, field and type of value: its writer (_build_written); after the writers it names.
+_WRITERS_OF = {name: {f: _writers(field, key) for f, (field, key, _) in shapes.items()}
+               for name, shapes in _SHAPES.items()}

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from backflush.core.vocabulary import LotStatus as CoreLotStatus
 from backflush.core.vocabulary import PostingMethod, TriggerKind
 from rules import FactError, build_fact, canonical_json, input_hash
 from rules.facts import age_hours, clock_skew_seconds, days_to_expiry, normalize_and_hash, normalize_facts, to_wire
@@ -143,6 +144,9 @@ def test_the_hash_written_while_building_equals_the_canonical_json_hash_over_var
     ("trigger", {"device": "X"}, "trigger has no field 'device'"),
     ("trigger", {"good_quantity": True}, "must be a number"),
     ("trigger", {"good_quantity": Decimal("Infinity")}, "finite"),
+    ("trigger", {"good_quantity": Decimal("sNaN")}, "finite"),
+    ("trigger", {"good_quantity": Decimal("NaN")}, "finite"),
+    ("requirement", {"posting_method": LotStatus.RELEASED}, "must be one of"),
     ("trigger", {"kind": "DONE"}, "must be one of"),
     ("candidate_lot", {"expires_on": "31.03.2026"}, "ISO date"),
     ("blocked_flush", {"reason_codes": ["A", 1]}, "list of strings"),
@@ -154,7 +158,9 @@ def test_building_while_hashing_refuses_what_building_refuses(fact_type, values,
 
 def test_lists_dates_and_sets_hash_as_the_canonical_json_does():
     facts = {"candidate_lot": [{"expires_on": dt.date(2026, 3, 31), "status": LotStatus.RELEASED,
-                                "potency": 0.98, "staged_quantity": Decimal("12.50")}],
+                                "potency": 0.98, "staged_quantity": Decimal("12.50")},
+                               {"status": CoreLotStatus.RELEASED, "received_on": dt.date(2025, 1, 2),
+                                "expires_on": "2026-04-01", "days_to_expiry": None, "staged_quantity": 0}],
              "blocked_flush": [{"reason_codes": {"B_CODE", "A_CODE"}, "reason_count": 2}, {"reason_codes": []}]}
     assert normalize_and_hash(facts) == (normalize_facts(facts), input_hash(normalize_facts(facts)))
 
