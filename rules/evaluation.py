@@ -9,7 +9,7 @@ from typing import Any
 from rules import reference
 from rules.decision import Decision, Firing, decide
 from rules.document import RuleSetDocument, read_document
-from rules.facts import input_hash, normalize_facts
+from rules.facts import normalize_and_hash
 from rules.vocabulary import KINDS
 
 log = logging.getLogger(__name__)
@@ -42,11 +42,11 @@ def evaluate(ruleset: RuleSet, facts: Mapping[str, Sequence[Mapping[str, object]
     which one decided, when durable cannot be imported. Raises FactError for facts outside the
     vocabulary of the rule set's kind.
     """
-    built = normalize_facts(facts, _FACT_TYPES_OF[ruleset.kind])
+    built, digest = normalize_and_hash(facts, _FACT_TYPES_OF[ruleset.kind])
     name = resolve_engine(engine)
     firings = _fire(name, ruleset, built)
     return decide(ruleset_id=ruleset.id, version=ruleset.version, engine=name,
-                  input_hash=input_hash(built), firings=firings, facts=built)
+                  input_hash=digest, firings=firings, facts=built)
 
 
 def resolve_engine(engine: str = "auto") -> str:

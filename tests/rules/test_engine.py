@@ -194,3 +194,12 @@ def test_only_the_fields_and_fact_types_the_patterns_name_reach_durable():
 def test_no_fact_field_is_named_like_the_keys_durable_reads_itself():
     from rules.vocabulary import FACT_TYPES
     assert not {f for t in FACT_TYPES.values() for f in t.fields} & {"id", "sid", "fact", "$s"}
+
+
+def test_the_facts_an_action_of_several_patterns_matched_are_read_off_its_text_in_pattern_order():
+    """Values that look like the keys read (a quoted "id", an "f1" key) are escaped text, not keys."""
+    import json
+    facts = {"f1": {"device_id": 'x"f1":{"id":"9"', "kind": "{\\", "fact": "trigger", "id": "4", "sid": "1"},
+             "f0": {"component_code": '\\"id\\":\\"8\\"', "fact": "requirement", "id": "2", "sid": "1"}}
+    message = json.dumps({"f1": facts}, separators=(",", ":"), ensure_ascii=False)
+    assert engine._matched(message, [(0, "requirement"), (4, "trigger")], 2) == ("requirement[2]", "trigger[0]")
