@@ -17,7 +17,6 @@ import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -127,44 +126,18 @@ def serve(argv: list[str]) -> int:
 
 
 def run(args: argparse.Namespace) -> None:
-    from bench import server as bench_server
-    from bench.http_api import GraphQL, create_identities, line_token, sign_in
-    from bench.plant import build_site, build_size
-    from bench.triggers import _served_post
+    from bench.in_process import one_client_order
 
-    database = bench_server.ScratchDatabase(args.server_url, f"backflush_phases_{os.getpid()}")
-    log = Path(tempfile.gettempdir()) / f"{database.name}.serve.log"
-    results = Path(tempfile.gettempdir()) / f"{database.name}.json"
-    server = bench_server.Server(database.url, 1, log)
-    database.create()
+    name = f"backflush_phases_{os.getpid()}"
+    results = Path(tempfile.gettempdir()) / f"{name}.json"
     client_ms: list[float] = []
-    try:
-        bench_server.backflush_commands((("migrate",), None), database_url=database.url)
-        env = {**os.environ, "BACKFLUSH_DATABASE_URL": database.url, "BACKFLUSH_AUTH_ISSUER": server.base_url,
-               "BACKFLUSH_COUNT_STATEMENTS": "true",
-               "BACKFLUSH_ACCESS_TOKEN_LIFETIME": "3600", "BACKFLUSH_RATE_LIMIT": "off", RESULTS: str(results)}
-        with open(log, "w") as out:
-            server.process = subprocess.Popen(
-                [str(bench_server.BIN / "python"), __file__, "--serve", "--port", str(server.port), "--workers", "1"],
-                env=env, stdout=out, stderr=subprocess.STDOUT)
-        identities = create_identities(database.url)
-        server.wait_until_healthy()
-        api = GraphQL(server.base_url, sign_in(server.base_url))
-        locations = build_site(api)
-        plant = build_size(api, locations, lines=args.lines, clients=[1],
-                           caps={"SRV": args.triggers + args.warm_up + 5, "FLR": 5})
-        line = GraphQL(server.base_url, line_token(server.base_url, identities))
-        post = _served_post(line, plant.for_run("SRV", 1)[0])
+    with one_client_order(__file__, [], server_url=args.server_url, name=name, lines=args.lines,
+                          triggers=args.triggers + args.warm_up, env={RESULTS: str(results)}) as post:
         for n in range(args.warm_up + args.triggers):
             started = time.perf_counter()
             post(n)
             if n >= args.warm_up:
                 client_ms.append(1000 * (time.perf_counter() - started))
-        api.close()
-        line.close()
-    finally:
-        server.stop()
-        database.drop()
     recorded = json.loads(results.read_text())
     times = {name: values[-args.triggers:] for name, values in recorded["times"].items()}
     print(f"{args.lines} lines, {args.triggers} triggers after {args.warm_up} warm-up, one client; "

@@ -13,7 +13,6 @@ import cProfile
 import os
 import pstats
 import signal
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -80,41 +79,14 @@ def serve(argv: list[str]) -> int:
 
 
 def run(args: argparse.Namespace) -> None:
-    from bench import server as bench_server
-    from bench.http_api import GraphQL, create_identities, line_token, sign_in
-    from bench.plant import build_site, build_size
-    from bench.triggers import _served_post
+    from bench.in_process import one_client_order
 
-    database = bench_server.ScratchDatabase(args.server_url, f"backflush_profile_{os.getpid()}")
-    log = Path(tempfile.gettempdir()) / f"{database.name}.serve.log"
-    sql_log = Path(tempfile.gettempdir()) / f"{database.name}.sql"
-    server = bench_server.Server(database.url, 1, log)
-    database.create()
-    try:
-        bench_server.backflush_commands((("migrate",), None), database_url=database.url)
-        os.environ[SQL_LOG] = str(sql_log)
-        original = bench_server.BIN
-        env = {**os.environ, "BACKFLUSH_DATABASE_URL": database.url, "BACKFLUSH_AUTH_ISSUER": server.base_url,
-               "BACKFLUSH_COUNT_STATEMENTS": "true", "BACKFLUSH_ACCESS_TOKEN_LIFETIME": "3600",
-               "BACKFLUSH_RATE_LIMIT": "off"}
-        with open(log, "w") as out:
-            server.process = subprocess.Popen(
-                [str(original / "python"), __file__, "--serve", str(args.out), "--port", str(server.port),
-                 "--workers", "1"], env=env, stdout=out, stderr=subprocess.STDOUT)
-        identities = create_identities(database.url)
-        server.wait_until_healthy()
-        api = GraphQL(server.base_url, sign_in(server.base_url))
-        locations = build_site(api)
-        plant = build_size(api, locations, lines=args.lines, clients=[1], caps={"SRV": args.triggers + 5, "FLR": 5})
-        line = GraphQL(server.base_url, line_token(server.base_url, identities))
-        post = _served_post(line, plant.for_run("SRV", 1)[0])
+    name = f"backflush_profile_{os.getpid()}"
+    sql_log = Path(tempfile.gettempdir()) / f"{name}.sql"
+    with one_client_order(__file__, [str(args.out)], server_url=args.server_url, name=name, lines=args.lines,
+                          triggers=args.triggers, env={SQL_LOG: str(sql_log)}) as post:
         counts = [post(n) for n in range(args.triggers)]
-        print("statements of the last trigger:", counts[-1])
-        api.close()
-        line.close()
-    finally:
-        server.stop()
-        database.drop()
+    print("statements of the last trigger:", counts[-1])
     transactions = sql_log.read_text().split("-- end\n")
     print("\nSQL of the last trigger:\n" + transactions[-2])
     for path in (f"{args.out}.threads", str(args.out)):
