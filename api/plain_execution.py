@@ -78,6 +78,12 @@ class PlainSubtreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     pass
         return super().complete_object_value(return_type, field_details_list, info, path, result, position_context)
 
+    def build_response(self, data):
+        # graphql-core's executor is held in reference cycles (its bound methods), so whatever it holds waits for
+        # a full collection; the plans hold every object the payload was made of (their memos), so they go now.
+        self._plans.clear()
+        return super().build_response(data)
+
     def _plan(self, return_type: GraphQLObjectType, field_details_list) -> Plan | None:
         """The plan of a selection of plain fields only, else None; memoized like collect_subfields."""
         key = (return_type, id(field_details_list))

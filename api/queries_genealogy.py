@@ -1,6 +1,7 @@
 """The genealogy query: what is in a lot, or where it went (SPEC §5)."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import cache
 
 import strawberry
@@ -21,7 +22,6 @@ from auth.principal import Principal
 from backflush.reads import genealogy
 from backflush.reads import records as reads
 
-WALKS = {GenealogyDirection.BACKWARD: genealogy.backward_tree, GenealogyDirection.FORWARD: genealogy.forward_tree}
 DESCRIPTION = (f"BACKWARD: what is in the lot; FORWARD: where it went (recall). maxDepth defaults to "
                f"{genealogy.DEFAULT_DEPTH} and is held within 1..{genealogy.MAX_DEPTH}; truncated says edges were cut")
 CHUNK = 5000  # ids per IN list: well within SQLite's limit on bound parameters
@@ -45,28 +45,33 @@ class GenealogyQueries:
         return shaped
 
 
-def visible_tree(session: Session, principal: Principal, *, lot_pk: int | None, direction: GenealogyDirection,
-                 max_depth: int | None, include_reversed: bool) -> genealogy.Tree | None:
-    """The whole tree, or None when the root lot is unknown or lies outside the principal's sites (`shape`
-    then keeps what lies within them)."""
-    if lot_pk is None or reads.record_in_sites(session, principal, models.Lot, lot_pk) is None:
-        return None
-    return WALKS[direction](session, root_lot_id=lot_pk, max_depth=max_depth, include_reversed=include_reversed)
-
-
-def shaped_tree(session: Session, principal: Principal, **walk) -> tuple[list[int] | None, GenealogyTree | None]:
-    """The ids of the principal's sites (None: every site), and the tree within them with every lot and work
-    order it names, read in the same session: set-based, not per edge."""
+def shaped_tree(session: Session, principal: Principal, *, lot_pk: int | None, direction: GenealogyDirection,
+                max_depth: int | None, include_reversed: bool) -> tuple[list[int] | None, GenealogyTree | None]:
+    """The ids of the principal's sites (None: every site), and the tree within them (None when the root lot is
+    unknown or lies outside them) with every lot and work order it names: three statements whatever its size —
+    the root lot, the walk carrying the lots it reaches, the work orders."""
     site_ids = reads.visible_site_ids(session, principal)
-    tree = visible_tree(session, principal, **walk)
-    return site_ids, None if tree is None else shape(session, tree, site_ids=site_ids)
+    if lot_pk is None:
+        return site_ids, None
+    root = _rows_in(session, models.Lot, {lot_pk})
+    if not root or (site_ids is not None and Lot.from_columns(root[0]).site_pk not in site_ids):
+        return site_ids, None
+    tree, far_lots = genealogy.tree_and_far_lots(session, direction.value, root_lot_id=lot_pk, max_depth=max_depth,
+                                                 include_reversed=include_reversed, lot_columns=LOT_COLUMNS)
+    far_lots[lot_pk] = root[0]
+    return site_ids, shape(session, tree, site_ids=site_ids, lot_rows=far_lots)
 
 
-def shape(session: Session, tree: genealogy.Tree, *, site_ids: list[int] | None = None) -> GenealogyTree:
+def shape(session: Session, tree: genealogy.Tree, *, site_ids: list[int] | None = None,
+          lot_rows: Mapping[int, Sequence] | None = None) -> GenealogyTree:
     """The wire tree of `tree` within `site_ids` (None: every site), every lot and work order it names read at
-    once; the lots' own rows say which lie outside the sites, so the wall costs no statement of its own."""
+    once (but those of `lot_rows`, LOT_COLUMNS by id, already read); the lots' own rows say which lie outside
+    the sites, so the wall costs no statement of its own."""
+    lot_rows = lot_rows or {}
     lot_ids = {tree.root_lot_id, *tree.lot_ids, *(e.from_lot_id for e in tree.edges), *(e.to_lot_id for e in tree.edges)}
-    lots = {row[0]: Lot.from_columns(row) for row in _rows_in(session, models.Lot, lot_ids)}
+    rows = [lot_rows[pk] for pk in lot_ids if pk in lot_rows]
+    rows += _rows_in(session, models.Lot, {pk for pk in lot_ids if pk not in lot_rows})
+    lots = {row[0]: Lot.from_columns(row) for row in rows}
     if site_ids is not None:
         tree = genealogy.within_sites(tree, {pk: lot.site_pk for pk, lot in lots.items()}, site_ids)
     orders = {row[0]: WorkOrder.from_columns(row) for row in _rows_in(session, models.WorkOrder,
@@ -75,6 +80,8 @@ def shape(session: Session, tree: genealogy.Tree, *, site_ids: list[int] | None 
 
 
 def _rows_in(session: Session, model: type[SQLModel], keys: set[int]) -> list:
+    if not keys:
+        return []
     ordered = sorted(keys)
     postgres = session.get_bind().dialect.name == "postgresql"
     statement = _by_ids(model, postgres)

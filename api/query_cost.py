@@ -21,8 +21,6 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationContext,
-    ValidationRule,
     VariableNode,
     get_named_type,
 )
@@ -42,21 +40,15 @@ def query_cost(schema: GraphQLSchema, document: DocumentNode, variables: Mapping
     return max(costs, default=0)
 
 
-def cost_rule(*, budget: int, default_first: int, variables: Mapping[str, Any]) -> type[ValidationRule]:
-    """A rule for one request: `first` may come from that request's variables."""
-
-    class QueryCostRule(ValidationRule):
-        def __init__(self, context: ValidationContext):
-            super().__init__(context)
-            cost = query_cost(context.schema, context.document, variables, default_first=default_first,
-                              ceiling=budget * 1000)
-            if cost > budget:
-                context.report_error(GraphQLError(
-                    f"query cost {cost} exceeds the budget of {budget}: a field costs 1 plus its selection, "
-                    f"a list field `first` times that (default first: {default_first})",
-                    extensions={"code": LimitCode.QUERY_TOO_COMPLEX.value, "cost": cost, "budget": budget}))
-
-    return QueryCostRule
+def cost_error(schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any], *, budget: int,
+               default_first: int) -> GraphQLError | None:
+    """QUERY_TOO_COMPLEX when the document costs more than `budget` (`first` may come from the variables)."""
+    cost = query_cost(schema, document, variables, default_first=default_first, ceiling=budget * 1000)
+    if cost <= budget:
+        return None
+    return GraphQLError(f"query cost {cost} exceeds the budget of {budget}: a field costs 1 plus its selection, "
+                        f"a list field `first` times that (default first: {default_first})",
+                        extensions={"code": LimitCode.QUERY_TOO_COMPLEX.value, "cost": cost, "budget": budget})
 
 
 class _Counter:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator
+from functools import cache
 from typing import Any
 
 from graphql import ASTValidationRule, GraphQLError, GraphQLSyntaxError, TypeInfo, ValidationContext
@@ -19,7 +20,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from api.limit_codes import LimitCode
-from api.query_cost import cost_rule
+from api.query_cost import cost_error
 from kernel.settings import Settings
 
 log = logging.getLogger("backflush.api")
@@ -67,16 +68,22 @@ class DocumentLimits(SchemaExtension):
     def _breaches(self, schema, document, variables) -> list[GraphQLError]:
         settings = self.settings
         errors: list[GraphQLError] = []
-        rules = [
-            *_coded(MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-                    LimitCode.TOO_MANY_ALIASES),
-            *_coded(QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules, LimitCode.QUERY_TOO_DEEP),
-            cost_rule(budget=settings.max_query_cost, default_first=settings.default_first, variables=variables),
-        ]
         validation = ValidationContext(schema, document, TypeInfo(schema), errors.append)
-        for rule in rules:
+        for rule in _shape_rules(settings.max_aliases, settings.max_query_depth):
             rule(validation)  # each of these rules checks the whole document when it is built; no visit needed
+        too_complex = cost_error(schema, document, variables, budget=settings.max_query_cost,
+                                 default_first=settings.default_first)
+        if too_complex is not None:
+            errors.append(too_complex)
         return errors
+
+
+@cache
+def _shape_rules(max_aliases: int, max_depth: int) -> tuple[type[ASTValidationRule], ...]:
+    """Built once per limit, not per request: a class made per request is also garbage in a reference cycle,
+    which only the full collections free (issue 12)."""
+    return (*_coded(MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules, LimitCode.TOO_MANY_ALIASES),
+            *_coded(QueryDepthLimiter(max_depth=max_depth).validation_rules, LimitCode.QUERY_TOO_DEEP))
 
 
 def _coded(rules: list[type[ASTValidationRule]], code: LimitCode) -> list[type[ASTValidationRule]]:

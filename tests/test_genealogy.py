@@ -337,6 +337,28 @@ def test_the_genealogy_query_answers_nodes_and_edges_for_a_visible_lot(sessions,
                                 "uom": "kg", "level": 2, "reversed": False, "workOrder": {"number": "WO-TAB"}}
 
 
+@pytest.mark.parametrize("depth", [1, None])
+def test_the_genealogy_answer_is_three_statements_whatever_the_trees_size(sessions, engine, chain, depth):
+    """The root lot, the walk carrying the lots it reaches, the work orders: not a statement per level or lot."""
+    lots, _, _ = chain
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        result = ask(sessions, lots["PACK"], depth=depth)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    assert result.errors is None
+    assert len(result.data["genealogy"]["edges"]) == (1 if depth == 1 else 4)
+    assert len(statements) == 3, statements
+    assert "RECURSIVE" in statements[1].upper() and " lot " in statements[1].lower()
+
+
 @pytest.mark.parametrize("lot, sites", [("known", ("OTHER",)), ("unknown", ("*",))])
 def test_a_lot_outside_the_callers_sites_or_unknown_is_not_found(sessions, chain, lot, sites):
     lots, _, _ = chain

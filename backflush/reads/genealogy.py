@@ -10,14 +10,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
-from operator import attrgetter
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, FromClause, Integer, Select, bindparam, inspect, literal_column, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from models import BomLine, GenealogyEdge, LedgerEntry, Trigger, WorkOrder
+from models import BomLine, GenealogyEdge, LedgerEntry, Lot, Trigger, WorkOrder
 
 BACKWARD, FORWARD = "BACKWARD", "FORWARD"
 DEFAULT_DEPTH = 10
@@ -26,24 +25,16 @@ FLUSHED_METHODS = ("BACKFLUSH", "SCAN_ISSUE")
 ISSUE_KINDS = ("BACKFLUSH_ISSUE", "SCAN_ISSUE")
 HUNDRED = Decimal(100)
 PERCENT_PLACES = Decimal("0.01")
-BY_LEVEL = attrgetter("level", "edge_id")  # the order links and lots are listed in
 
 # (near, far): the walk arrives at a lot on an edge's near side and continues from its far side.
 SIDES = {BACKWARD: ("to_lot_id", "from_lot_id"), FORWARD: ("from_lot_id", "to_lot_id")}
 
 
-class TreeEdge(NamedTuple):
-    """One posting's link, as the walk finds it (a row of the walk, in its column order)."""
-    edge_id: int
-    from_lot_id: int
-    to_lot_id: int
-    quantity: Decimal
-    uom: str
-    work_order_id: int
-    trigger_id: int | None
-    level: int  # 1 = the edges touching the root
-    reversed: bool
-    ledger_entry_id: int
+# The columns of a row of the walk (see _tree_statement), in order: one posting's link, met at `level` (1 = the
+# edges touching the root); a caller's lot columns may follow.
+EDGE_ID, FROM_LOT, TO_LOT, QUANTITY, UOM, WORK_ORDER, LEVEL, REVERSED, POSTING = range(9)
+WALK_WIDTH = 9
+FAR_COLUMN = {BACKWARD: FROM_LOT, FORWARD: TO_LOT}
 
 
 class LotLink(NamedTuple):
@@ -83,6 +74,18 @@ def forward_tree(session: Session, *, root_lot_id: int, max_depth: int | None = 
     return _tree(session, FORWARD, root_lot_id, bounded_depth(max_depth), include_reversed)
 
 
+def tree_and_far_lots(session: Session, direction: str, *, root_lot_id: int, max_depth: int | None,
+                      include_reversed: bool, lot_columns: tuple[str, ...]) -> tuple[Tree, dict[int, Sequence]]:
+    """The tree, and `lot_columns` (the first being `id`) of every lot its edges reach, by id, read by the walk's own
+    statement: for a caller that shows the lots, one statement fewer, and no list of a thousand ids to send back.
+    The root is not among them unless an edge reaches it (a cycle)."""
+    depth = bounded_depth(max_depth)
+    rows = session.execute(_tree_statement(direction, include_reversed, lot_columns),
+                           {"root_lot_id": root_lot_id, "depth": depth}).all()
+    lots: dict[int, Sequence] = {row[WALK_WIDTH]: row[WALK_WIDTH:] for row in rows}
+    return shape_rows(direction, root_lot_id, rows, depth), lots
+
+
 def bounded_depth(max_depth: int | None) -> int:
     """None means the default; anything else is held within 1..MAX_DEPTH rather than refused."""
     return DEFAULT_DEPTH if max_depth is None else max(1, min(max_depth, MAX_DEPTH))
@@ -90,31 +93,21 @@ def bounded_depth(max_depth: int | None) -> int:
 
 def _tree(session: Session, direction: str, root_lot_id: int, depth: int, include_reversed: bool) -> Tree:
     rows = session.execute(_tree_statement(direction, include_reversed), {"root_lot_id": root_lot_id, "depth": depth}).all()
-    return shape_tree(direction, root_lot_id, _first_meetings(rows), depth)
-
-
-def _first_meetings(rows: Iterable[Sequence]) -> list[TreeEdge]:
-    """One TreeEdge per edge, at the shallowest level the walk met it (rows come by level, then id)."""
-    seen: set[int] = set()
-    edges = []
-    for row in rows:
-        if row[0] not in seen:
-            seen.add(row[0])
-            edges.append(TreeEdge._make(row))
-    return edges
+    return shape_rows(direction, root_lot_id, rows, depth)
 
 
 @cache
-def _tree_statement(direction: str, include_reversed: bool) -> Select:
+def _tree_statement(direction: str, include_reversed: bool, lot_columns: tuple[str, ...] = ()) -> Select:
     """The recursive walk from the lot `:root_lot_id`, carrying every column an edge shows, walked one level
-    past `:depth`. Built once per direction (and reversal choice): building and keying a recursive
-    statement costs more than running it.
+    past `:depth`, each row followed by `lot_columns` of the lot on the edge's far side. Built once per
+    direction, reversal choice and lot columns: building and keying a recursive statement costs more than
+    running it.
 
     UNION (not UNION ALL) drops a row already produced, so paths that meet again (diamonds) merge
     instead of multiplying, and the work is bounded by edges × levels; a cycle simply recurs at
     ever higher levels until the depth bound stops it. An edge met at several levels (a cycle, or
     paths of unequal length) belongs at its shallowest: the rows come ordered by level, and
-    `_first_meetings` keeps each edge's first. Carrying the columns in the walk spares a join back to
+    `shape_rows` keeps each edge's first. Carrying the columns in the walk spares a join back to
     the edges and a GROUP BY over the walk.
     """
     near, far = SIDES[direction]
@@ -123,7 +116,7 @@ def _tree_statement(direction: str, include_reversed: bool) -> Select:
 
     def columns(edge: FromClause, level: ColumnElement[int]) -> tuple[ColumnElement, ...]:
         return (edge.c.id.label("edge_id"), edge.c.from_lot_id, edge.c.to_lot_id, edge.c.quantity, edge.c.uom,
-                edge.c.work_order_id, edge.c.trigger_id, level.label("level"), edge.c.reversed, edge.c.ledger_entry_id)
+                edge.c.work_order_id, level.label("level"), edge.c.reversed, edge.c.ledger_entry_id)
 
     anchor = select(*columns(first, literal_column("1", Integer))).where(
         first.c[near] == bindparam("root_lot_id", type_=Integer))
@@ -136,46 +129,51 @@ def _tree_statement(direction: str, include_reversed: bool) -> Select:
     if not include_reversed:
         step = step.where(later.c.reversed.is_(False))
     walk = walk.union(step)
-    return select(walk).order_by(walk.c.level, walk.c.edge_id)
+    statement = select(walk).order_by(walk.c.level, walk.c.edge_id)
+    if lot_columns:
+        lots = inspect(Lot).local_table
+        statement = statement.add_columns(*(lots.c[name] for name in lot_columns)).join(lots, lots.c.id == walk.c[far])
+    return statement
 
 
-def shape_tree(direction: str, root_lot_id: int, edges: Iterable[TreeEdge], depth: int) -> Tree:
-    """Keep edges within `depth`; any edge first met one level deeper means the tree was cut short."""
-    edges = tuple(edges)
-    kept = tuple(edge for edge in edges if edge.level <= depth)
-    far = SIDES[direction][1]
-    lot_ids = dict.fromkeys([root_lot_id, *(getattr(edge, far) for edge in kept)])
-    return Tree(root_lot_id=root_lot_id, direction=direction, lot_ids=tuple(lot_ids), edges=link_lots(kept),
-                truncated=len(kept) < len(edges))
-
-
-def link_lots(edges: Iterable[TreeEdge]) -> tuple[LotLink, ...]:
-    """Merge the postings' edges into one link per (component lot, output lot, work order, uom), in the
+def shape_rows(direction: str, root_lot_id: int, rows: Iterable[Sequence], depth: int) -> Tree:
+    """The tree of the walk's rows, in one pass (they come by level, then edge id): each edge at the shallowest
+    level the walk met it, kept within `depth` (an edge first met one level deeper means the tree was cut
+    short), and the postings merged into one link per (component lot, output lot, work order, uom), in the
     order their first edge came."""
-    groups: dict[tuple, list[TreeEdge]] = {}
-    for edge in sorted(edges, key=BY_LEVEL):
-        key = (edge.from_lot_id, edge.to_lot_id, edge.work_order_id, edge.uom)
+    far = FAR_COLUMN[direction]
+    seen: set[int] = set()
+    lot_ids = {root_lot_id: None}
+    groups: dict[tuple, list[Sequence]] = {}
+    truncated = False
+    for row in rows:
+        if row[EDGE_ID] in seen:
+            continue
+        seen.add(row[EDGE_ID])
+        if row[LEVEL] > depth:
+            truncated = True
+            continue
+        lot_ids[row[far]] = None
+        key = (row[FROM_LOT], row[TO_LOT], row[WORK_ORDER], row[UOM])
         group = groups.get(key)
         if group is None:
-            groups[key] = [edge]
+            groups[key] = [row]
         else:
-            group.append(edge)
-    return tuple(_single(group[0]) if len(group) == 1 else _link(group) for group in groups.values())
+            group.append(row)
+    return Tree(root_lot_id=root_lot_id, direction=direction, lot_ids=tuple(lot_ids),
+                edges=tuple([_link(group) for group in groups.values()]), truncated=truncated)
 
 
-def _single(edge: TreeEdge) -> LotLink:
-    """The link of one posting (most links): what `_link` makes of a group of one, without the folding."""
-    return LotLink(edge.from_lot_id, edge.to_lot_id, edge.work_order_id, edge.quantity, edge.uom, edge.level,
-                   edge.reversed, (edge.ledger_entry_id,))
-
-
-def _link(group: list[TreeEdge]) -> LotLink:
-    live = [edge for edge in group if not edge.reversed]
+def _link(group: list[Sequence]) -> LotLink:
     first = group[0]
-    return LotLink(from_lot_id=first.from_lot_id, to_lot_id=first.to_lot_id, work_order_id=first.work_order_id,
-                   quantity=sum((edge.quantity for edge in live or group), Decimal(0)), uom=first.uom,
-                   level=min(edge.level for edge in group), reversed=not live,
-                   ledger_entry_ids=tuple(sorted(edge.ledger_entry_id for edge in group)))
+    if len(group) == 1:  # most links: one posting
+        return LotLink._make((first[FROM_LOT], first[TO_LOT], first[WORK_ORDER], first[QUANTITY], first[UOM],
+                              first[LEVEL], first[REVERSED], (first[POSTING],)))
+    live = [row for row in group if not row[REVERSED]]
+    return LotLink(from_lot_id=first[FROM_LOT], to_lot_id=first[TO_LOT], work_order_id=first[WORK_ORDER],
+                   quantity=sum((row[QUANTITY] for row in live or group), Decimal(0)), uom=first[UOM],
+                   level=min(row[LEVEL] for row in group), reversed=not live,
+                   ledger_entry_ids=tuple(sorted(row[POSTING] for row in group)))
 
 
 def genealogy_completeness(session: Session, *, site_ids: Iterable[int] | None = None) -> Decimal:

@@ -3,6 +3,7 @@ the same errors at the same paths, the same JSON, behind the same walls (issue 1
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 
 import pytest
@@ -13,6 +14,8 @@ from api.context import Context
 from api.json_encoding import encode_json
 from api.loaders import Loaders
 from api.schema import build_schema
+from api.types.genealogy import GenealogyEdge
+from api.types.inventory import Lot as LotType
 from auth.principal import Principal
 from kernel.settings import Settings
 from models import Lot, WorkOrder
@@ -127,3 +130,27 @@ def test_an_edge_whose_order_is_at_another_site_gives_the_same_not_found_either_
 
     same(plain, general)
     assert [e.extensions["code"] for e in plain.errors] == ["NOT_FOUND"]
+
+
+def test_the_objects_of_an_answer_are_freed_with_it_not_left_for_a_full_collection(sessions, plant):
+    """graphql-core's executor lives in reference cycles; had the plain path's plans (which keep every object they
+    completed) stayed with it, each answer's lots would wait for the slowest collection of all (issue 12)."""
+    _, lots, _, _ = plant
+    schema = build_schema(Settings(), execution_context_class=plain_execution.PlainSubtreeExecutionContext)
+    context = Context(sessions=sessions, principal=EVERY_SITE, settings=Settings(), loaders=Loaders(sessions))
+    variables = {"lot": ids.encode("Lot", lots["PACK"]), "direction": "BACKWARD"}
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what the collector finds unreachable is kept in gc.garbage to be looked at
+    try:
+        result = asyncio.run(schema.execute(PROBE, variable_values=variables, context_value=context))
+        assert result.errors is None and len(result.data["genealogy"]["lots"]) == 6
+        del result
+        gc.collect()
+        left = [type(garbage).__name__ for garbage in gc.garbage if isinstance(garbage, (LotType, GenealogyEdge))]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+
+    assert left == []
