@@ -119,6 +119,11 @@ def table(result: dict) -> str:
     if result.get("memory"):
         m = result["memory"]
         out.append(f"\nMEMORY — peak RSS per worker (MB): {m['peak_rss_mb_per_worker']}")
+    machine = result.get("machine", {})
+    if "interpreter_ms_at_start" in machine:
+        out.append(f"\nMACHINE — {machine['cpus']} CPUs; load {machine['load_average_at_start'][0]:.2f} at start; "
+                   f"interpreter reference (bench/run.py interpreter_ms) {machine['interpreter_ms_at_start']:.1f} ms "
+                   f"at start, {machine.get('interpreter_ms_at_end', float('nan')):.1f} ms at end")
     out.append("\nTARGETS (issue 12)")
     for t in result["targets"]:
         value = "—" if t["value"] is None else f"{t['value']:,.0f}" if float(t["value"]).is_integer() else \

@@ -41,13 +41,15 @@ def test_the_bench_runs_end_to_end_checks_its_work_and_judges_every_target(tmp_p
     assert result["genealogy"]["forward"]["edges"] == 55
     assert result["genealogy"]["ledger_rows"] >= 3000 and result["rules"]["decisions_per_second"] > 0
     assert len(result["memory"]["peak_rss_mb_per_worker"]) == 1
+    machine = result["machine"]  # what the absolute figures are to be read against
+    assert machine["interpreter_ms_at_start"] > 0 and machine["interpreter_ms_at_end"] > 0
     assert len(result["targets"]) == TARGETS
     verdicts = [t["verdict"] for t in result["targets"]]
     # No 5/10/50-line BOMs and no issue-sized genealogy at these sizes: judged only where measured as issued.
     assert verdicts[:4] == ["NOT MEASURED"] * 4 and verdicts[5:7] == ["NOT MEASURED"] * 2
     assert verdicts[4] in ("PASS", "FAIL") and verdicts[7] in ("PASS", "FAIL")
     printed = capsys.readouterr().out
-    assert "TARGETS (issue 12)" in printed and f"JSON: {figures}" in printed
+    assert "MACHINE — " in printed and "TARGETS (issue 12)" in printed and f"JSON: {figures}" in printed
 
 
 def test_books_that_do_not_balance_make_a_wrong_run(sessions, engine):
