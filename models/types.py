@@ -9,6 +9,9 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
 
+PG_NUMERIC_OID = 1700  # the type code psycopg reports for a NUMERIC column
+
+
 class Quantity(TypeDecorator):
     """Unconstrained NUMERIC on PostgreSQL, which keeps the scale a value was written with ("6.000"
     stays "6.000"); text on SQLite, whose NUMERIC affinity would store a float."""
@@ -34,6 +37,13 @@ class Quantity(TypeDecorator):
         if value is None:
             return None
         return Decimal(value) if not isinstance(value, Decimal) else value
+
+    def result_processor(self, dialect, coltype):
+        """None (nothing to do per value) where the driver hands a NUMERIC column back as Decimal itself:
+        psycopg on PostgreSQL. A genealogy tree or a posting reads thousands of quantities (issue 12)."""
+        if dialect.name == "postgresql" and coltype == PG_NUMERIC_OID:
+            return None
+        return super().result_processor(dialect, coltype)
 
 
 class UtcDateTime(TypeDecorator):
