@@ -8,7 +8,6 @@ from sqlalchemy import DateTime, Numeric, String
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
-
 PG_NUMERIC_OID = 1700  # the type code psycopg reports for a NUMERIC column
 
 
