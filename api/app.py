@@ -174,7 +174,7 @@ def create_served_app(settings: Settings | None = None, *, authenticate: Authent
 
     The youngest generation is collected every YOUNG_OBJECTS allocations instead of Python's 700: such an
     answer holds ~30,000 containers alive while it is built, and at 700 the collector walked them some
-    forty times a request to find nothing (3 ms of a 1,000-lot tree's ~25; 1 ms at 10,000). Garbage in
+    forty times a request to find nothing (3 ms of a 1,000-lot tree's ~25; 1–1.5 ms at 5,000 to 20,000). Garbage in
     reference cycles waits a little longer; what refcounting frees is freed at once, as before.
     """
     app = create_app(settings, authenticate=authenticate)
