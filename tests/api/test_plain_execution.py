@@ -50,6 +50,16 @@ class Query:
     def named(self) -> list[Named]:
         return self.parts()
 
+    @strawberry.field
+    def repeated(self) -> list[Part]:  # one object at several places, and one shared by two parents
+        shared = Part(name="s", quantity=Decimal("4"), tags=["w"])
+        first = Part(name="p", quantity=Decimal("5"), tags=[], maybe=shared)
+        return [first, shared, first, Part(name="q", quantity=Decimal("6"), tags=[], maybe=shared)]
+
+    @strawberry.field
+    def sparse(self) -> list[Part | None]:  # a null among objects, in a list that allows it
+        return [Part(name="t", quantity=Decimal("7"), tags=[]), None]
+
 
 def schemas():
     config = StrawberryConfig(scalar_map=SCALAR_MAP)
@@ -64,6 +74,10 @@ QUERIES = [
     "{ parts { name notANumber } }",  # a leaf the scalar refuses: the same error, at the leaf's path
     "{ named { name ... on Part { label } } }",  # an interface: graphql-core resolves the type
     "{ parts { ...F } } fragment F on Part { name alias: label skipped: quantity @skip(if: true) }",
+    "{ repeated { name quantity maybe { name label } } }",
+    "{ repeated { name } parts { name maybe { name } } }",
+    "{ sparse { name maybe { name } } }",
+    "{ repeated { name maybe { broken } } }",  # an error under a shared object: graphql-core's path
 ]
 
 
