@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from functools import cache
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -188,12 +189,28 @@ class Plan:
     Python type, once found to fit the GraphQL type, is not asked again. A plan lives as long as its execution
     (one request); the sources are kept, so their ids stay theirs."""
 
-    __slots__ = ("return_type", "steps", "completed", "fitting")
+    __slots__ = ("return_type", "steps", "make", "completed", "kept", "fitting")
 
     def __init__(self, return_type: GraphQLObjectType, steps: tuple[tuple[str, Any, int, bool, Any], ...]) -> None:
         self.return_type, self.steps = return_type, steps  # steps: (response key, getter, *shape)
-        self.completed: dict[int, tuple[Any, dict[str, Any]]] = {}
+        self.make = _dict_maker(tuple(step[0] for step in steps))
+        self.completed: dict[int, dict[str, Any]] = {}  # id(source) -> its completed value
+        self.kept: list[Any] = []  # every source of `completed`, alive until the plan goes
         self.fitting: set[type] = set()
+
+
+@cache
+def _dict_maker(keys: tuple[str, ...]) -> Callable[..., dict[str, Any]]:
+    """`lambda v0, v1, …: {keys[0]: v0, keys[1]: v1, …}`: the completed value of one object from its fields' values,
+    a third of the cost of dict(zip(keys, values)), which a big answer pays once per object. The source text holds
+    only argument names and indexes, never a key."""
+    names = [f"v{n}" for n in range(len(keys))]
+    pairs = ", ".join(f"K[{n}]: {name}" for n, name in enumerate(names))
+    return eval(f"lambda {', '.join(names)}: {{{pairs}}}", {"K": keys})  # noqa: S307 — text built above, no input
+
+
+class _Null(_NotPlain):
+    """A null or an error among the objects given to _complete_all: they go one at a time instead."""
 
 
 def _complete(plan: Plan, source: Any, info) -> dict[str, Any]:
@@ -201,25 +218,30 @@ def _complete(plan: Plan, source: Any, info) -> dict[str, Any]:
 
 
 def _complete_all(plan: Plan, sources: list[Any], info) -> list[dict[str, Any]]:
-    """The completed value of each of `sources` (objects, none null), made a field at a time over all the objects
-    not completed yet: a list of a thousand edges costs one loop per field instead of one pass through every
-    field per edge, and the objects in its fields (each edge's lots) are completed together in turn."""
-    completed = plan.completed
+    """The completed value of each of `sources` (objects; _Null if one is not), made a field at a time over all the
+    objects not completed yet: a list of a thousand edges costs one loop per field instead of one pass through
+    every field per edge, and the objects in its fields (each edge's lots) are completed together in turn."""
+    completed, fitting = plan.completed, plan.fitting
     fresh: dict[int, Any] = {}
     for source in sources:
         key = id(source)
-        known = completed.get(key)
-        if (known is None or known[0] is not source) and key not in fresh:
-            if type(source) not in plan.fitting or getattr(source, TYPE_CAST_ATTRIBUTE, None) is not None:
-                _check_fits(plan, source, info)
-            fresh[key] = source
-    if fresh:
-        todo = list(fresh.values())
-        keys = [step[0] for step in plan.steps]
-        columns = [_column(step, todo, info) for step in plan.steps]
-        for source, row in zip(todo, zip(*columns, strict=True), strict=True):
-            completed[id(source)] = (source, dict(zip(keys, row, strict=True)))
-    return [completed[id(source)][1] for source in sources]
+        if key in completed or key in fresh:
+            continue
+        if type(source) not in fitting or getattr(source, TYPE_CAST_ATTRIBUTE, None) is not None:
+            if source is None or isinstance(source, Exception):  # never a fitting type: met here only
+                raise _Null
+            _check_fits(plan, source, info)
+        fresh[key] = source
+    if not fresh:
+        return [completed[id(source)] for source in sources]
+    todo = list(fresh.values())
+    columns = [_column(step, todo, info) for step in plan.steps]
+    made = list(map(plan.make, *columns)) if columns else [{} for _ in todo]  # every field skipped: {}
+    completed.update(zip(fresh, made, strict=True))
+    plan.kept += todo
+    if len(todo) == len(sources):  # every source new and met once: `made` is in their order
+        return made
+    return [completed[id(source)] for source in sources]
 
 
 def _column(step: tuple[str, Any, int, bool, Any], sources: list[Any], info) -> list[Any]:
@@ -231,14 +253,34 @@ def _column(step: tuple[str, Any, int, bool, Any], sources: list[Any], info) -> 
         values = [getter(source) for source in sources]
     except Exception:  # noqa: BLE001 — graphql-core turns it into the field's error
         raise _NotPlain from None
-    if kind == OBJECT and all(value is not None and not isinstance(value, Exception) for value in values):
-        return _complete_all(inner, values, info)
+    if kind == OBJECT:
+        return _objects(inner, non_null, values, info)
     if kind == TEXT:  # what coercion would give back, else coercion
         return [value if type(value) is str else _value(kind, non_null, inner, value, info) for value in values]
     if kind == INT:
         return [value if type(value) is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT
                 else _value(kind, non_null, inner, value, info) for value in values]
+    if kind == LEAF and all(value is not None and not isinstance(value, Exception) for value in values):
+        return _leaves(inner, values)
     return [_value(kind, non_null, inner, value, info) for value in values]
+
+
+def _leaves(serialize: Any, values: list[Any]) -> list[Any]:
+    """_leaf of each of `values` (none null)."""
+    try:
+        coerced = [serialize(value) for value in values]
+    except Exception:  # noqa: BLE001 — graphql-core reports it at the leaf's own path
+        raise _NotPlain from None
+    if any(value is None or value is Undefined for value in coerced):
+        raise _NotPlain
+    return coerced
+
+
+def _objects(plan: Plan, non_null: bool, values: list[Any], info) -> list[Any]:
+    try:
+        return _complete_all(plan, values, info)
+    except _Null:
+        return [_value(OBJECT, non_null, plan, value, info) for value in values]
 
 
 def _check_fits(plan: Plan, source: Any, info) -> None:
@@ -288,6 +330,6 @@ def _value(kind: int, non_null: bool, inner: Any, value: Any, info) -> Any:
     if not isinstance(value, (list, tuple)):
         raise _NotPlain
     item_kind, item_non_null, item_inner = inner
-    if item_kind == OBJECT and all(item is not None and not isinstance(item, Exception) for item in value):
-        return _complete_all(item_inner, list(value), info)  # a list of objects (a tree's edges and lots)
+    if item_kind == OBJECT:  # a list of objects (a tree's edges and lots)
+        return _objects(item_inner, item_non_null, list(value), info)
     return [_value(item_kind, item_non_null, item_inner, item, info) for item in value]

@@ -77,6 +77,7 @@ QUERIES = [
     "{ repeated { name quantity maybe { name label } } }",
     "{ repeated { name } parts { name maybe { name } } }",
     "{ sparse { name maybe { name } } }",
+    "{ repeated { name @skip(if: true) maybe { label @include(if: false) } } }",  # selections left empty
     "{ repeated { name maybe { broken } } }",  # an error under a shared object: graphql-core's path
 ]
 
