@@ -20,7 +20,7 @@ class BrowserAppCors:
         self.app = app
         self.cors = CORSMiddleware(
             app, allow_origins=origins, allow_methods=("GET", "POST"), allow_credentials=False,
-            allow_headers=("Authorization", "Content-Type", "X-Request-ID"), expose_headers=("X-Request-ID",),
+            allow_headers=("Authorization", "Content-Type", "X-Request-ID"), expose_headers=("X-Request-ID", "Server-Timing"),
             max_age=PREFLIGHT_CACHE_SECONDS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

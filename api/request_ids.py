@@ -2,6 +2,10 @@
 set into `kernel.request_context.request_id` for the services (audit rows, log lines), echoed in
 the response, and logged once with the outcome when the response is done.
 
+Every response also says how long the server took to answer: `Server-Timing: app;dur=<ms>`, from the
+request's arrival to its response's start (the whole answer is made by then; what follows is sending
+it). Browsers show it beside the request, and the benchmark reads server time from it (bench/README.md).
+
 A plain ASGI middleware rather than BaseHTTPMiddleware: it also covers websockets, and the id is set
 in the very task that runs the app, so it reaches worker threads (anyio.to_thread copies the context).
 """
@@ -18,6 +22,7 @@ from kernel.request_context import request_id
 
 log = logging.getLogger("backflush.access")
 HEADER = "X-Request-ID"
+TIMING_HEADER = "Server-Timing"
 # What we echo and log must not carry quotes, spaces or control characters a log reader could trip on.
 ACCEPTED = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
 QUIET_PATHS = frozenset({"/healthz", "/metrics"})  # scraped every few seconds: logged at DEBUG
@@ -39,7 +44,9 @@ class RequestIds:
         async def send_with_id(message):
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
-                MutableHeaders(scope=message)[HEADER] = current
+                headers = MutableHeaders(scope=message)
+                headers[HEADER] = current
+                headers[TIMING_HEADER] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
             await send(message)
 
         try:

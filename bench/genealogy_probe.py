@@ -1,6 +1,9 @@
-"""Genealogy as a client sees it (request latency over HTTP) and as the domain computes it (in-process)."""
+"""Genealogy as a client sees it (request latency over HTTP), as the server took to answer it (its Server-Timing
+header, api/request_ids.py: arrival to response start, the sending of the answer not included) and as the
+domain computes it (in-process)."""
 from __future__ import annotations
 
+import re
 import statistics
 import time
 
@@ -17,6 +20,7 @@ GENEALOGY = """query ($lot: ID!, $direction: GenealogyDirection!) {
 LOT = "query ($item: String!, $lot: String!) { lot(itemCode: $item, lotNumber: $lot) { id } }"
 WALKS = {"BACKWARD": backward_tree, "FORWARD": forward_tree}
 WARM_UP = 3
+SERVER_TIMING = re.compile(r"app;dur=(\d+(?:\.\d+)?)")
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -30,7 +34,7 @@ def probe(api: GraphQL, sessions: sessionmaker[Session], connection: psycopg.Con
     global_id = api(LOT, item=item, lot=lot_number)["lot"]["id"]
     pk = connection.execute("SELECT lot.id FROM lot JOIN item ON item.id = lot.item_id "
                             "WHERE item.code = %s AND lot.lot_number = %s", (item, lot_number)).fetchone()[0]
-    http, body = [], None
+    http, server, body = [], [], None
     for n in range(WARM_UP + samples):
         started = time.perf_counter()
         response = api.post(GENEALOGY, {"lot": global_id, "direction": direction})
@@ -40,6 +44,7 @@ def probe(api: GraphQL, sessions: sessionmaker[Session], connection: psycopg.Con
             raise WrongRun(f"genealogy of {lot_number} failed: {response.status_code} {str(body)[:300]}")
         if n >= WARM_UP:
             http.append(elapsed)
+            server.append(_server_ms(response.headers.get("server-timing", "")))
     tree = body["data"]["genealogy"]
     if len(tree["edges"]) != expected_edges or tree["truncated"]:
         raise WrongRun(f"{direction} tree of {lot_number}: {len(tree['edges'])} edges (truncated={tree['truncated']}), "
@@ -47,7 +52,15 @@ def probe(api: GraphQL, sessions: sessionmaker[Session], connection: psycopg.Con
     domain = _domain_times(sessions, WALKS[direction], pk, samples)
     return {"direction": direction, "lot": lot_number, "lots": len(tree["lots"]), "edges": len(tree["edges"]),
             "samples": samples, "http_p50_ms": round(statistics.median(http), 2),
-            "http_p99_ms": round(_percentile(http, 99), 2), "domain_p50_ms": round(statistics.median(domain), 2)}
+            "http_p99_ms": round(_percentile(http, 99), 2), "server_p50_ms": round(statistics.median(server), 2),
+            "server_p99_ms": round(_percentile(server, 99), 2), "domain_p50_ms": round(statistics.median(domain), 2)}
+
+
+def _server_ms(header: str) -> float:
+    timing = SERVER_TIMING.fullmatch(header)
+    if timing is None:
+        raise WrongRun(f"the genealogy answer has no server time: Server-Timing {header!r}")
+    return float(timing.group(1))
 
 
 def _domain_times(sessions: sessionmaker[Session], walk, pk: int, samples: int) -> list[float]:

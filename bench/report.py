@@ -66,18 +66,19 @@ def trigger_targets(rows: list[dict]) -> list[Target]:
 
 def other_targets(rules: dict | None, genealogy: dict | None, peak_rss_mb: float | None, *,
                   under_load: bool) -> list[Target]:
-    """Genealogy counts only at the issue's sizes, memory only if triggers loaded the workers."""
+    """Genealogy counts only at the issue's sizes, and in server time as the issue states it (the HTTP round trip
+    is printed beside it); memory only if triggers loaded the workers."""
     decisions = rules and rules["decisions_per_second"]
-    backward = genealogy and genealogy["backward"]["http_p50_ms"]
-    recall = genealogy and genealogy["forward"]["http_p50_ms"]
+    backward = genealogy and genealogy["backward"]["server_p50_ms"]
+    recall = genealogy and genealogy["forward"]["server_p50_ms"]
     chain_as_issued = bool(genealogy) and genealogy["backward"]["lots"] == 1000 and genealogy["chain_levels"] == 5
     recall_as_issued = bool(genealogy) and genealogy["ledger_rows"] >= 1_000_000 and genealogy["edges"] >= 200_000
     return [
         Target("rule decisions/s, 10-rule set, rules.evaluate (durable)", decisions, f"≥ {RULES_TARGET:,}",
                None if decisions is None else decisions >= RULES_TARGET),
-        Target("genealogy backward tree, 5 levels / 1,000 lots, p50 ms", backward, f"< {BACKWARD_MS_TARGET:g}",
+        Target("genealogy backward tree, 5 levels / 1,000 lots, server p50 ms", backward, f"< {BACKWARD_MS_TARGET:g}",
                backward < BACKWARD_MS_TARGET if chain_as_issued else None),
-        Target("genealogy forward recall, 1M ledger rows / 200k edges, p50 ms", recall, f"< {RECALL_MS_TARGET:g}",
+        Target("genealogy forward recall, 1M rows / 200k edges, server p50 ms", recall, f"< {RECALL_MS_TARGET:g}",
                recall < RECALL_MS_TARGET if recall_as_issued else None),
         Target("peak RSS per worker under load, MB", peak_rss_mb, f"< {RSS_MB_TARGET:g}",
                peak_rss_mb < RSS_MB_TARGET if under_load and peak_rss_mb is not None else None),
@@ -113,9 +114,11 @@ def table(result: dict) -> str:
                    f"(generated in {g['generated_in_s']:.1f} s)")
         for name in ("backward", "forward"):
             p = g[name]
-            out.append(f"  {p['direction'].lower():<8} {p['lot']:<10} {p['lots']:>5} lots {p['edges']:>5} edges │ HTTP p50 "
-                       f"{p['http_p50_ms']:.1f} ms, p99 {p['http_p99_ms']:.1f} ms │ in-process (SQL + shaping, no "
-                       f"GraphQL) p50 {p['domain_p50_ms']:.1f} ms")
+            out.append(f"  {p['direction'].lower():<8} {p['lot']:<10} {p['lots']:>5} lots {p['edges']:>5} edges │ server "
+                       f"p50 {p['server_p50_ms']:.1f} ms, p99 {p['server_p99_ms']:.1f} ms │ HTTP p50 {p['http_p50_ms']:.1f} ms, "
+                       f"p99 {p['http_p99_ms']:.1f} ms │ in-process (SQL + shaping, no GraphQL) p50 {p['domain_p50_ms']:.1f} ms")
+        out.append("  server = the server's own Server-Timing (arrival to response start); HTTP = the round trip as this "
+                   "client saw it, sending and reading the answer included")
     if result.get("memory"):
         m = result["memory"]
         out.append(f"\nMEMORY — peak RSS per worker (MB): {m['peak_rss_mb_per_worker']}")

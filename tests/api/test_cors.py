@@ -41,7 +41,7 @@ def test_a_listed_origin_passes_the_preflight_with_our_headers_allowed_and_cache
     assert "access-control-allow-credentials" not in response.headers
 
 
-def test_a_listed_origins_graphql_request_may_read_the_answer_and_the_request_id(client):
+def test_a_listed_origins_graphql_request_may_read_the_answer_the_request_id_and_the_server_time(client):
     # No token: the 401 itself must be readable by the app, or it cannot tell "sign in again" from a network error.
     response = client.post("/graphql", json={"query": "{ __typename }"},
                            headers={"Origin": OTHER_UI, "X-Request-ID": "ui-4711"})
@@ -49,7 +49,8 @@ def test_a_listed_origins_graphql_request_may_read_the_answer_and_the_request_id
     assert response.status_code == 401
     assert response.headers["x-request-id"] == "ui-4711"
     assert response.headers["access-control-allow-origin"] == OTHER_UI
-    assert response.headers["access-control-expose-headers"].lower() == "x-request-id"
+    assert response.headers["access-control-expose-headers"].lower() == "x-request-id, server-timing"
+    assert response.headers["server-timing"].startswith("app;dur=")
     assert "origin" in response.headers["vary"].lower()
     assert "access-control-allow-credentials" not in response.headers
 

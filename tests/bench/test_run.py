@@ -39,6 +39,8 @@ def test_the_bench_runs_end_to_end_checks_its_work_and_judges_every_target(tmp_p
         assert row["time_ratio"] > 0 and row["p50_ratio"] > 0
     assert (result["genealogy"]["backward"]["lots"], result["genealogy"]["backward"]["edges"]) == (30, 29)
     assert result["genealogy"]["forward"]["edges"] == 55
+    for tree in (result["genealogy"]["backward"], result["genealogy"]["forward"]):
+        assert 0 < tree["server_p50_ms"] <= tree["http_p50_ms"]  # the server's own time, inside the round trip
     assert result["genealogy"]["ledger_rows"] >= 3000 and result["rules"]["decisions_per_second"] > 0
     assert len(result["memory"]["peak_rss_mb_per_worker"]) == 1
     machine = result["machine"]  # what the absolute figures are to be read against

@@ -1,14 +1,17 @@
 """Every request has an id: the caller's X-Request-ID or a new one, echoed, in every log line and in the services."""
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
+import re
 import threading
 
 import pytest
 
 from api.logs import structured_formatter
+from api.request_ids import RequestIds
 from backflush.services import posting
 from kernel.request_context import request_id
 from tests.api.test_triggers_api import POST, mass_plant, order_id
@@ -88,3 +91,35 @@ def test_an_unexpected_error_is_logged_with_the_request_id_and_masked_for_the_cl
     assert body["errors"][0]["message"] == "Unexpected error."
     ours = [line for line in log_lines() if line["logger"] == "backflush.api" and line["level"] == "error"]
     assert len(ours) == 1 and ours[0]["request_id"] == "req-boom" and "disk on fire" in ours[0]["exception"]
+
+
+def test_every_answer_says_how_long_the_server_took_to_make_it_not_to_send_it():
+    """Server-Timing is stamped when the response starts: the body's sending that follows is not in it."""
+    async def slow_app(scope, receive, send):
+        await asyncio.sleep(0.05)  # making the answer
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await asyncio.sleep(0.2)  # sending it
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    scope = {"type": "http", "method": "GET", "path": "/graphql", "headers": []}
+    asyncio.run(RequestIds(slow_app)(scope, receive, send))
+
+    headers = dict(sent[0]["headers"])
+    timing = re.fullmatch(rb"app;dur=(\d+\.\d\d)", headers[b"server-timing"])
+    assert timing is not None
+    assert 50 <= float(timing.group(1)) < 200
+
+
+def test_a_graphql_answer_carries_its_server_time(api):
+    response = api.client.post("/graphql", json={"query": "{ __typename }"}, headers={"Authorization": "Bearer qa"})
+
+    assert response.status_code == 200
+    assert re.fullmatch(r"app;dur=\d+\.\d\d", response.headers["server-timing"])
