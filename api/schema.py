@@ -19,6 +19,7 @@ from api.mutations.quality import QualityMutations
 from api.mutations.rules import RuleMutations, RuleQueries
 from api.mutations.triggers import TriggerMutations, TriggerQueries
 from api.operation_timing import OperationTiming
+from api.parse_cache import CachedParse
 from api.permissions import assert_every_root_field_guarded
 from api.plain_execution import PlainSubtreeExecutionContext
 from api.queries import CoreQueries
@@ -86,7 +87,7 @@ def build_schema(settings: Settings | None = None, *,
     # ValidationCache: a client sends the same few documents again and again (a line posts one mutation
     # all day); validating each once per process took ~7 % of a served trigger (issue 12). Bounded LRU.
     extensions = [lambda: CodedMaskErrors(should_mask_error=should_mask), *limit_extensions(settings), OperationTiming,
-                  lambda: Walls(rules), CachedValidation]
+                  lambda: Walls(rules), CachedParse, CachedValidation]
     if not settings.introspection:
         from strawberry.extensions import DisableIntrospection
         extensions.append(DisableIntrospection)
