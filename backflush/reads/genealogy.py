@@ -157,7 +157,7 @@ def shape_rows(direction: str, root_lot_id: int, rows: Iterable[Sequence], depth
     far = FAR_COLUMN[direction]
     seen: set[int] = set()
     lot_ids = {root_lot_id: None}
-    groups: dict[tuple, list[Sequence]] = {}
+    groups: dict[tuple, Sequence | _Rows] = {}  # a link's one row (most links), or its rows
     truncated = False
     for row in rows:
         if row[EDGE_ID] in seen:
@@ -170,18 +170,24 @@ def shape_rows(direction: str, root_lot_id: int, rows: Iterable[Sequence], depth
         key = (row[FROM_LOT], row[TO_LOT], row[WORK_ORDER], row[UOM])
         group = groups.get(key)
         if group is None:
-            groups[key] = [row]
-        else:
+            groups[key] = row
+        elif type(group) is _Rows:
             group.append(row)
+        else:
+            groups[key] = _Rows((group, row))
     return Tree(root_lot_id=root_lot_id, direction=direction, lot_ids=tuple(lot_ids),
                 edges=tuple([_link(group) for group in groups.values()]), truncated=truncated)
 
 
-def _link(group: list[Sequence]) -> LotLink:
+class _Rows(list):
+    """The rows of a link of several postings (a row itself may be any sequence, a list included)."""
+
+
+def _link(group: Sequence | _Rows) -> LotLink:
+    if type(group) is not _Rows:  # one posting
+        return LotLink._make((group[FROM_LOT], group[TO_LOT], group[WORK_ORDER], group[QUANTITY], group[UOM],
+                              group[LEVEL], group[REVERSED], (group[POSTING],)))
     first = group[0]
-    if len(group) == 1:  # most links: one posting
-        return LotLink._make((first[FROM_LOT], first[TO_LOT], first[WORK_ORDER], first[QUANTITY], first[UOM],
-                              first[LEVEL], first[REVERSED], (first[POSTING],)))
     live = [row for row in group if not row[REVERSED]]
     return LotLink(from_lot_id=first[FROM_LOT], to_lot_id=first[TO_LOT], work_order_id=first[WORK_ORDER],
                    quantity=sum((row[QUANTITY] for row in live or group), Decimal(0)), uom=first[UOM],
