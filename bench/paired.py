@@ -7,7 +7,7 @@ Run it on a database kept by `bench/run.py --only genealogy --keep`, with OLD_CH
 compare against (`git worktree add /tmp/old <commit>`; both use this venv). It starts `backflush serve --workers 1`
 from each checkout (PYTHONPATH picks the code; the venv's installed project would otherwise win), sends the
 probe's `genealogy` request to each in turn, the order swapped every round, and prints each side's HTTP p50 and
-its worker's CPU per request (from /proc), then how often the new side was faster and the median of the
+its worker's CPU per request (from /proc) and, where it sends one, the p50 of its Server-Timing, then how often the new side was faster and the median of the
 per-round ratios. On a shared host whose speed halves within minutes (bench/README.md), absolute figures of two
 runs cannot be compared; the two sides of one round can.
 """
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 
-from bench.genealogy_probe import GENEALOGY, LOT  # noqa: E402
+from bench.genealogy_probe import GENEALOGY, LOT, SERVER_TIMING  # noqa: E402
 from bench.server import BIN, Server  # noqa: E402
 
 WARM_UP = 10
@@ -53,6 +53,7 @@ def main() -> None:
             servers[side].launch()
         sides = {side: _side(server, client_id, secret, args) for side, server in servers.items()}
         latency: dict[str, list[float]] = {"old": [], "new": []}
+        server_ms: dict[str, list[float]] = {"old": [], "new": []}  # Server-Timing, where the side sends it
         cpu_at_start: dict[str, float] = {}
         for round_ in range(WARM_UP + args.samples):
             for side in ("old", "new") if round_ % 2 else ("new", "old"):
@@ -64,12 +65,16 @@ def main() -> None:
                     raise SystemExit(f"{side}: {response.status_code} {response.text[:300]}")
                 if round_ >= WARM_UP:
                     latency[side].append(elapsed)
+                    timing = SERVER_TIMING.fullmatch(response.headers.get("server-timing", ""))
+                    if timing is not None:
+                        server_ms[side].append(float(timing.group(1)))
                 elif round_ == WARM_UP - 1:
                     cpu_at_start[side] = _cpu_ms(servers[side])
         for side in ("old", "new"):
             cpu = (_cpu_ms(servers[side]) - cpu_at_start[side]) / args.samples
+            server = f"server p50 {statistics.median(server_ms[side]):.2f} ms; " if server_ms[side] else ""
             print(f"{side}: HTTP p50 {statistics.median(latency[side]):.2f} ms, min {min(latency[side]):.2f} ms; "
-                  f"server CPU per request {cpu:.2f} ms")
+                  f"{server}server CPU per request {cpu:.2f} ms")
         pairs = list(zip(latency["old"], latency["new"], strict=True))
         print(f"new faster in {sum(new < old for old, new in pairs)}/{len(pairs)} rounds; "
               f"median new ÷ old {statistics.median(new / old for old, new in pairs):.3f}")
