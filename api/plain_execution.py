@@ -81,9 +81,15 @@ class PlainSubtreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def build_response(self, data):
         # graphql-core's executor is held in reference cycles (its bound methods), so whatever it holds waits for
-        # a full collection; the plans hold every object the payload was made of (their memos), so they go now.
+        # a collection. The plans hold every object the payload was made of (their memos); the middleware, the walls,
+        # hold strawberry's execution context, which holds the result: the whole payload. Let go of both, so the
+        # answer's objects die with the response instead of surviving into the collector's older generations (1,000
+        # edges' dicts were traversed by every collection until a full one). A subscription's events run in copies
+        # of its executor, which keep their own reference to the middleware.
         self._plans.clear()
-        return super().build_response(data)
+        response = super().build_response(data)
+        self.middleware_manager, self._walls = None, ()
+        return response
 
     def _plan(self, return_type: GraphQLObjectType, field_details_list) -> Plan | None:
         """The plan of a selection of plain fields only, else None; memoized like collect_subfields."""

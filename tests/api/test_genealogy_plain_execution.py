@@ -132,7 +132,7 @@ def test_an_edge_whose_order_is_at_another_site_gives_the_same_not_found_either_
     assert [e.extensions["code"] for e in plain.errors] == ["NOT_FOUND"]
 
 
-def test_the_objects_of_an_answer_are_freed_with_it_not_left_for_a_full_collection(sessions, plant):
+def test_the_objects_of_an_answer_and_the_answer_are_freed_with_it_not_left_for_a_collection(sessions, plant):
     """graphql-core's executor lives in reference cycles; had the plain path's plans (which keep every object they
     completed) stayed with it, each answer's lots would wait for the slowest collection of all (issue 12)."""
     _, lots, _, _ = plant
@@ -148,9 +148,11 @@ def test_the_objects_of_an_answer_are_freed_with_it_not_left_for_a_full_collecti
         del result
         gc.collect()
         left = [type(garbage).__name__ for garbage in gc.garbage if isinstance(garbage, (LotType, GenealogyEdge))]
+        payload_left = [garbage for garbage in gc.garbage if isinstance(garbage, dict) and "genealogy" in garbage]
     finally:
         gc.set_debug(0)
         gc.garbage.clear()
         gc.enable()
 
     assert left == []
+    assert payload_left == []  # nor the answer itself (held through the walls, strawberry's context and its result)

@@ -1,13 +1,17 @@
 """Plain subtrees completed in one pass (api/plain_execution.py) give what graphql-core gives, errors included."""
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncGenerator
 from decimal import Decimal
+from types import SimpleNamespace
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
 from api.plain_execution import PlainSubtreeExecutionContext
 from api.scalars import SCALAR_MAP
+from api.walls import Rule, Walls
 
 
 @strawberry.interface
@@ -61,6 +65,20 @@ class Query:
         return [Part(name="t", quantity=Decimal("7"), tags=[]), None]
 
 
+@strawberry.type
+class Secret:
+    shown: str
+    hidden: str
+
+
+@strawberry.type
+class Events:
+    @strawberry.subscription
+    async def secrets(self) -> AsyncGenerator[Secret, None]:
+        for n in range(3):
+            yield Secret(shown=f"s{n}", hidden=f"h{n}")
+
+
 def schemas():
     config = StrawberryConfig(scalar_map=SCALAR_MAP)
     return (strawberry.Schema(query=Query, config=config),
@@ -105,3 +123,23 @@ def test_a_null_where_the_schema_says_non_null_is_the_same_error():
         assert result.data is None
         assert [(e.message, e.path) for e in result.errors] == [
             ("Cannot return null for non-nullable field Part.quantity.", ["parts", 0, "quantity"])]
+
+
+def test_every_event_of_a_subscription_goes_through_the_walls_not_only_the_first():
+    """Each event runs in a copy of the subscription's executor; the plain execution lets go of the walls once an
+    answer is built (its payload then dies with the response), which must leave no later event without them."""
+    rules = {("Secret", "hidden"): Rule(grant=frozenset({"secrets:read"}), sited=False, nullable=False)}
+    schema = strawberry.Schema(query=Query, subscription=Events, extensions=[lambda: Walls(rules)],
+                               execution_context_class=PlainSubtreeExecutionContext)
+    reader = SimpleNamespace(principal=SimpleNamespace(has_scope=lambda scope: False, sites=frozenset({"*"})))
+
+    async def events():
+        return [event async for event in await schema.subscribe("subscription { secrets { shown hidden } }",
+                                                                 context_value=reader)]
+
+    answers = asyncio.run(events())
+
+    assert len(answers) == 3
+    for answer in answers:
+        assert answer.data is None
+        assert [(e.path, e.extensions["code"]) for e in answer.errors] == [(["secrets", "hidden"], "FORBIDDEN")]
