@@ -110,8 +110,10 @@ def table(result: dict) -> str:
                    f"{r['decisions_per_cpu_second']:,.0f}/CPU-s; engine call alone {r['matching_per_second']:,.0f}/s")
     if result.get("genealogy"):
         g = result["genealogy"]
+        before, after = g["interpreter_ms_before_and_after"]
         out.append(f"\nGENEALOGY — database: {g['ledger_rows']:,} ledger rows, {g['edges']:,} edges "
-                   f"(generated in {g['generated_in_s']:.1f} s)")
+                   f"(generated in {g['generated_in_s']:.1f} s); interpreter reference {before:.1f} ms just before "
+                   f"the probes, {after:.1f} ms just after")
         for name in ("backward", "forward"):
             p = g[name]
             out.append(f"  {p['direction'].lower():<8} {p['lot']:<10} {p['lots']:>5} lots {p['edges']:>5} edges │ server "

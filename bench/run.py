@@ -154,12 +154,15 @@ def _genealogy_part(args, api: GraphQL, context: Context) -> dict:
         rows, edges = connection.execute(
             "SELECT (SELECT count(*) FROM ledgerentry), (SELECT count(*) FROM genealogyedge)").fetchone()
         say("genealogy: measuring")
+        speed_before = interpreter_ms()  # the machine's speed right around the probes, which last seconds
         common = {"samples": args.genealogy_samples}
         backward = probe(api, context.sessions, connection, item=genealogy_data.FINISHED, lot_number=root,
                          direction="BACKWARD", expected_edges=chain_edges, **common)
         forward = probe(api, context.sessions, connection, item=genealogy_data.RAW, lot_number=raw,
                         direction="FORWARD", expected_edges=recall_edges, **common)
+        speed_after = interpreter_ms()
     return {"ledger_rows": rows, "edges": edges, "generated_in_s": round(generated_in, 1),
+            "interpreter_ms_before_and_after": [speed_before, speed_after],
             "chain_lots": args.chain_lots, "chain_levels": args.chain_levels,
             "backward": backward, "forward": forward}
 
@@ -170,7 +173,6 @@ def _memory(context: Context) -> dict:
     peaks = {str(pid): round(max(hwm, context.peak_rss_mb.get(pid, 0.0)), 1) for pid, hwm in workers.items()}
     sampled = {str(pid): round(mb, 1) for pid, mb in context.peak_rss_mb.items()}
     return {"peak_rss_mb_per_worker": peaks, "sampled_under_trigger_load_mb": sampled}
-
 
 
 def interpreter_ms() -> float:
@@ -187,6 +189,7 @@ def _timed(work) -> float:
     started = time.perf_counter()
     work()
     return 1000 * (time.perf_counter() - started)
+
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)

@@ -43,6 +43,7 @@ def test_the_bench_runs_end_to_end_checks_its_work_and_judges_every_target(tmp_p
         assert 0 < tree["server_p50_ms"] <= tree["http_p50_ms"]  # the server's own time, inside the round trip
     assert result["genealogy"]["ledger_rows"] >= 3000 and result["rules"]["decisions_per_second"] > 0
     assert len(result["memory"]["peak_rss_mb_per_worker"]) == 1
+    assert all(ms > 0 for ms in result["genealogy"]["interpreter_ms_before_and_after"])  # the speed around them
     machine = result["machine"]  # what the absolute figures are to be read against
     assert machine["interpreter_ms_at_start"] > 0 and machine["interpreter_ms_at_end"] > 0
     assert len(result["targets"]) == TARGETS
