@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from functools import cache
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -205,7 +205,10 @@ class Plan:
         self.fitting: set[type] = set()
 
 
-@cache
+MAKERS = 512  # response keys are the client's aliases: the makers kept are bounded, like the parse cache
+
+
+@lru_cache(maxsize=MAKERS)
 def _dict_maker(keys: tuple[str, ...]) -> Callable[..., dict[str, Any]]:
     """`lambda v0, v1, …: {keys[0]: v0, keys[1]: v1, …}`: the completed value of one object from its fields' values,
     a third of the cost of dict(zip(keys, values)), which a big answer pays once per object. The source text holds

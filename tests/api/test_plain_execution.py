@@ -143,3 +143,15 @@ def test_every_event_of_a_subscription_goes_through_the_walls_not_only_the_first
     for answer in answers:
         assert answer.data is None
         assert [(e.path, e.extensions["code"]) for e in answer.errors] == [(["secrets", "hidden"], "FORBIDDEN")]
+
+
+def test_the_answers_shapes_kept_are_bounded_whatever_aliases_clients_choose():
+    """Response keys are the client's aliases; each new set of them makes a new dict maker, and no more than
+    MAKERS are kept."""
+    from api.plain_execution import MAKERS, _dict_maker
+
+    _, plain = schemas()
+    for n in range(MAKERS + 40):
+        assert plain.execute_sync(f"{{ parts {{ alias{n}: name }} }}").data["parts"][0] == {f"alias{n}": "a"}
+
+    assert _dict_maker.cache_info().currsize <= MAKERS
