@@ -1,7 +1,7 @@
 """A query text parsed once per process: clients send the same few documents again and again.
 
 Strawberry's own ParserCache parses inside the extension's `on_parse`, where a syntax error escapes the
-handling that answers it (a 400 with the error, TOO_MANY_TOKENS coded by api/query_limits.py). Here the
+handling that answers it (the error in the answer, TOO_MANY_TOKENS coded by api/query_limits.py). Here the
 extension only hands strawberry a document it has already parsed without error under the same options;
 anything else strawberry parses as always, and the result is kept only when it parsed cleanly. Bounded LRU,
 like the validation cache (api/schema.py), so unique texts cannot grow memory.
