@@ -275,7 +275,7 @@ def _column(step: tuple[str, Any, int, bool, Any], sources: list[Any], info) -> 
 
 
 def _leaves(serialize: Any, values: list[Any]) -> list[Any]:
-    """_leaf of each of `values` (none null)."""
+    """Leaves (none null) coerced as graphql-core would; what it would report as an error goes back to it."""
     try:
         coerced = [serialize(value) for value in values]
     except Exception:  # noqa: BLE001 — graphql-core reports it at the leaf's own path
@@ -312,14 +312,7 @@ def _keep_visible(value: Any, site_ids: frozenset[int], nullable: bool) -> Any:
 
 
 def _leaf(serialize: Any, value: Any) -> Any:
-    """A leaf coerced as graphql-core would; what it would report as an error goes back to it."""
-    try:
-        coerced = serialize(value)
-    except Exception:  # noqa: BLE001 — graphql-core reports it at the leaf's own path
-        raise _NotPlain from None
-    if coerced is None or coerced is Undefined:
-        raise _NotPlain
-    return coerced
+    return _leaves(serialize, [value])[0]
 
 
 def _value(kind: int, non_null: bool, inner: Any, value: Any, info) -> Any:
